@@ -1,0 +1,244 @@
+"""Checks of meaning that the schema alone cannot express: references, uniqueness, defaults.
+
+Each check returns problems (never raises) so that one run reports every mistake.
+"""
+
+from __future__ import annotations
+
+from configurator.catalog.schema import Catalog, Market, Strict
+from configurator.errors import Location, Problem, did_you_mean
+from configurator.rules.expr import ExprSyntaxError, parse, variables
+
+_UNKNOWN = Location("?")
+
+
+def _at(obj: Strict, *subpath: str | int) -> Location:
+    return obj.where_of(*subpath) or _UNKNOWN
+
+
+def _shift(location: Location, column: int) -> Location:
+    """A position ``column`` characters into a scalar that starts at ``location``."""
+    if not location.line:
+        return location
+    return Location(location.file, location.line, location.column + column - 1)
+
+
+class _Checker:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.problems: list[Problem] = []
+        self.option_codes = [o.code for g in catalog.groups for o in g.options]
+        self.package_codes = [p.code for p in catalog.packages]
+        self.all_codes = set(self.option_codes) | set(self.package_codes)
+
+    def add(self, location: Location, code: str, message: str) -> None:
+        self.problems.append(Problem(location, code, message))
+
+    def unknown(self, location: Location, code: str, context: str) -> None:
+        hint = did_you_mean(code, self.all_codes)
+        self.add(
+            location,
+            "unknown-code",
+            f"{context} names unknown option code '{code}'" + (f": {hint}" if hint else ""),
+        )
+
+    def known(self, code: str, location: Location, context: str) -> None:
+        if code not in self.all_codes:
+            self.unknown(location, code, context)
+
+    def expression(self, owner: Strict, field: str, text: str, context: str) -> None:
+        start = _at(owner, field)
+        try:
+            expr = parse(text)
+        except ExprSyntaxError as exc:
+            self.add(_shift(start, exc.column), "bad-expression", f"{context}: {exc.message}")
+            return
+        for var in variables(expr):
+            if var.code not in self.all_codes:
+                self.unknown(_shift(start, var.column), var.code, context)
+
+    def run(self) -> list[Problem]:
+        self.uniqueness()
+        self.groups()
+        self.packages()
+        self.rules()
+        self.tables()
+        self.prices()
+        self.programmes()
+        return self.problems
+
+    def uniqueness(self) -> None:
+        seen: dict[str, Location] = {}
+        for group in self.catalog.groups:
+            for option in group.options:
+                self._once(seen, option.code, _at(option, "code"), "option code")
+        for package in self.catalog.packages:
+            self._once(seen, package.code, _at(package, "code"), "code")
+        for kind, items in (
+            ("group id", self.catalog.groups),
+            ("rule id", [*self.catalog.rules, *self.catalog.tables]),
+            ("price rule id", [*self.catalog.price_rules, *self.catalog.discounts]),
+            ("programme id", self.catalog.programmes),
+        ):
+            ids: dict[str, Location] = {}
+            for item in items:
+                self._once(ids, item.id, _at(item, "id"), kind)  # type: ignore[attr-defined]
+
+    def _once(self, seen: dict[str, Location], key: str, where: Location, kind: str) -> None:
+        if key in seen:
+            first = seen[key]
+            self.add(
+                where,
+                "duplicate-code" if "code" in kind else "duplicate-id",
+                f"duplicate {kind} '{key}' (first defined at {first})",
+            )
+        else:
+            seen[key] = where
+
+    def groups(self) -> None:
+        for group in self.catalog.groups:
+            if not group.options:
+                self.add(_at(group), "empty-group", f"group '{group.id}' has no options")
+                continue
+            own = {o.code for o in group.options}
+            for index, code in enumerate(group.default):
+                if code not in own:
+                    where = _at(group, "default", index)
+                    if code in self.all_codes:
+                        self.add(
+                            where,
+                            "default-not-in-group",
+                            f"default '{code}' of group '{group.id}' belongs to another group",
+                        )
+                    else:
+                        self.unknown(where, code, f"default of group '{group.id}'")
+            count = len(set(group.default))
+            if not group.choose.allows(count):
+                self.add(
+                    _at(group, "default"),
+                    "default-cardinality",
+                    f"group '{group.id}' chooses {group.choose.describe()} but its defaults "
+                    f"choose {count}: the standard car must be a complete configuration",
+                )
+            for option in group.options:
+                for index, code in enumerate(option.brings):
+                    self.known(code, _at(option, "brings", index), f"option '{option.code}' brings")
+
+    def packages(self) -> None:
+        for package in self.catalog.packages:
+            for index, code in enumerate(package.includes):
+                where = _at(package, "includes", index)
+                if code in self.package_codes:
+                    self.add(where, "nested-package", "a package may not include a package")
+                elif code not in self.option_codes:
+                    self.unknown(where, code, f"package '{package.code}'")
+
+    def rules(self) -> None:
+        for rule in self.catalog.rules:
+            context = f"rule '{rule.id}'"
+            if rule.option is not None:
+                self.known(rule.option, _at(rule, "option"), context)
+            if rule.requires is not None:
+                self.expression(rule, "requires", rule.requires, context)
+            for index, code in enumerate(rule.excludes or []):
+                self.known(code, _at(rule, "excludes", index), context)
+            if rule.if_ is not None:
+                self.expression(rule, "if", rule.if_, context)
+            if rule.then is not None:
+                self.expression(rule, "then", rule.then, context)
+
+    def tables(self) -> None:
+        groups = {g.id: g for g in self.catalog.groups}
+        for table in self.catalog.tables:
+            members: list[set[str] | None] = []
+            for index, group_id in enumerate(table.groups):
+                group = groups.get(group_id)
+                if group is None:
+                    hint = did_you_mean(group_id, groups)
+                    self.add(
+                        _at(table, "groups", index),
+                        "unknown-group",
+                        f"table '{table.id}' names unknown group '{group_id}'"
+                        + (f": {hint}" if hint else ""),
+                    )
+                    members.append(None)
+                else:
+                    members.append({o.code for o in group.options})
+            reported = 0
+            for row_index, row in enumerate(table.rows):
+                if reported >= 20:
+                    break  # a broken table of 50,000 rows is reported, not recited
+                where = _at(table, "rows", row_index)
+                if len(row) != len(table.groups):
+                    self.add(
+                        where,
+                        "table-row-length",
+                        f"table '{table.id}' row {row_index + 1} has {len(row)} codes "
+                        f"for {len(table.groups)} groups",
+                    )
+                    reported += 1
+                    continue
+                for code, allowed, group_id in zip(row, members, table.groups, strict=True):
+                    if allowed is not None and code not in allowed:
+                        self.add(
+                            where,
+                            "table-code-not-in-group",
+                            f"table '{table.id}' row {row_index + 1}: '{code}' is not an option "
+                            f"of group '{group_id}'",
+                        )
+                        reported += 1
+
+    def prices(self) -> None:
+        for price_rule in self.catalog.price_rules:
+            context = f"price rule '{price_rule.id}'"
+            self.known(price_rule.option, _at(price_rule, "option"), context)
+            self.expression(price_rule, "when", price_rule.when, context)
+        for discount in self.catalog.discounts:
+            context = f"discount '{discount.id}'"
+            self.expression(discount, "when", discount.when, context)
+            for index, code in enumerate(discount.of):
+                self.known(code, _at(discount, "of", index), context)
+
+    def programmes(self) -> None:
+        members: dict[str, str] = {}
+        for programme in self.catalog.programmes:
+            for index, code in enumerate(programme.options):
+                where = _at(programme, "options", index)
+                self.known(code, where, f"programme '{programme.id}'")
+                if code in members and members[code] != programme.id:
+                    self.add(
+                        where,
+                        "programme-overlap",
+                        f"option '{code}' is in programmes '{members[code]}' and "
+                        f"'{programme.id}': an option belongs to one programme at most",
+                    )
+                members[code] = programme.id
+
+
+def check_catalog(catalog: Catalog) -> list[Problem]:
+    """Every problem of meaning in a merged catalog."""
+    return _Checker(catalog).run()
+
+
+def check_market(market: Market, expected_id: str | None = None) -> list[Problem]:
+    """Problems of meaning in a market file."""
+    problems: list[Problem] = []
+    if expected_id is not None and market.id != expected_id:
+        problems.append(
+            Problem(
+                _at(market, "id"),
+                "id-mismatch",
+                f"market id '{market.id}' does not match its file name '{expected_id}.yaml'",
+            )
+        )
+    ids: set[str] = set()
+    for tax in market.taxes:
+        if tax.id in ids:
+            problems.append(Problem(_at(tax, "id"), "duplicate-id", f"duplicate tax id '{tax.id}'"))
+        ids.add(tax.id)
+    dates = [rate.date for rate in market.exchange_rates]
+    if len(dates) != len(set(dates)):
+        problems.append(
+            Problem(_at(market, "exchange_rates"), "duplicate-id", "two exchange rates share a date")
+        )
+    return problems

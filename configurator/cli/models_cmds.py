@@ -1,0 +1,3 @@
+"""`configurator models` and `configurator show`."""
+
+from __future__ import annotations
