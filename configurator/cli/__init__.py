@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from typing import Annotated, Any
 
-import click
 import typer
 import typer.core
 
@@ -21,7 +20,7 @@ from configurator.errors import ConfiguratorError, ExitCode
 class _App(typer.core.TyperGroup):
     """The root command group: turns user mistakes into a message and an exit code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ConfiguratorError as error:
@@ -30,7 +29,7 @@ class _App(typer.core.TyperGroup):
             report_error(error)
             ctx.exit(int(error.exit_code))
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            typer.echo("interrupted", err=True)
             ctx.exit(int(ExitCode.INTERRUPTED))
 
 
