@@ -5,7 +5,9 @@ Each check returns problems (never raises) so that one run reports every mistake
 
 from __future__ import annotations
 
-from configurator.catalog.schema import Catalog, Market, Strict
+from collections.abc import Collection
+
+from configurator.catalog.schema import Market, Sections, Strict
 from configurator.errors import Location, Problem, did_you_mean
 from configurator.rules.expr import ExprSyntaxError, parse, variables
 
@@ -16,16 +18,11 @@ def _at(obj: Strict, *subpath: str | int) -> Location:
     return obj.where_of(*subpath) or _UNKNOWN
 
 
-def _shift(location: Location, column: int) -> Location:
-    """A position ``column`` characters into a scalar that starts at ``location``."""
-    if not location.line:
-        return location
-    return Location(location.file, location.line, location.column + column - 1)
-
-
 class _Checker:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Sections, tolerate: Collection[str], references: bool) -> None:
         self.catalog = catalog
+        self.tolerate = set(tolerate)
+        self.references = references
         self.problems: list[Problem] = []
         self.option_codes = [o.code for g in catalog.groups for o in g.options]
         self.package_codes = [p.code for p in catalog.packages]
@@ -35,6 +32,8 @@ class _Checker:
         self.problems.append(Problem(location, code, message))
 
     def unknown(self, location: Location, code: str, context: str) -> None:
+        if not self.references or code in self.tolerate:
+            return  # the code may be defined where we cannot see (a broken or absent part)
         hint = did_you_mean(code, self.all_codes)
         self.add(
             location,
@@ -47,15 +46,16 @@ class _Checker:
             self.unknown(location, code, context)
 
     def expression(self, owner: Strict, field: str, text: str, context: str) -> None:
-        start = _at(owner, field)
         try:
             expr = parse(text)
         except ExprSyntaxError as exc:
-            self.add(_shift(start, exc.column), "bad-expression", f"{context}: {exc.message}")
+            where = owner.where_in(field, offset=exc.column) or _at(owner, field)
+            self.add(where, "bad-expression", f"{context}: {exc.message}")
             return
         for var in variables(expr):
             if var.code not in self.all_codes:
-                self.unknown(_shift(start, var.column), var.code, context)
+                where = owner.where_in(field, offset=var.column) or _at(owner, field)
+                self.unknown(where, var.code, context)
 
     def run(self) -> list[Problem]:
         self.uniqueness()
@@ -98,13 +98,15 @@ class _Checker:
     def groups(self) -> None:
         for group in self.catalog.groups:
             if not group.options:
-                self.add(_at(group), "empty-group", f"group '{group.id}' has no options")
+                if self.references and group.id not in self.tolerate:
+                    self.add(_at(group), "empty-group", f"group '{group.id}' has no options")
                 continue
             own = {o.code for o in group.options}
+            own_values = {o.code: o.value is not None for o in group.options}
             for index, code in enumerate(group.default):
                 if code not in own:
                     where = _at(group, "default", index)
-                    if code in self.all_codes:
+                    if code in self.all_codes and code not in self.tolerate:
                         self.add(
                             where,
                             "default-not-in-group",
@@ -119,6 +121,14 @@ class _Checker:
                     "default-cardinality",
                     f"group '{group.id}' chooses {group.choose.describe()} but its defaults "
                     f"choose {count}: the standard car must be a complete configuration",
+                )
+            values = [code for code in group.default if code in own and own_values.get(code)]
+            for code in values:
+                self.add(
+                    _at(group, "default", group.default.index(code)),
+                    "default-needs-value",
+                    f"default '{code}' of group '{group.id}' needs a value from the buyer, so it "
+                    f"cannot be chosen by default",
                 )
             for option in group.options:
                 for index, code in enumerate(option.brings):
@@ -154,6 +164,9 @@ class _Checker:
             for index, group_id in enumerate(table.groups):
                 group = groups.get(group_id)
                 if group is None:
+                    members.append(None)
+                    if not self.references or group_id in self.tolerate:
+                        continue
                     hint = did_you_mean(group_id, groups)
                     self.add(
                         _at(table, "groups", index),
@@ -161,7 +174,6 @@ class _Checker:
                         f"table '{table.id}' names unknown group '{group_id}'"
                         + (f": {hint}" if hint else ""),
                     )
-                    members.append(None)
                 else:
                     members.append({o.code for o in group.options})
             reported = 0
@@ -215,9 +227,16 @@ class _Checker:
                 members[code] = programme.id
 
 
-def check_catalog(catalog: Catalog) -> list[Problem]:
-    """Every problem of meaning in a merged catalog."""
-    return _Checker(catalog).run()
+def check_catalog(
+    catalog: Sections, *, tolerate: Collection[str] = (), references: bool = True
+) -> list[Problem]:
+    """Every problem of meaning in a merged catalog (or a fragment, or the valid part of one).
+
+    ``tolerate`` lists codes and ids that exist but failed validation: references to them are
+    not reported as unknown. ``references=False`` skips every check that needs to know all
+    the codes (a fragment alone, or a catalog whose include is missing).
+    """
+    return _Checker(catalog, tolerate, references).run()
 
 
 def check_market(market: Market, expected_id: str | None = None) -> list[Problem]:
@@ -239,6 +258,8 @@ def check_market(market: Market, expected_id: str | None = None) -> list[Problem
     dates = [rate.date for rate in market.exchange_rates]
     if len(dates) != len(set(dates)):
         problems.append(
-            Problem(_at(market, "exchange_rates"), "duplicate-id", "two exchange rates share a date")
+            Problem(
+                _at(market, "exchange_rates"), "duplicate-id", "two exchange rates share a date"
+            )
         )
     return problems

@@ -13,20 +13,28 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic_core import PydanticCustomError
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     PrivateAttr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
+from configurator.catalog.yamlpos import locate_in_scalar
 from configurator.errors import Location
+from configurator.money import money_json
 
-_MONEY_TEXT = re.compile(r"^-?\d{1,15}(\.\d{1,2})?$")
+MONEY_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
+PRICE_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,2})?$"
+RATE_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+MONEY_LIMIT = 10**15
+_MONEY_TEXT = re.compile(MONEY_PATTERN)
 
 
 def parse_money(value: Any) -> Decimal:
@@ -41,16 +49,20 @@ def parse_money(value: Any) -> Decimal:
             {"value": value},
         )
     if isinstance(value, int):
+        if abs(value) >= MONEY_LIMIT:
+            raise PydanticCustomError(
+                "bad-money", "{value} is too large for an amount", {"value": value}
+            )
         return Decimal(value)
     if isinstance(value, Decimal):
         return value
     if isinstance(value, str):
-        text = value.strip().replace("_", "")
+        text = value
         if not _MONEY_TEXT.match(text):
             raise PydanticCustomError(
                 "bad-money",
                 "'{value}' is not an amount: write an integer or a decimal string "
-                "with at most two decimals, e.g. \"28000\" or \"1299.50\"",
+                'with at most two decimals, e.g. "28000" or "1299.50"',
                 {"value": value},
             )
         try:
@@ -71,38 +83,90 @@ def _non_negative(value: Decimal) -> Decimal:
 def parse_rate(value: Any) -> Decimal:
     """A rate or fraction: a decimal string such as "0.13" (or an int 0/1); never a float."""
     if isinstance(value, bool):
-        raise ValueError("a rate must be a decimal string such as \"0.13\", not a boolean")
+        raise PydanticCustomError(
+            "wrong-type", 'a rate must be a decimal string such as "0.13", not a boolean'
+        )
     if isinstance(value, float):
         raise PydanticCustomError(
             "float-rate",
             "a rate must be a quoted decimal string (write '\"{value}\"')",
             {"value": value},
         )
-    if isinstance(value, int):
+    if isinstance(value, int) and value >= 0:
         return Decimal(value)
-    if isinstance(value, str) and re.match(r"^\d+(\.\d+)?$", value.strip()):
-        return Decimal(value.strip())
-    raise ValueError(f"'{value}' is not a rate: write a decimal string such as \"0.13\"")
+    if isinstance(value, Decimal) and value >= 0:
+        return value
+    if isinstance(value, str) and re.match(RATE_PATTERN, value):
+        return Decimal(value)
+    raise PydanticCustomError(
+        "bad-rate",
+        "'{value}' is not a rate: write a decimal string such as \"0.13\"",
+        {"value": value},
+    )
 
 
-Money = Annotated[Decimal, BeforeValidator(parse_money)]
-Price = Annotated[Decimal, BeforeValidator(lambda v: _non_negative(parse_money(v)))]
-Rate = Annotated[Decimal, BeforeValidator(parse_rate)]
+def _parse_price(value: Any) -> Decimal:
+    return _non_negative(parse_money(value))
+
+
+_MONEY_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": -(MONEY_LIMIT - 1), "maximum": MONEY_LIMIT - 1},
+        {"type": "string", "pattern": MONEY_PATTERN},
+    ],
+    "description": 'an amount: an integer or a decimal string such as "1299.50", never a float',
+}
+_PRICE_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": MONEY_LIMIT - 1},
+        {"type": "string", "pattern": PRICE_PATTERN},
+    ],
+    "description": 'a price: a non-negative integer or decimal string ("1299.50"), never a float',
+}
+_RATE_SCHEMA = {
+    "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": RATE_PATTERN}],
+    "description": 'a rate: a decimal string such as "0.13" (or an integer), never a float',
+}
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(parse_money),
+    PlainSerializer(money_json, return_type=str, when_used="json"),
+    WithJsonSchema(_MONEY_SCHEMA, mode="validation"),
+]
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_parse_price),
+    PlainSerializer(money_json, return_type=str, when_used="json"),
+    WithJsonSchema(_PRICE_SCHEMA, mode="validation"),
+]
+Rate = Annotated[
+    Decimal,
+    BeforeValidator(parse_rate),
+    PlainSerializer(lambda rate: f"{rate:f}", return_type=str, when_used="json"),
+    WithJsonSchema(_RATE_SCHEMA, mode="validation"),
+]
 
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]*$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 Code = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
 HexColour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Names = dict[LanguageTag, str]
 
 
 class Strict(BaseModel):
     """Base of every catalog model: strict types, unknown keys are errors, frozen."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        strict=True, extra="forbid", frozen=True, use_attribute_docstrings=True
+    )
 
     _where: Location | None = PrivateAttr(default=None)
     _spots: dict[tuple[str | int, ...], Location] = PrivateAttr(default_factory=dict)
+    _texts: dict[tuple[str | int, ...], tuple[int, int, str]] = PrivateAttr(default_factory=dict)
 
     @property
     def where(self) -> Location | None:
@@ -121,8 +185,41 @@ class Strict(BaseModel):
             probe = probe[:-1]
         return self._where
 
+    def where_in(self, *subpath: str | int, offset: int) -> Location | None:
+        """Where the character at 1-based ``offset`` of a text value was written.
+
+        Exact for plain, quoted, block (``|``) and folded (``>``) scalars alike: used to point
+        at the bad token of a rule expression.
+        """
+        start = self.where_of(*subpath)
+        if start is None or not start.line or subpath not in self._spots:
+            return start
+        value: Any = self
+        for part in subpath:
+            if isinstance(value, BaseModel) and isinstance(part, str):
+                name = next(
+                    (n for n, f in type(value).model_fields.items() if (f.alias or n) == part),
+                    part,
+                )
+                value = getattr(value, name, None)
+            elif isinstance(value, list | dict):
+                try:
+                    value = value[part]  # type: ignore[index]
+                except (IndexError, KeyError, TypeError):
+                    return start
+        if not isinstance(value, str):
+            return start
+        text = self._texts.get(subpath)
+        if text is None:
+            line, column = locate_in_scalar(start.line, start.column, None, value, offset)
+        else:
+            line, column = locate_in_scalar(text[0], text[1], text[2], value, offset)
+        return Location(start.file, line, column)
+
 
 class Powertrain(StrEnum):
+    """How the car is driven: battery, plug-in hybrid, range extender, engine, fuel cell."""
+
     BEV = "bev"
     PHEV = "phev"
     EREV = "erev"
@@ -141,7 +238,9 @@ class Period(Strict):
     """A closed date interval; either end may be open."""
 
     from_: dt.date | None = Field(default=None, alias="from")
+    """First day (inclusive); open when absent."""
     until: dt.date | None = None
+    """Last day (inclusive); open when absent."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -161,7 +260,9 @@ class Cardinality(Strict):
     """How many options of a group may be chosen."""
 
     min: int = Field(ge=0)
+    """The fewest options the buyer must choose."""
     max: int | None = Field(default=None, ge=1)
+    """The most options the buyer may choose; no limit when absent."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Cardinality:
@@ -204,17 +305,40 @@ def _parse_choose(value: Any) -> Any:
     return value
 
 
-Choose = Annotated[Cardinality, BeforeValidator(_parse_choose)]
+_CHOOSE_SCHEMA = {
+    "anyOf": [
+        {"enum": list(CHOOSE_WORDS)},
+        {
+            "type": "object",
+            "properties": {
+                "min": {"type": "integer", "minimum": 0},
+                "max": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]},
+            },
+            "required": ["min"],
+            "additionalProperties": False,
+        },
+    ],
+    "description": "exactly-one, at-most-one, any, at-least-one, or {min: N, max: M}",
+}
+
+Choose = Annotated[
+    Cardinality, BeforeValidator(_parse_choose), WithJsonSchema(_CHOOSE_SCHEMA, mode="validation")
+]
 
 
 class BuyerValue(Strict):
     """An option whose value the buyer supplies (paint to sample: the colour's name)."""
 
-    prompt: str
+    prompt: str = Field(min_length=1)
+    """The question asked of the buyer, e.g. "Name the colour to match"."""
     kind: Literal["text", "colour"] = "text"
+    """``text`` (free text) or ``colour`` (a colour name or hex code)."""
     max_length: int = Field(default=60, ge=1, le=500)
+    """The longest value accepted, in characters."""
     pattern: str | None = None
+    """A regular expression the whole value must match."""
     examples: list[str] = Field(default_factory=list)
+    """Example values shown to the buyer."""
 
     @field_validator("pattern")
     @classmethod
@@ -231,53 +355,86 @@ class Option(Strict):
     """One choosable option of a group."""
 
     code: Code
+    """Stable code, unique in the catalog: upper case, digits, ``-`` and ``_``."""
     name: str = Field(min_length=1)
-    names: dict[str, str] = Field(default_factory=dict)
+    """Name shown to the buyer."""
+    names: Names = Field(default_factory=dict)
+    """Translated names by language tag (``zh-CN``, ``fr``)."""
     description: str | None = None
+    """A sentence or two about the option."""
     price: Price = Decimal(0)
+    """Price added to the car (0: standard equipment)."""
     swatch: HexColour | None = None
+    """Colour shown as a swatch, ``#rrggbb`` (paints, calipers, wheels, interiors)."""
     lead_time_weeks: int = Field(default=0, ge=0)
+    """Extra weeks of production the option adds."""
     labour_hours: int = Field(default=0, ge=0)
+    """Hours of hand work (the Amethyst paint takes 50)."""
     available: Period | None = None
+    """Dates between which the option may be ordered; always when absent."""
     tags: list[str] = Field(default_factory=list)
+    """Free labels for filtering and display."""
     value: BuyerValue | None = None
+    """Present when the buyer supplies a value with the option (paint to sample)."""
     brings: list[Code] = Field(default_factory=list)
+    """Codes added automatically when this option is chosen."""
     source: str | None = None
+    """Where the price or fact comes from."""
     note: str | None = None
+    """Remarks; an unpublished price says here that it is an estimate."""
 
 
 class OptionSet(Strict):
     """A named list of options in a shared fragment, pulled into a group by `option_sets`."""
 
     id: Slug
+    """Name by which groups pull the set in (``option_sets: [custom-paints]``)."""
     options: list[Option] = Field(min_length=1)
+    """The options of the set."""
 
 
 class Group(Strict):
     """An option group: the options and how many of them may be chosen."""
 
     id: Slug
+    """Group id, unique in the catalog (lower case slug)."""
     name: str = Field(min_length=1)
-    names: dict[str, str] = Field(default_factory=dict)
+    """Name shown to the buyer."""
+    names: Names = Field(default_factory=dict)
+    """Translated names by language tag."""
     description: str | None = None
+    """A sentence about the group."""
     choose: Choose
+    """How many options may be chosen."""
     default: list[Code] = Field(default_factory=list)
+    """Options chosen when the buyer picks nothing here; must satisfy ``choose``."""
     options: list[Option] = Field(default_factory=list)
+    """The options, in order of presentation."""
     option_sets: list[Slug] = Field(default_factory=list)
+    """Option sets of included fragments appended after ``options``."""
 
 
 class Package(Strict):
     """A package: chosen like an option; its price replaces those of the options it includes."""
 
     code: Code
+    """Stable code, unique among option and package codes."""
     name: str = Field(min_length=1)
+    """Name shown to the buyer."""
     description: str | None = None
+    """A sentence about the package."""
     price: Price
+    """Price of the package; the included options cost nothing more."""
     includes: list[Code] = Field(min_length=1)
+    """Option codes the package includes (not other packages)."""
     lead_time_weeks: int = Field(default=0, ge=0)
+    """Extra weeks of production the package adds."""
     available: Period | None = None
+    """Dates between which the package may be ordered; always when absent."""
     source: str | None = None
+    """Where the price comes from."""
     note: str | None = None
+    """Remarks, e.g. that the price is an estimate."""
 
 
 class Rule(Strict):
@@ -290,12 +447,19 @@ class Rule(Strict):
     """
 
     id: Slug
+    """Rule id, unique among rules and tables; named when the rule explains a conflict."""
     message: str = Field(min_length=1)
+    """The sentence shown to the buyer when the rule is broken."""
     option: Code | None = None
+    """The option (or package) the ``requires`` / ``excludes`` forms are about."""
     requires: str | None = None
+    """An expression that must hold when ``option`` is chosen."""
     excludes: list[Code] | None = None
+    """Codes that cannot be chosen together with ``option``."""
     if_: str | None = Field(default=None, alias="if")
+    """An expression; when it holds, ``then`` must hold too."""
     then: str | None = None
+    """The expression that must hold when ``if`` holds."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -321,34 +485,47 @@ class TableRule(Strict):
     """
 
     id: Slug
+    """Table id, unique among rules and tables."""
     message: str = Field(min_length=1)
+    """The sentence shown when a configuration breaks the table."""
     groups: list[Slug] = Field(min_length=1)
+    """The groups the columns stand for, in order."""
     kind: Literal["allowed", "forbidden"] = "allowed"
+    """``allowed``: the chosen options must match a row; ``forbidden``: they must match none."""
     rows: list[list[Code]]
+    """One option code per group in each row."""
 
 
 class PriceRule(Strict):
     """An option priced differently when an expression holds (forged wheels free in a pack)."""
 
     id: Slug
+    """Id, unique among price rules and discounts."""
     reason: str = Field(min_length=1)
+    """Why the price differs, shown on the quote."""
     option: Code
+    """The option (or package) whose price changes."""
     when: str
+    """The expression under which the price applies."""
     price: Price
+    """The price in that context."""
 
 
 class Discount(Strict):
     """A reduction applied when an expression holds: a fixed amount or a percentage."""
 
     id: Slug
+    """Id, unique among price rules and discounts."""
     reason: str = Field(min_length=1)
+    """Why the discount is given, shown on the quote."""
     when: str
+    """The expression under which the discount applies."""
     amount: Price | None = None
+    """A fixed reduction (exactly one of ``amount`` and ``percent``)."""
     percent: Rate | None = None
-    of: list[Code] = Field(
-        default_factory=list,
-        description="codes whose prices the percentage applies to (empty: the whole car)",
-    )
+    """A percentage, above 0 and at most 100, of the prices of ``of``."""
+    of: list[Code] = Field(default_factory=list)
+    """Codes whose prices the percentage applies to (empty: the whole car)."""
 
     @model_validator(mode="after")
     def _amount_or_percent(self) -> Discount:
@@ -363,73 +540,113 @@ class Programme(Strict):
     """A bespoke programme grouping options, with a minimum spend, deposit and capacity."""
 
     id: Slug
+    """Programme id, unique in the catalog."""
     name: str = Field(min_length=1)
-    names: dict[str, str] = Field(default_factory=dict)
+    """Name shown to the buyer."""
+    names: Names = Field(default_factory=dict)
+    """Translated names by language tag."""
     description: str | None = None
+    """A sentence about the programme."""
     options: list[Code] = Field(min_length=1)
+    """The option codes that belong to the programme (an option is in one programme at most)."""
     minimum_spend: Price = Decimal(0)
+    """Once any programme option is chosen, programme options must add up to at least this."""
     deposit: Price = Decimal(0)
+    """Deposit due when ordering programme options."""
     monthly_capacity: int | None = Field(default=None, ge=1)
+    """Cars a month the programme can build; no limit when absent."""
     extra_lead_time_weeks: int = Field(default=0, ge=0)
+    """Weeks added to the delivery of a car with programme options."""
     source: str | None = None
+    """Where the facts come from."""
     note: str | None = None
+    """Remarks, e.g. which figures are estimates."""
 
 
 class PriceChange(Strict):
     """What a catalog version changed, so codes made under it can be re-priced with warnings."""
 
-    version: str
+    version: str = Field(min_length=1)
+    """The earlier catalog version this entry describes."""
     date: dt.date | None = None
-    prices: dict[Code, Price] = Field(
-        default_factory=dict, description="option or package prices in that version"
-    )
-    removed: dict[Code, str] = Field(
-        default_factory=dict, description="codes that existed then and were removed, with names"
-    )
+    """When that version's prices applied from."""
+    prices: dict[Code, Price] = Field(default_factory=dict)
+    """Option or package prices in that version."""
+    removed: dict[Code, str] = Field(default_factory=dict)
+    """Codes that existed then and were removed since, with their names."""
     base_price: Price | None = None
+    """The base price in that version, when it differed."""
 
 
 class Sections(Strict):
     """The parts a model catalog and a shared fragment have in common."""
 
     groups: list[Group] = Field(default_factory=list)
+    """Option groups, in order of presentation."""
     packages: list[Package] = Field(default_factory=list)
+    """Packages of options."""
     rules: list[Rule] = Field(default_factory=list)
+    """Constraints over codes: requires, excludes, if/then."""
     tables: list[TableRule] = Field(default_factory=list)
+    """Variant tables: allowed or forbidden combinations."""
     price_rules: list[PriceRule] = Field(default_factory=list)
+    """Options priced differently in a context."""
     discounts: list[Discount] = Field(default_factory=list)
+    """Reductions that apply in a context."""
     programmes: list[Programme] = Field(default_factory=list)
+    """Bespoke programmes with minimum spend, deposit and capacity."""
 
 
 class Fragment(Sections):
     """A shared fragment (file name starting with '_'), included by model catalogs."""
 
     fragment: Slug
+    """The fragment's id (its presence marks the file as a fragment)."""
     description: str | None = None
+    """What the fragment holds."""
     option_sets: list[OptionSet] = Field(default_factory=list)
+    """Named lists of options that including catalogs pull into their groups."""
     includes: list[str] = Field(default_factory=list)
+    """Other fragments to include, relative to this file."""
 
 
 class Catalog(Sections):
     """One model's catalog: identity, base price, groups, packages, rules and programmes."""
 
     id: Slug
+    """Model id: brand folder and file name, ``xiaomi/su7-ultra.yaml`` is ``xiaomi-su7-ultra``."""
     brand: str = Field(min_length=1)
+    """The brand, e.g. ``Xiaomi``."""
     name: str = Field(min_length=1)
-    names: dict[str, str] = Field(default_factory=dict)
+    """The model's name, e.g. ``SU7 Ultra``."""
+    names: Names = Field(default_factory=dict)
+    """Translated names by language tag."""
     model_year: int = Field(ge=1900, le=2100)
+    """The model year."""
     version: str = Field(min_length=1)
+    """The catalog's version; configuration codes record it."""
     market: Slug
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    """The market the prices are for: ``markets/<market>.yaml``."""
+    currency: CurrencyCode
+    """ISO 4217 currency of every price in the catalog; the market's currency."""
     powertrain: PowertrainField
+    """``bev``, ``phev``, ``erev``, ``ice`` or ``fcev``."""
     nev: bool
+    """Whether the car qualifies as a new-energy vehicle (NEV) for tax relief."""
     base_price: Price
+    """The price of the car with every group at its default."""
     lead_time_weeks: int = Field(default=0, ge=0)
+    """Weeks from order to delivery of the standard car."""
     effective: Period | None = None
+    """Dates between which the catalog's prices apply."""
     includes: list[str] = Field(default_factory=list)
+    """Shared fragments (``_name.yaml``) to include, relative to this file."""
     history: list[PriceChange] = Field(default_factory=list)
+    """Earlier versions' prices, to re-price old configuration codes."""
     source: str | None = None
+    """Where the prices come from."""
     note: str | None = None
+    """Remarks, e.g. which prices are estimates."""
 
     def option_index(self) -> dict[str, tuple[Group, Option]]:
         """Every option code with its group (after includes are merged)."""
@@ -450,8 +667,11 @@ class ExchangeRate(Strict):
     """Units of the market currency per unit of each other currency, on a date."""
 
     date: dt.date
-    rates: dict[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], Rate]
+    """The day the rates were fixed."""
+    rates: dict[CurrencyCode, Rate]
+    """Market-currency units per unit of each currency, e.g. ``USD: "7.1726"``."""
     source: str | None = None
+    """Where the rates come from."""
 
 
 class TaxPeriod(Strict):
@@ -468,15 +688,25 @@ class TaxPeriod(Strict):
     """
 
     from_: dt.date | None = Field(default=None, alias="from")
+    """First day the period covers (inclusive); open when absent."""
     until: dt.date | None = None
+    """Last day the period covers (inclusive); open when absent."""
     kind: Literal["percentage", "cliff", "exempt", "exempt-up-to", "reduced"]
+    """How the tax is computed in this period."""
     rate: Rate | None = None
+    """The tax rate, e.g. ``"0.10"``."""
     threshold: Price | None = None
+    """``cliff``: the base from which the whole base is taxed."""
     cap: Price | None = None
+    """``exempt-up-to``: the largest exemption; ``reduced``: the largest reduction."""
     fraction: Rate | None = None
+    """``reduced``: the fraction of the tax taken off, e.g. ``"0.5"``."""
     powertrains: list[PowertrainField] | None = None
+    """Only cars with these powertrains; all when absent."""
     nev: bool | None = None
+    """Only NEVs (true) or only non-NEVs (false); all when absent."""
     note: str | None = None
+    """The legal source or remarks."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -492,6 +722,8 @@ class TaxPeriod(Strict):
         missing = [name for name in needs[self.kind] if getattr(self, name) is None]
         if missing:
             raise ValueError(f"a '{self.kind}' tax period needs {', '.join(missing)}")
+        if self.from_ and self.until and self.until < self.from_:
+            raise ValueError("'until' is before 'from'")
         return self
 
     def covers(self, day: dt.date, powertrain: Powertrain, nev: bool) -> bool:
@@ -508,22 +740,37 @@ class Tax(Strict):
     """A tax the buyer owes on top of the list price (VAT is handled by the market)."""
 
     id: Slug
-    name: str
-    names: dict[str, str] = Field(default_factory=dict)
+    """Tax id, unique in the market."""
+    name: str = Field(min_length=1)
+    """Name shown on the quote."""
+    names: Names = Field(default_factory=dict)
+    """Translated names by language tag."""
     base: Literal["net", "gross"] = "net"
+    """What the rate applies to: the price without VAT (``net``) or with it (``gross``)."""
     periods: list[TaxPeriod] = Field(min_length=1)
+    """Dated variants; the first that covers the car and the date applies."""
     source: str | None = None
+    """The law or source."""
 
 
 class Market(Strict):
     """A market: currency, VAT, the taxes a buyer owes, and dated exchange rates."""
 
     id: Slug
-    name: str
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    """Market id, the file name: ``markets/cn.yaml`` has ``cn``."""
+    name: str = Field(min_length=1)
+    """Name of the market."""
+    currency: CurrencyCode
+    """ISO 4217 currency of prices in this market."""
     prices_include_vat: bool
+    """Whether catalog list prices include VAT."""
     vat_rate: Rate
+    """The VAT rate, e.g. ``"0.13"``."""
     taxes: list[Tax] = Field(default_factory=list)
+    """Taxes the buyer owes besides VAT."""
     exchange_rates: list[ExchangeRate] = Field(default_factory=list)
+    """Dated exchange rates for showing prices in other currencies."""
     source: str | None = None
+    """Where the facts come from."""
     note: str | None = None
+    """Remarks."""

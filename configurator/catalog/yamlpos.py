@@ -24,8 +24,12 @@ try:  # libyaml is much faster; fall back to the pure-Python loader where it is 
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
-MAX_VALUES = 5_000_000  # values built from one file, aliases expanded
+MAX_FILE_BYTES = 16 * 1024 * 1024  # a catalog with a 50,000-row table is about 3 MB
+MAX_VALUES = 2_000_000  # values built from one file, aliases expanded
+# Aliases may multiply a file's values by at most this ratio (beyond a small floor): anchors
+# used to share a few blocks are fine, anchors nested to explode ("billion laughs") are not.
+ALIAS_EXPANSION_RATIO = 10
+ALIAS_EXPANSION_FLOOR = 100_000
 
 Path_ = tuple[str | int, ...]
 
@@ -50,6 +54,8 @@ class ParsedYaml:
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     quoted: set[Path_] = field(default_factory=set)
+    raw: dict[Path_, str] = field(default_factory=dict)
+    flagged: set[Path_] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
 
     def locate(self, path: Path_, *, key: bool = False) -> Location:
@@ -72,14 +78,69 @@ class _AliasBomb(Exception):
     pass
 
 
+class _RecursiveAlias(Exception):
+    pass
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document has once every alias is expanded, without expanding them.
+
+    Shared nodes are counted once per use through memoisation, so a "billion laughs" file is
+    measured in microseconds. Raise :class:`_RecursiveAlias` for an alias inside itself.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            active.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            raise _RecursiveAlias
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+    return sizes[id(root)]
+
+
+def distinct_nodes(root: yaml.Node) -> int:
+    """How many node objects the composer made (each alias target counted once)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.extend(_children(node))
+    return len(seen)
+
+
 class _Builder:
-    def __init__(self, parsed: ParsedYaml) -> None:
+    def __init__(self, parsed: ParsedYaml, text: str) -> None:
         self.parsed = parsed
+        self.text = text
         self.count = 0
         self._timestamps = yaml.constructor.SafeConstructor()
 
-    def problem(self, node: yaml.Node, code: str, message: str) -> None:
+    def problem(self, node: yaml.Node, code: str, message: str, path: Path_ | None = None) -> None:
+        """Record a YAML problem; ``path`` marks the value so the schema does not repeat it."""
         mark = node.start_mark
+        if path is not None:
+            self.parsed.flagged.add(path)
         self.parsed.problems.append(
             Problem(Location(self.parsed.file, mark.line + 1, mark.column + 1), code, message)
         )
@@ -93,7 +154,12 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             if node.style in ("'", '"'):
                 self.parsed.quoted.add(path)
-            return self.scalar(node)
+            value = self.scalar(node, path)
+            if isinstance(value, str) and path not in self.parsed.raw:
+                raw = self.text[mark.index : node.end_mark.index]
+                if raw != value:  # quoted, block or folded: positions need the source
+                    self.parsed.raw[path] = raw
+            return value
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
@@ -105,27 +171,15 @@ class _Builder:
         result: dict[Any, Any] = {}
         merged: dict[Any, Any] = {}
         seen: dict[Any, yaml.Node] = {}
+        merges: list[yaml.Node] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
-                sources = (
-                    value_node.value
-                    if isinstance(value_node, yaml.SequenceNode)
-                    else [value_node]
-                )
-                for source in sources:
-                    value = self.build(source, path)
-                    if isinstance(value, dict):
-                        for k, v in value.items():
-                            merged.setdefault(k, v)
-                    else:
-                        self.problem(source, "yaml-syntax", "a merge key '<<' needs a mapping")
+                merges.append(value_node)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problem(key_node, "yaml-syntax", "a mapping key must be a plain value")
                 continue
-            key = self.scalar(key_node)
-            if isinstance(key, bool | int | float) or key is None:
-                key = key_node.value  # keys are names: 'NO' as a key stays the text 'NO'
+            key = key_node.value  # keys are names: 'no' (Norwegian) as a key stays 'no'
             if key in seen:
                 first = seen[key].start_mark
                 self.problem(
@@ -137,13 +191,25 @@ class _Builder:
                 continue
             seen[key] = key_node
             kmark = key_node.start_mark
-            self.parsed.keys[(*path, key)] = (kmark.line + 1, kmark.column + 1)
+            self.parsed.keys.setdefault((*path, key), (kmark.line + 1, kmark.column + 1))
             result[key] = self.build(value_node, (*path, key))
+        # Merged keys ('<<: *base') come after the mapping's own, which they never override.
+        for value_node in merges:
+            sources = (
+                value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            )
+            for source in sources:
+                value = self.build(source, path)
+                if isinstance(value, dict):
+                    for k, v in value.items():
+                        merged.setdefault(k, v)
+                else:
+                    self.problem(source, "yaml-syntax", "a merge key '<<' needs a mapping")
         for k, v in merged.items():
             result.setdefault(k, v)
         return result
 
-    def scalar(self, node: yaml.ScalarNode) -> Any:
+    def scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
         text = node.value
         tag = node.tag
         if tag == _STR:
@@ -157,6 +223,7 @@ class _Builder:
                     "yaml-ambiguous-bool",
                     f"'{text}' is read as a boolean by YAML 1.1: write true or false for a "
                     f"yes/no field, or quote it ('{text}') for text",
+                    path,
                 )
             return text.lower() in ("true", "yes", "y", "on")
         if tag == _INT:
@@ -166,6 +233,7 @@ class _Builder:
                     "yaml-octal",
                     f"'{text}' has a leading zero and YAML 1.1 reads it as an octal number: "
                     f"write it without the zero, or quote it for text",
+                    path,
                 )
             try:
                 return self._timestamps.construct_yaml_int(node)
@@ -177,9 +245,9 @@ class _Builder:
             try:
                 return self._timestamps.construct_yaml_timestamp(node)
             except ValueError:
-                self.problem(node, "yaml-bad-date", f"'{text}' is not a valid date")
+                self.problem(node, "yaml-bad-date", f"'{text}' is not a valid date", path)
                 return text
-        self.problem(node, "yaml-unsupported-tag", f"unsupported YAML tag {tag}")
+        self.problem(node, "yaml-unsupported-tag", f"unsupported YAML tag {tag}", path)
         return text
 
 
@@ -203,6 +271,9 @@ def parse_yaml(text: str | bytes, file: str) -> ParsedYaml:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        start = exc.context_mark
+        if start is not None and mark is not None and start.line != mark.line:
+            reason += f" (it started at line {start.line + 1}, column {start.column + 1})"
         parsed.problems.append(
             Problem(Location(file, line, column), "yaml-syntax", f"YAML syntax error: {reason}")
         )
@@ -217,18 +288,17 @@ def parse_yaml(text: str | bytes, file: str) -> ParsedYaml:
     if node is None:
         parsed.data = None
         return parsed
-    builder = _Builder(parsed)
+    bomb = _alias_bomb(node, file)
+    if bomb is not None:
+        parsed.problems.append(bomb)
+        return parsed
+    builder = _Builder(parsed, text if isinstance(text, str) else text.decode("utf-8"))
     try:
         parsed.data = builder.build(node, ())
-    except _AliasBomb:
+    except _AliasBomb:  # pragma: no cover - _alias_bomb measured the same thing first
         parsed.data = None
         parsed.problems.append(
-            Problem(
-                Location(file, 1, 1),
-                "alias-bomb",
-                f"the file expands to more than {MAX_VALUES:,} values through aliases "
-                f"(an alias bomb?); write the values out instead",
-            )
+            Problem(Location(file, 1, 1), "alias-bomb", f"more than {MAX_VALUES:,} values")
         )
     except RecursionError:
         parsed.data = None
@@ -236,6 +306,78 @@ def parse_yaml(text: str | bytes, file: str) -> ParsedYaml:
             Problem(Location(file, 1, 1), "yaml-too-deep", "the document is nested too deeply")
         )
     return parsed
+
+
+def _alias_bomb(node: yaml.Node, file: str) -> Problem | None:
+    """A problem when aliases would expand the document beyond the limits, else None."""
+    try:
+        size = expanded_size(node)
+    except _RecursiveAlias:
+        return Problem(
+            Location(file, node.start_mark.line + 1, node.start_mark.column + 1),
+            "alias-bomb",
+            "an alias refers to a value that contains it (a recursive alias): write the "
+            "values out instead",
+        )
+    distinct = distinct_nodes(node)
+    allowed = min(MAX_VALUES, max(ALIAS_EXPANSION_FLOOR, ALIAS_EXPANSION_RATIO * distinct))
+    if size <= allowed:
+        return None
+    return Problem(
+        Location(file, node.start_mark.line + 1, node.start_mark.column + 1),
+        "alias-bomb",
+        f"aliases expand the file's {distinct:,} values to {size:,}, over the limit of "
+        f"{allowed:,} (an alias bomb?): write the values out instead",
+    )
+
+
+def locate_in_scalar(
+    line: int, column: int, raw: str | None, value: str, offset: int
+) -> tuple[int, int]:
+    """The line and column of the character at 1-based ``offset`` of a scalar's value.
+
+    ``line``/``column`` is where the scalar starts in the file (its quote or block indicator);
+    ``raw`` is its source text when that differs from the value (quoted, block, folded or
+    multi-line), else None. Tokens of rule expressions never contain escapes or line breaks,
+    so the token under ``offset`` is found in the source by counting its earlier occurrences.
+    """
+    if raw is None:
+        return line, column + offset - 1
+    tokens = [(m.start(), m.group()) for m in _SCALAR_TOKEN.finditer(value)]
+    if not tokens:
+        return line, column
+    after_end = 0
+    index = offset - 1
+    chosen = next((t for t in tokens if t[0] <= index < t[0] + len(t[1])), None)
+    if chosen is None:  # past the end (or on blanks): point just after the last token
+        chosen = next((t for t in tokens if t[0] >= index), tokens[-1])
+        if chosen[0] < index:
+            after_end = len(chosen[1])
+    start, token = chosen
+    occurrence = _count(value, token, start)
+    skip = raw.index("\n") + 1 if raw[:1] in ("|", ">") and "\n" in raw else 0
+    found = skip - 1
+    for _ in range(occurrence + 1):
+        found = raw.find(token, found + 1)
+        if found < 0:
+            return line, column + (1 if raw[:1] in ("'", '"') else 0)
+    found += after_end
+    newlines = raw.count("\n", 0, found)
+    if newlines == 0:
+        return line, column + found
+    return line + newlines, found - raw.rfind("\n", 0, found)
+
+
+_SCALAR_TOKEN = re.compile(r"[A-Za-z0-9_-]+|\S")
+
+
+def _count(text: str, token: str, end: int) -> int:
+    """How many (possibly overlapping) occurrences of ``token`` start before ``end``."""
+    count, found = 0, text.find(token)
+    while 0 <= found < end:
+        count += 1
+        found = text.find(token, found + 1)
+    return count
 
 
 def read_yaml_file(path: Path, display: str) -> ParsedYaml:
