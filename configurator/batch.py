@@ -1,0 +1,933 @@
+"""Batch pricing: stream rows of configurations through the pricing engine, row by row.
+
+The input (CSV, JSON lines or YAML) is read in chunks of a few thousand rows; each chunk is
+priced and turned into output text (CSV or JSON lines) by a :class:`ChunkPricer`, in this
+process or in worker processes, and the chunks are written in input order. Nothing holds more
+than a few chunks, so memory stays flat whatever the input size.
+
+A row that cannot be priced becomes an ``error`` row with a stable ``error_code``:
+
+- ``bad_row``: the row itself is malformed (missing id or model, a bad date, both options
+  and a code, not JSON, the wrong number of CSV fields);
+- ``unknown_model``, ``bad_code``: the model or the configuration code does not exist;
+- ``unknown_option``, ``cardinality``, ``rule_violation``, ``minimum_spend``, ``bad_value``:
+  the configuration breaks the catalog (the message names the rule and explains it).
+
+Repeated configurations are priced once: an LRU memo keyed by the row's raw fields sits in
+front of one keyed by the normalised configuration ``(model, date, sorted codes, values)``.
+
+CSV output is made safe to open in a spreadsheet (OWASP "CSV injection"): a text cell that
+starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``.
+Amount cells are never touched: they are plain decimal numbers written by the engine. JSON
+lines output is data for programs and is written unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import functools
+import io
+import json
+import multiprocessing
+import os
+import signal
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from configurator.catalog.loader import CatalogTree
+from configurator.catalog.schema import Catalog, Market
+from configurator.codes import decode, migrate
+from configurator.configuration import Configuration
+from configurator.errors import (
+    CatalogError,
+    ConfiguratorError,
+    ExitCode,
+    Location,
+    Problem,
+    UnknownModelError,
+    UsageError,
+)
+from configurator.money import money_json
+from configurator.pricing.engine import Pricer
+
+InputFormat = Literal["csv", "jsonl", "yaml"]
+OutputFormat = Literal["csv", "jsonl"]
+INPUT_FORMATS: tuple[InputFormat, ...] = ("csv", "jsonl", "yaml")
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("csv", "jsonl")
+_EXTENSIONS: dict[str, InputFormat] = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+}
+
+#: The stable error codes of error rows, in the order the summary lists them.
+ERROR_CODES = (
+    "bad_row",
+    "unknown_model",
+    "bad_code",
+    "unknown_option",
+    "cardinality",
+    "rule_violation",
+    "minimum_spend",
+    "bad_value",
+)
+
+#: Cells starting with one of these are formulas to a spreadsheet (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+CHUNK_CHARS = 256 * 1024  # about 4,000 rows of a typical order book
+CHUNK_ROWS = 2_000  # rows per chunk for YAML input (already parsed in the main process)
+MEMO_SIZE = 65_536  # entries per memo level and per process
+
+
+class BadRowError(ConfiguratorError):
+    """A batch row is malformed: missing fields, a bad date, not JSON."""
+
+    exit_code = ExitCode.ROWS_FAILED
+    error_code = "bad_row"
+
+
+class RowFailedError(ConfiguratorError):
+    """``--fail-fast``: the first row that could not be priced stops the run."""
+
+    exit_code = ExitCode.ROWS_FAILED
+    error_code = "row_failed"
+
+
+# --- formats -------------------------------------------------------------------------------
+
+
+def input_format_for(path: str, given: str | None) -> InputFormat:
+    """The input format: ``given``, else from the file extension; a usage error if neither."""
+    if given is not None:
+        if given not in INPUT_FORMATS:
+            raise UsageError(
+                f"unknown input format '{given}': use one of {', '.join(INPUT_FORMATS)}"
+            )
+        return given
+    found = _EXTENSIONS.get(Path(path).suffix.lower()) if path != "-" else None
+    if found is None:
+        where = "standard input" if path == "-" else f"'{path}'"
+        raise UsageError(
+            f"cannot tell the format of {where}: give --input-format "
+            f"{'|'.join(INPUT_FORMATS)} (or name the file .csv, .jsonl or .yaml)"
+        )
+    return found
+
+
+def output_format_for(
+    path: str | None, given: str | None, input_format: InputFormat
+) -> OutputFormat:
+    """The output format: ``given``, else the output file's extension, else (standard output)
+    the input format when it is csv or jsonl; a usage error if none of these tells."""
+    if given is not None:
+        if given not in OUTPUT_FORMATS:
+            raise UsageError(
+                f"unknown output format '{given}': use one of {', '.join(OUTPUT_FORMATS)}"
+            )
+        return given
+    if path is not None and path != "-":
+        found = _EXTENSIONS.get(Path(path).suffix.lower())
+        if found in OUTPUT_FORMATS:
+            return found
+        raise UsageError(
+            f"cannot tell the format of '{path}': give --output-format "
+            f"{'|'.join(OUTPUT_FORMATS)} (or name the file .csv or .jsonl)"
+        )
+    if input_format in OUTPUT_FORMATS:
+        return input_format
+    raise UsageError(
+        f"cannot tell the output format for standard output: give --output-format "
+        f"{'|'.join(OUTPUT_FORMATS)}"
+    )
+
+
+def output_columns(tax_ids: Iterable[str]) -> list[str]:
+    """The output columns: identity and status, the subtotal, one per tax id, total, errors."""
+    return ["id", "model", "status", "code", "subtotal", *tax_ids, "total", "currency"] + [
+        "error_code",
+        "error",
+    ]
+
+
+def neutralise(cell: str) -> str:
+    """Make a text cell inert in a spreadsheet: prefix ``'`` when it starts like a formula."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+# --- options ---------------------------------------------------------------------------------
+
+
+def parse_options(options: str | Iterable[str]) -> tuple[list[str], dict[str, str]]:
+    """Split a row's options into codes and buyer-supplied values.
+
+    A string is split on ``;`` when it contains one (so values may hold spaces), else on
+    whitespace; a list gives one item per entry. ``CODE=VALUE`` chooses ``CODE`` with
+    ``VALUE`` as its buyer-supplied value. Codes are upper-cased.
+    """
+    if isinstance(options, str):
+        tokens: Iterable[str] = options.split(";") if ";" in options else options.split()
+    else:
+        tokens = options
+    codes: list[str] = []
+    values: dict[str, str] = {}
+    for token in tokens:
+        if not isinstance(token, str):
+            raise BadRowError(f"options must be option codes (text), not {token!r}")
+        code, equals, value = token.partition("=")
+        code = code.strip().upper()
+        if not code:
+            if equals or token.strip():
+                raise BadRowError(f"'{token.strip()}' has no option code before '='")
+            continue
+        if equals:
+            values[code] = value.strip()
+        codes.append(code)
+    return codes, values
+
+
+def parse_day(text: str) -> dt.date:
+    """A row's date, ``YYYY-MM-DD``."""
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise BadRowError(f"date '{text}' is not a date: write YYYY-MM-DD") from None
+
+
+# --- reading: chunks of rows ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Header:
+    """Where the input's fields are: CSV column indexes (width: the number of columns)."""
+
+    width: int
+    id: int
+    model: int
+    options: int
+    code: int
+    date: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of input rows: raw text (csv, jsonl) or parsed YAML items, with line numbers."""
+
+    first_line: int  # the line number of the chunk's first line (1-based)
+    text: str = ""
+    items: tuple[tuple[int, Any], ...] = ()
+    size: int = 0  # characters of input it covers (for progress)
+
+
+def read_csv_header(source: IO[str], name: str) -> tuple[Header, str, int]:
+    """Read the header record; return it, the text read past it, and the next line number."""
+    buffer = ""
+    while True:
+        cut = _record_boundary(buffer, first_only=True)
+        if cut:
+            break
+        block = source.read(CHUNK_CHARS)
+        if not block:
+            cut = len(buffer)
+            break
+        buffer += block
+    head, rest = buffer[:cut], buffer[cut:]
+    if head.startswith("\ufeff"):  # a byte-order mark left by a spreadsheet
+        head = head[1:]
+    names = next(csv.reader(io.StringIO(head)), [])
+    columns = [n.strip().lower() for n in names]
+    where = Location(name, 1, 1)
+    if not any(columns):
+        raise UsageError(f"{where}: the CSV input is empty: it needs a header row")
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            raise UsageError(f"{where}: column '{column}' appears twice in the header")
+        seen.add(column)
+    missing = [c for c in ("id", "model") if c not in seen]
+    if not ({"options", "code"} & seen):
+        missing.append("options or code")
+    if missing:
+        raise UsageError(
+            f"{where}: the header lacks {', '.join(missing)} "
+            f"(found: {', '.join(c for c in columns if c) or 'nothing'}); "
+            "expected id, model, options or code, and optionally date"
+        )
+    width = len(columns)
+
+    def index(column: str) -> int:  # absent columns read the empty cell appended at `width`
+        return columns.index(column) if column in seen else width
+
+    header = Header(
+        width, index("id"), index("model"), index("options"), index("code"), index("date")
+    )
+    return header, rest, 1 + head.count("\n")
+
+
+def _record_boundary(text: str, *, first_only: bool = False) -> int:
+    """The end of the last (or first) complete CSV record in ``text``; 0 when there is none.
+
+    A newline ends a record when the quotes before it are balanced (RFC 4180 escapes a quote
+    by doubling it, so the parity of '"' tells whether we are inside a quoted field).
+    """
+    if first_only:
+        position = text.find("\n")
+        while position != -1:
+            if text.count('"', 0, position) % 2 == 0:
+                return position + 1
+            position = text.find("\n", position + 1)
+        return 0
+    position = text.rfind("\n")
+    while position != -1:
+        if text.count('"', 0, position) % 2 == 0:
+            return position + 1
+        position = text.rfind("\n", 0, position)
+    return 0
+
+
+def text_chunks(
+    source: IO[str], first_line: int, pending: str = "", *, csv_quotes: bool
+) -> Iterator[Chunk]:
+    """Cut the input into chunks of whole records (lines; CSV records may span lines)."""
+    line = first_line
+    buffer = pending
+    while True:
+        block = source.read(CHUNK_CHARS)
+        if not block:
+            break
+        buffer += block
+        cut = _record_boundary(buffer) if csv_quotes else buffer.rfind("\n") + 1
+        if cut == 0:
+            continue  # a record longer than a block: read more
+        text, buffer = buffer[:cut], buffer[cut:]
+        yield Chunk(first_line=line, text=text, size=len(text))
+        line += text.count("\n")
+    if buffer:
+        yield Chunk(first_line=line, text=buffer, size=len(buffer))
+
+
+def yaml_chunks(source: IO[str], name: str) -> Iterator[Chunk]:
+    """YAML rows, streamed one item at a time: a top-level list of mappings, or one mapping
+    per document. Each item keeps the line it starts on."""
+    import yaml
+    from yaml import events
+
+    loader = yaml.SafeLoader(source)
+    items: list[tuple[int, Any]] = []
+    try:
+        loader.get_event()  # stream start
+        while not loader.check_event(events.StreamEndEvent):
+            loader.get_event()  # document start
+            if loader.check_event(events.SequenceStartEvent):
+                loader.get_event()
+                while not loader.check_event(events.SequenceEndEvent):
+                    node = loader.compose_node(None, None)  # type: ignore[arg-type]
+                    assert node is not None
+                    items.append((node.start_mark.line + 1, loader.construct_document(node)))
+                    if len(items) >= CHUNK_ROWS:
+                        yield Chunk(first_line=items[0][0], items=tuple(items))
+                        items = []
+                loader.get_event()
+            elif not loader.check_event(events.DocumentEndEvent):
+                node = loader.compose_node(None, None)  # type: ignore[arg-type]
+                assert node is not None
+                items.append((node.start_mark.line + 1, loader.construct_document(node)))
+            loader.get_event()  # document end
+            loader.anchors = {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
+        problem = getattr(error, "problem", None) or str(error)
+        raise UsageError(f"{where}: the YAML input is not readable: {problem}") from None
+    finally:
+        loader.dispose()
+    if items:
+        yield Chunk(first_line=items[0][0], items=tuple(items))
+
+
+def read_chunks(
+    source: IO[str], input_format: InputFormat, name: str
+) -> tuple[Header | None, Iterator[Chunk]]:
+    """The input's header (CSV) and its chunks of rows."""
+    if input_format == "csv":
+        header, pending, line = read_csv_header(source, name)
+        return header, text_chunks(source, line, pending, csv_quotes=True)
+    if input_format == "jsonl":
+        return None, text_chunks(source, 1, csv_quotes=False)
+    return None, yaml_chunks(source, name)
+
+
+# --- pricing rows -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a (worker) pricer needs; picklable."""
+
+    catalogs: str  # the catalog tree's root
+    default_date: dt.date
+    tax_ids: tuple[str, ...]
+    output_format: OutputFormat
+    currency: str | None = None
+    header: Header | None = None
+    fail_fast: bool = False
+
+
+@dataclass
+class ChunkResult:
+    """One chunk's output text and counts."""
+
+    text: str = ""
+    rows: int = 0
+    ok: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    size: int = 0
+    failed: str | None = None  # --fail-fast: the first failed row, as a message
+    fatal: tuple[int, str, list[Problem]] | None = None  # (exit code, message, problems)
+
+
+# An outcome is what a row's pricing produced, minus the row's id and line:
+# (error_code or None, output cells from 'model' to 'error' (csv), JSON body after "id").
+Outcome = tuple[str | None, tuple[str, ...], str]
+
+
+class ChunkPricer:
+    """Prices chunks of rows: one per process, holding the catalogs, pricers and memos."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.tree = _LoadedTree(Path(settings.catalogs))
+        self.columns = output_columns(settings.tax_ids)
+        self._blank_amounts = ("",) * (len(settings.tax_ids) + 2)  # subtotal, taxes, total
+        self._pricers: dict[str, Pricer] = {}
+        self._absent_taxes: dict[str, tuple[str, ...]] = {}  # cells of taxes a quote omits
+        self._currencies = (settings.currency,) if settings.currency else ()
+        self.outcome: Callable[..., Outcome] = functools.lru_cache(maxsize=MEMO_SIZE)(
+            self._row_outcome
+        )
+        self.configuration_outcome: Callable[..., Outcome] = functools.lru_cache(maxsize=MEMO_SIZE)(
+            self._configuration_outcome
+        )
+
+    # -- chunks --
+
+    def process(self, chunk: Chunk) -> ChunkResult:
+        """Price every row of a chunk into output text."""
+        if chunk.items:
+            return self._process_items(chunk.items, chunk.size)
+        if self.settings.header is not None:
+            return self._process_csv(chunk)
+        return self._process_items(_json_lines(chunk), chunk.size)
+
+    def _process_csv(self, chunk: Chunk) -> ChunkResult:
+        header = self.settings.header
+        assert header is not None
+        result = ChunkResult(size=chunk.size)
+        out = io.StringIO()
+        jsonl = self.settings.output_format == "jsonl"
+        writerow = csv.writer(out, lineterminator="\n").writerow
+        reader = csv.reader(io.StringIO(chunk.text))
+        width, id_at = header.width, header.id
+        at = (header.model, header.options, header.code, header.date)
+        outcome = self.outcome
+        errors = result.errors
+        base = chunk.first_line - 1
+        previous = 0
+        rows = ok = 0
+        for fields in reader:
+            line = base + previous + 1
+            previous = reader.line_num
+            if len(fields) != width:
+                if not fields:
+                    continue  # a blank line
+                rid = fields[id_at] if id_at < len(fields) else ""
+                found = self._bad(
+                    f"the row has {len(fields)} fields but the header has {width}",
+                    fields[at[0]] if at[0] < len(fields) else "",
+                )
+            else:
+                fields.append("")  # what absent columns read
+                rid = fields[id_at]
+                found = outcome(fields[at[0]], fields[at[1]], fields[at[2]], fields[at[3]])
+                if not rid and found[0] is None:
+                    found = self._bad("the row has no id", fields[at[0]])
+            rows += 1
+            if found[0] is None:
+                ok += 1
+                if jsonl:
+                    out.write(f'{{"id": {_json(rid)}, {found[2]}\n')
+                else:
+                    writerow((neutralise(rid), *found[1]))
+                continue
+            errors[found[0]] += 1
+            self._write_error(out, writerow, jsonl, rid, line, found)
+            if self.settings.fail_fast:
+                result.failed = _failure(rid, line, found)
+                break
+        result.rows, result.ok, result.text = rows, ok, out.getvalue()
+        return result
+
+    def _process_items(self, items: Iterable[tuple[int, Any]], size: int) -> ChunkResult:
+        result = ChunkResult(size=size)
+        out = io.StringIO()
+        jsonl = self.settings.output_format == "jsonl"
+        writerow = csv.writer(out, lineterminator="\n").writerow
+        outcome = self.outcome
+        rows = ok = 0
+        for line, item in items:
+            rows += 1
+            rid, found = self._item_outcome(item, outcome)
+            if found[0] is None:
+                ok += 1
+                if jsonl:
+                    out.write(f'{{"id": {_json(rid)}, {found[2]}\n')
+                else:
+                    writerow((neutralise(rid), *found[1]))
+                continue
+            result.errors[found[0]] += 1
+            self._write_error(out, writerow, jsonl, rid, line, found)
+            if self.settings.fail_fast:
+                result.failed = _failure(rid, line, found)
+                break
+        result.rows, result.ok, result.text = rows, ok, out.getvalue()
+        return result
+
+    def _item_outcome(self, item: Any, outcome: Callable[..., Outcome]) -> tuple[str, Outcome]:
+        """A JSON or YAML row: check its shape, then price it through the memo."""
+        if isinstance(item, _NotJson):
+            return "", self._bad(f"not a JSON object: {item.reason}")
+        if not isinstance(item, dict):
+            return "", self._bad(f"a row must be an object with id and model, not {item!r:.40}")
+        rid = item.get("id")
+        if isinstance(rid, int) and not isinstance(rid, bool):
+            rid = str(rid)
+        if not isinstance(rid, str) or not rid:
+            return (
+                rid if isinstance(rid, str) else "",
+                self._bad("the row has no id" if rid in (None, "") else "'id' must be text"),
+            )
+        model = item.get("model", "")
+        options = item.get("options", "")
+        code = item.get("code", "")
+        day = item.get("date", "")
+        if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+            day = day.isoformat()  # YAML reads unquoted dates as dates
+        if isinstance(options, list) and all(isinstance(o, str) for o in options):
+            options = tuple(options)
+        for key, value in (("model", model), ("code", code), ("date", day)):
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                return rid, self._bad(f"'{key}' must be text, not {value!r:.40}")
+        if not isinstance(options, str | tuple) and options is not None:
+            return rid, self._bad("'options' must be text or a list of option codes")
+        return rid, outcome(model or "", options or "", code or "", day or "")
+
+    def _write_error(
+        self,
+        out: io.StringIO,
+        writerow: Callable[[Iterable[str]], Any],
+        jsonl: bool,
+        rid: str,
+        line: int,
+        found: Outcome,
+    ) -> None:
+        message = f"line {line}: {found[1][-1]}"
+        if jsonl:
+            out.write(f'{{"id": {_json(rid)}, {found[2]}{_json(message)}}}\n')
+        else:
+            writerow((neutralise(rid), *found[1][:-1], message))
+
+    # -- one row --
+
+    def _row_outcome(
+        self, model: str, options: str | tuple[str, ...], code: str, day_text: str
+    ) -> Outcome:
+        """Price one row's fields (memoised by the raw fields)."""
+        try:
+            day = parse_day(day_text.strip()) if day_text.strip() else self.settings.default_date
+            model = model.strip()
+            code = code.strip()
+            if code:
+                if options and (not isinstance(options, str) or options.strip()):
+                    raise BadRowError("the row gives both options and a code: give one of them")
+                configuration = self._decode(code)
+                if model and model != configuration.model:
+                    raise BadRowError(
+                        f"the code is for {configuration.model}, but the row says {model}"
+                    )
+                model = configuration.model
+                codes, values = list(configuration.choices), dict(configuration.values)
+            else:
+                if not model:
+                    raise BadRowError("the row has no model")
+                codes, values = parse_options(options)
+            return self.configuration_outcome(
+                model, day, tuple(sorted(set(codes))), tuple(sorted(values.items()))
+            )
+        except ConfiguratorError as error:
+            if error.error_code not in ERROR_CODES:
+                raise  # not the row's fault (a broken catalog, a currency without rates)
+            return self._error(error, model)
+
+    def _configuration_outcome(
+        self,
+        model: str,
+        day: dt.date,
+        codes: tuple[str, ...],
+        values: tuple[tuple[str, str], ...],
+    ) -> Outcome:
+        """Price one normalised configuration (memoised by it)."""
+        try:
+            return self._price(model, codes, dict(values), day)
+        except ConfiguratorError as error:
+            if error.error_code not in ERROR_CODES:
+                raise
+            return self._error(error, model)
+
+    def _bad(self, message: str, model: object = "") -> Outcome:
+        return self._error(BadRowError(message), model if isinstance(model, str) else "")
+
+    def _error(self, error: ConfiguratorError, model: str) -> Outcome:
+        code = error.error_code
+        cells = (neutralise(model), "error", "", *self._blank_amounts, "", code)
+        record: dict[str, str | None] = dict.fromkeys(self.columns[1:])
+        record.update(model=model, status="error", error_code=code, error="")
+        body = _json(record)[1:-3]  # the row's own id and line-numbered message go around it
+        return code, (*cells, describe(error)), body
+
+    def _ok(self, model: str, code: str, amounts: Iterable[str], currency: str) -> Outcome:
+        cells = (model, "ok", code, *amounts, currency, "", "")
+        record: dict[str, str | None] = dict(zip(self.columns[1:], cells, strict=True))
+        record.update(error_code=None, error=None)
+        for key, value in record.items():
+            if value == "" and key not in ("model", "code", "currency"):
+                record[key] = None
+        body = _json(record)[1:]
+        safe = (neutralise(model), "ok", neutralise(code), *amounts, neutralise(currency))
+        return None, (*safe, "", ""), body
+
+    # -- the pricing back end --
+
+    def _pricer(self, model: str) -> Pricer:
+        """The engine's reusable pricer for a model, built once per process."""
+        found = self._pricers.get(model)
+        if found is None:
+            catalog = self.tree.load(model)  # UnknownModelError: the row's error
+            market = self.tree.load_market(catalog.market)
+            found = self._pricers[model] = Pricer(catalog, market)
+            present = {tax.id for tax in market.taxes}
+            if not market.prices_include_vat:
+                present.add("vat")  # the engine lists VAT added on top as a tax line
+            self._absent_taxes[model] = tuple(
+                "0.00" if tax_id in present else "" for tax_id in self.settings.tax_ids
+            )
+        return found
+
+    def _decode(self, code: str) -> Configuration:
+        """A configuration code's configuration, brought to the current catalog version."""
+        decoded = decode(code, self.tree)
+        catalog = self._pricer(decoded.configuration.model).catalog
+        return migrate(catalog, decoded.configuration, decoded.version).configuration
+
+    def _price(
+        self, model: str, codes: tuple[str, ...], values: dict[str, str], day: dt.date
+    ) -> Outcome:
+        """Price a configuration with the engine; the same call `configurator quote` makes."""
+        pricer = self._pricer(model)
+        configuration = Configuration(model=model, choices=codes, values=values)
+        quote = pricer.price(configuration, day, currencies=self._currencies)
+        taxes = dict(zip(self.settings.tax_ids, self._absent_taxes[model], strict=True))
+        subtotal, total, currency = quote.subtotal, quote.total, quote.currency
+        amounts = [tax.amount for tax in quote.taxes]
+        if self._currencies and quote.conversions:
+            conversion = quote.conversions[0]
+            subtotal, total, currency = conversion.subtotal, conversion.total, conversion.currency
+            amounts = list(conversion.taxes)
+        for tax, amount in zip(quote.taxes, amounts, strict=True):
+            taxes[tax.id] = money_json(amount)
+        cells = (money_json(subtotal), *taxes.values(), money_json(total))
+        return self._ok(model, quote.code, cells, currency)
+
+
+class _LoadedTree(CatalogTree):
+    """A catalog tree that keeps what it loaded: each catalog and market is loaded once."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self._catalogs: dict[str, Catalog] = {}
+        self._markets: dict[str, Market] = {}
+        self._ids: list[str] | None = None
+
+    def model_ids(self) -> list[str]:
+        if self._ids is None:
+            self._ids = super().model_ids()
+        return self._ids
+
+    def load(self, model_id: str) -> Catalog:
+        found = self._catalogs.get(model_id)
+        if found is None:
+            if model_id not in self.model_ids():
+                raise UnknownModelError(model_id, self.model_ids())
+            found = self._catalogs[model_id] = super().load(model_id)
+        return found
+
+    def load_market(self, market_id: str) -> Market:
+        found = self._markets.get(market_id)
+        if found is None:
+            found = self._markets[market_id] = super().load_market(market_id)
+        return found
+
+
+class _NotJson:
+    """A JSON line that does not parse (kept as an item so its row reports it)."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _json_lines(chunk: Chunk) -> Iterator[tuple[int, Any]]:
+    loads = json.loads
+    line = chunk.first_line
+    for text in chunk.text.split("\n"):
+        if text.strip():
+            try:
+                yield line, loads(text)
+            except ValueError as error:
+                yield line, _NotJson(str(error))
+        line += 1
+
+
+_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _failure(rid: str, line: int, found: Outcome) -> str:
+    return f"line {line} (id {rid or '?'}): {found[0]}: {found[1][-1]}"
+
+
+def describe(error: ConfiguratorError) -> str:
+    """An error as one line: the message, the suggestion, the rules and the explanation."""
+    text = error.message
+    if error.suggestion:
+        text += f" ({error.suggestion})"
+    explanation = getattr(error, "explanation", ())
+    if explanation:
+        text += ": " + "; ".join(line.strip() for line in explanation)
+    return " ".join(text.split("\n"))
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    """What a run did: rows read, priced, failed by error code, and how long it took."""
+
+    rows: int = 0
+    ok: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.perf_counter)
+    finished: float | None = None
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def seconds(self) -> float:
+        end = self.finished if self.finished is not None else time.perf_counter()
+        return end - self.started
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """OK when every row priced, ROWS_FAILED when some did not, INTERRUPTED on Ctrl-C."""
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
+        return ExitCode.ROWS_FAILED if self.errors else ExitCode.OK
+
+    def add(self, result: ChunkResult) -> None:
+        self.rows += result.rows
+        self.ok += result.ok
+        self.errors.update(result.errors)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "ok": self.ok,
+            "errors": dict(sorted(self.errors.items())),
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.rows_per_second),
+            "interrupted": self.interrupted,
+        }
+
+
+def market_tax_ids(catalogs: str | os.PathLike[str]) -> tuple[str, ...]:
+    """Every tax id of every market of the tree, in market then declaration order: the tax
+    columns, known before the first row (streamed CSV needs its header up front)."""
+    from configurator.catalog.loader import CatalogTree
+
+    tree = CatalogTree(Path(catalogs))
+    ids: dict[str, None] = {}
+    for path in tree.market_files():
+        market = tree.load_market(path.stem)
+        if not market.prices_include_vat:
+            ids.setdefault("vat", None)  # VAT added on top is a tax line of the quote
+        for tax in market.taxes:
+            ids.setdefault(tax.id, None)
+    clash = set(ids) & set(output_columns(()))
+    if clash:
+        raise UsageError(f"a tax id clashes with an output column: {', '.join(sorted(clash))}")
+    return tuple(ids)
+
+
+ProgressCallback = Callable[[Summary, int], None]  # (summary so far, characters read so far)
+
+
+def run_batch(
+    source: IO[str],
+    sink: IO[str],
+    *,
+    input_format: InputFormat,
+    settings: Settings,
+    summary: Summary,
+    jobs: int = 1,
+    name: str = "-",
+    progress: ProgressCallback | None = None,
+) -> Summary:
+    """Price every row of ``source`` into ``sink``, in input order, updating ``summary``.
+
+    ``settings.header`` is filled from the CSV input. Raises :class:`RowFailedError` with
+    ``settings.fail_fast`` at the first failed row; :class:`CatalogError` when a catalog is
+    broken. ``summary`` is the caller's, so it holds what was done even when this raises
+    (Ctrl-C included).
+    """
+    read = 0
+    try:
+        header, chunks = read_chunks(source, input_format, name)
+        if header is not None:
+            settings = _replace(settings, header=header)
+        if settings.output_format == "csv":
+            csv.writer(sink, lineterminator="\n").writerow(output_columns(settings.tax_ids))
+        for result in _priced(chunks, settings, jobs):
+            if result.fatal is not None:
+                _raise_fatal(result.fatal)
+            sink.write(result.text)
+            summary.add(result)
+            read += result.size
+            if progress is not None:
+                progress(summary, read)
+            if result.failed is not None:
+                raise RowFailedError(
+                    f"{result.failed} (--fail-fast: stopped at the first failed row)"
+                )
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        raise
+    except UnicodeDecodeError as error:
+        raise UsageError(
+            f"{name}: the input is not UTF-8 text ({error.reason}): save it as UTF-8"
+        ) from None
+    finally:
+        summary.finished = time.perf_counter()
+    return summary
+
+
+def _replace(settings: Settings, **changes: Any) -> Settings:
+    import dataclasses
+
+    return dataclasses.replace(settings, **changes)
+
+
+def _raise_fatal(fatal: tuple[int, str, list[Problem]]) -> None:
+    exit_code, message, problems = fatal
+    if problems:
+        raise CatalogError(problems)
+    error = ConfiguratorError(message)
+    error.exit_code = ExitCode(exit_code)
+    raise error
+
+
+def _priced(chunks: Iterator[Chunk], settings: Settings, jobs: int) -> Iterator[ChunkResult]:
+    """Chunk results in input order: in this process, or by ``jobs`` worker processes."""
+    if jobs <= 1:
+        pricer = ChunkPricer(settings)
+        for chunk in chunks:
+            yield _guarded(pricer, chunk)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pool = context.Pool(jobs, initializer=_start_worker, initargs=(settings,))
+    # Pool.imap would read the whole input ahead into its task queue; a bounded window of
+    # chunks in flight keeps memory flat and the output in input order.
+    window: deque[Any] = deque()
+    try:
+        for chunk in chunks:
+            window.append(pool.apply_async(_work, (chunk,)))
+            if len(window) >= 2 * jobs:
+                yield window.popleft().get()
+        while window:
+            yield window.popleft().get()
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _guarded(pricer: ChunkPricer, chunk: Chunk) -> ChunkResult:
+    """Price a chunk; a broken catalog or market becomes a fatal result (picklable)."""
+    try:
+        return pricer.process(chunk)
+    except CatalogError as error:
+        return ChunkResult(fatal=(int(error.exit_code), str(error), error.problems))
+    except ConfiguratorError as error:
+        return ChunkResult(fatal=(int(error.exit_code), str(error), []))
+
+
+_WORKER: ChunkPricer | None = None
+
+
+def _start_worker(settings: Settings) -> None:
+    """Pool initializer: Ctrl-C is the main process's business; build the pricer once."""
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER = ChunkPricer(settings)
+
+
+def _work(chunk: Chunk) -> ChunkResult:
+    assert _WORKER is not None
+    return _guarded(_WORKER, chunk)
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while running, so cleanup (no output file) happens."""
+
+    def _handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, _handler)
+    except ValueError:  # not the main thread (e.g. some test runners)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
