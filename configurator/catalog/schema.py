@@ -362,7 +362,7 @@ class Option(Strict):
     """Translated names by language tag (``zh-CN``, ``fr``)."""
     description: str | None = None
     """A sentence or two about the option."""
-    price: Price = Decimal(0)
+    price: Price = Field(default=Decimal(0), json_schema_extra={"default": 0})
     """Price added to the car (0: standard equipment)."""
     swatch: HexColour | None = None
     """Colour shown as a swatch, ``#rrggbb`` (paints, calipers, wheels, interiors)."""
@@ -549,9 +549,9 @@ class Programme(Strict):
     """A sentence about the programme."""
     options: list[Code] = Field(min_length=1)
     """The option codes that belong to the programme (an option is in one programme at most)."""
-    minimum_spend: Price = Decimal(0)
+    minimum_spend: Price = Field(default=Decimal(0), json_schema_extra={"default": 0})
     """Once any programme option is chosen, programme options must add up to at least this."""
-    deposit: Price = Decimal(0)
+    deposit: Price = Field(default=Decimal(0), json_schema_extra={"default": 0})
     """Deposit due when ordering programme options."""
     monthly_capacity: int | None = Field(default=None, ge=1)
     """Cars a month the programme can build; no limit when absent."""

@@ -1,3 +1,57 @@
 """`configurator models` and `configurator show`."""
 
 from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from configurator.catalog.export import catalog_data, model_summary
+from configurator.cli import app
+from configurator.cli.common import tree
+
+
+@app.command("models")
+def models(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the models of the catalog tree: id, brand, name, base price, powertrain.
+
+    With --json, a list of objects; base_price is a string with two decimals ("529900.00").
+
+    Example: configurator models --json
+    """
+    catalogs = tree(ctx).load_all()
+    if as_json:
+        data = [model_summary(catalog) for catalog in catalogs]
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    from configurator.render import console
+    from configurator.render.catalog import models_table
+
+    console().print(models_table(catalogs))
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model id, e.g. xiaomi-su7-ultra.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the catalog as JSON.")] = False,
+) -> None:
+    """Show a model's catalog: groups, options and prices, packages, programmes and rules.
+
+    With --json, the catalog as data: a flat `options` list (code, name, price, group, ...)
+    beside groups, packages, rules and programmes; amounts are strings with two decimals.
+
+    Example: configurator show xiaomi-su7-ultra
+    """
+    catalog = tree(ctx).load(model)
+    if as_json:
+        typer.echo(json.dumps(catalog_data(catalog), indent=2, ensure_ascii=False))
+        return
+    from configurator.render import console
+    from configurator.render.catalog import catalog_view
+
+    console().print(catalog_view(catalog))
