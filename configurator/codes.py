@@ -1,0 +1,530 @@
+"""Configuration codes: a short text that carries a whole configuration, offline.
+
+A code such as ``7D3K-Q0WX-4M9B-T`` encodes the model, the catalog version and the buyer's own
+choices (defaults are not encoded: they follow from the catalog), buyer-supplied values
+included (as UTF-8). Design:
+
+- **Alphabet**: Crockford base32 (``0-9 A-Z`` without ``I L O U``), so there are no look-alike
+  characters; reading is case-insensitive, ignores dashes and spaces, and takes ``O`` for ``0``
+  and ``I``/``L`` for ``1``. Codes are printed upper case in groups of four.
+- **Check character**: the last character is a Damm check over GF(32): the quasigroup
+  ``x * y = a.x + y`` (``a`` a primitive element of GF(2^5), ``a != 0, 1``) is totally
+  anti-symmetric, so *every* single mistyped character and *every* swap of two adjacent
+  different characters is caught.
+- **Stable identifiers**: the model, the version and each option or package code are hashed
+  (BLAKE2b) and the top bits of the hash are written, not positions in a list, so a code still
+  decodes after the catalog gains, loses or reorders options. Option ids are 15 to 50 bits: the
+  catalog picks the smallest width at which every code it knows (current ones and the removed
+  ones its ``history`` lists) has a distinct id, with room to spare (2^width >= 64 x codes);
+  the width is written in the code.
+- **Canonical**: choices are written in ascending id order, so one configuration has one code.
+
+Bit layout (most significant bit first, then padded with zero bits to a multiple of 5)::
+
+    format 2 | model 14 | version 10 | width selector 3 | has values 1 | count (varint)
+    | count x option id (width bits) | [values: count, then per value: index, byte length,
+    bytes] | zero padding | check character
+
+Varints are groups of 4 bits, least significant first, each with a continuation bit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple
+
+from configurator.catalog.schema import Catalog
+from configurator.configuration import Configuration
+from configurator.errors import CatalogError, CodeError, ConfiguratorError, UnknownOptionError
+from configurator.money import format_money
+
+if TYPE_CHECKING:
+    from configurator.catalog.loader import CatalogTree
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_VALUE_OF = {char: index for index, char in enumerate(ALPHABET)}
+_ALIASES = {"O": 0, "I": 1, "L": 1}
+FORMAT = 1
+FORMAT_BITS = 2
+MODEL_BITS = 14
+VERSION_BITS = 10
+WIDTHS = (15, 20, 25, 30, 35, 40, 45, 50)
+GROUP = 4
+_POLY = 0b100101  # x^5 + x^2 + 1, primitive over GF(2)
+
+
+def _times_a(x: int) -> int:
+    """Multiply by the primitive element a = x in GF(32)."""
+    x <<= 1
+    if x & 0b100000:
+        x ^= _POLY
+    return x
+
+
+_STEP = [[_times_a(x) ^ y for y in range(32)] for x in range(32)]
+
+
+def damm(symbols: Iterable[int]) -> int:
+    """The Damm interim after ``symbols``: 0 for a code with a correct check character."""
+    interim = 0
+    for symbol in symbols:
+        interim = _STEP[interim][symbol]
+    return interim
+
+
+def check_symbol(symbols: Iterable[int]) -> int:
+    """The check character that makes the Damm interim of the whole code 0."""
+    return _times_a(damm(symbols))
+
+
+def _hash64(text: str, person: bytes) -> int:
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8, person=person).digest()
+    return int.from_bytes(digest, "big")
+
+
+def model_hash(model_id: str) -> int:
+    return _hash64(model_id, b"cfg-model") >> (64 - MODEL_BITS)
+
+
+def version_hash(version: str) -> int:
+    return _hash64(version, b"cfg-version") >> (64 - VERSION_BITS)
+
+
+def option_hash(code: str) -> int:
+    """The 64-bit hash of an option or package code; ids are its top bits."""
+    return _hash64(code, b"cfg-option")
+
+
+# --- bits ------------------------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, symbols: list[int]) -> None:
+        self.value = 0
+        for symbol in symbols:
+            self.value = (self.value << 5) | symbol
+        self.left = 5 * len(symbols)
+
+    def read(self, bits: int) -> int:
+        if bits > self.left:
+            raise CodeError("the configuration code is too short: a character is missing")
+        self.left -= bits
+        return (self.value >> self.left) & ((1 << bits) - 1)
+
+    def varint(self) -> int:
+        value = 0
+        shift = 0
+        while True:
+            group = self.read(5)
+            value |= (group & 0xF) << shift
+            shift += 4
+            if not group & 0x10:
+                return value
+            if shift > 64:
+                raise CodeError("the configuration code is malformed")
+
+    def finish(self) -> None:
+        if self.left >= 5 or self.value & ((1 << self.left) - 1):
+            raise CodeError(
+                "the configuration code is malformed: it has characters left over "
+                "(a character too many?)"
+            )
+
+
+# --- the code book of a catalog -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeBook:
+    """A catalog's option ids: the hash of every code it knows, and the width it writes."""
+
+    model: str
+    version: str
+    hashes: dict[str, int]  # every known code -> its 64-bit hash
+    width: int
+    ids: dict[str, int]  # current codes -> id at ``width``
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> CodeBook:
+        known = _known_codes(catalog)
+        hashes = {code: option_hash(code) for code in known}
+        width = WIDTHS[-1]
+        for candidate in WIDTHS:
+            distinct = len({h >> (64 - candidate) for h in hashes.values()}) == len(hashes)
+            if distinct and (1 << candidate) >= 64 * max(1, len(hashes)):
+                width = candidate
+                break
+        current = catalog.codes()
+        ids = {code: h >> (64 - width) for code, h in hashes.items() if code in current}
+        return cls(catalog.id, catalog.version, hashes, width, ids)
+
+    def lookup(self, width: int, option_id: int) -> list[str]:
+        """Every known code whose id at ``width`` is ``option_id``."""
+        return [c for c, h in self.hashes.items() if h >> (64 - width) == option_id]
+
+    def encode(self, choices: Iterable[str], values: dict[str, str]) -> str:
+        """The code of choices (known current codes) and the values supplied for options."""
+        ids = self.ids
+        pairs = []
+        for code in choices:
+            option_id = ids.get(code)
+            if option_id is None:
+                raise UnknownOptionError(
+                    f"'{code}' is not an option of {self.model}", option_codes=[code]
+                )
+            pairs.append((option_id, code))
+        pairs.sort()
+        width = self.width
+        acc = (self.header << 1) | (1 if values else 0)
+        bits = HEADER_BITS + 1
+        acc, bits = _varint(acc, bits, len(pairs))
+        for option_id, _ in pairs:
+            acc = (acc << width) | option_id
+        bits += width * len(pairs)
+        if values:
+            # A value refers to its option by position among the choices, or (position =
+            # number of choices) by an explicit id when the option is not a choice itself.
+            order = {code: index for index, (_, code) in enumerate(pairs)}
+            entries = []
+            for code, text in values.items():
+                option_id = ids.get(code)
+                if option_id is None:
+                    raise UnknownOptionError(
+                        f"'{code}' is not an option of {self.model}", option_codes=[code]
+                    )
+                entries.append((order.get(code, len(pairs)), option_id, text.encode("utf-8")))
+            entries.sort()
+            acc, bits = _varint(acc, bits, len(entries))
+            for index, option_id, data in entries:
+                acc, bits = _varint(acc, bits, index)
+                if index == len(pairs):
+                    acc = (acc << width) | option_id
+                    bits += width
+                acc, bits = _varint(acc, bits, len(data))
+                acc = (acc << (8 * len(data))) | int.from_bytes(data, "big")
+                bits += 8 * len(data)
+        padding = -bits % 5
+        acc <<= padding
+        count = (bits + padding) // 5
+        symbols = [(acc >> shift) & 31 for shift in range(5 * (count - 1), -1, -5)]
+        symbols.append(check_symbol(symbols))
+        text = "".join([ALPHABET[symbol] for symbol in symbols])
+        return "-".join([text[i : i + GROUP] for i in range(0, len(text), GROUP)])
+
+    @cached_property
+    def header(self) -> int:
+        """Format, model, version and width selector: the first bits of every code."""
+        value = (FORMAT << MODEL_BITS) | model_hash(self.model)
+        value = (value << VERSION_BITS) | version_hash(self.version)
+        return (value << 3) | WIDTHS.index(self.width)
+
+
+HEADER_BITS = FORMAT_BITS + MODEL_BITS + VERSION_BITS + 3
+
+
+def _varint(acc: int, bits: int, value: int) -> tuple[int, int]:
+    """Append ``value`` as 4-bit groups, least significant first, each with a continuation bit."""
+    while True:
+        chunk = value & 0xF
+        value >>= 4
+        acc = (acc << 5) | (0x10 if value else 0) | chunk
+        bits += 5
+        if not value:
+            return acc, bits
+
+
+def _known_codes(catalog: Catalog) -> list[str]:
+    known = dict.fromkeys(sorted(catalog.codes()))
+    for change in catalog.history:
+        known.update(dict.fromkeys(sorted(change.removed)))
+        known.update(dict.fromkeys(sorted(change.prices)))
+    return list(known)
+
+
+_BOOKS: dict[int, tuple[Catalog, CodeBook]] = {}
+
+
+def codebook(catalog: Catalog) -> CodeBook:
+    """The (cached) code book of a catalog."""
+    entry = _BOOKS.get(id(catalog))
+    if entry is not None and entry[0] is catalog:
+        return entry[1]
+    book = CodeBook.of(catalog)
+    if len(_BOOKS) >= 32:
+        _BOOKS.pop(next(iter(_BOOKS)))
+    _BOOKS[id(catalog)] = (catalog, book)
+    return book
+
+
+# --- encoding and decoding -------------------------------------------------------------------
+
+
+def format_code(text: str) -> str:
+    """Upper case, in dash-separated groups of four."""
+    return "-".join(text[i : i + GROUP] for i in range(0, len(text), GROUP))
+
+
+def normalise(code: str) -> list[int]:
+    """The symbols of a typed code; raise :class:`CodeError` for a character codes never use."""
+    symbols = []
+    position = 0
+    for char in code.upper():
+        if char in "- \t":
+            continue
+        position += 1
+        if char in _VALUE_OF:
+            symbols.append(_VALUE_OF[char])
+        elif char in _ALIASES:
+            symbols.append(_ALIASES[char])
+        else:
+            raise CodeError(
+                f"'{char}' (character {position}) is never used in configuration codes",
+                suggestion="codes use the digits and the letters A-Z without I, L, O and U",
+            )
+    if len(symbols) < 8:
+        raise CodeError(f"'{code}' is too short to be a configuration code (at least 8 characters)")
+    return symbols
+
+
+def encode(catalog: Catalog, configuration: Configuration) -> str:
+    """The configuration code of a configuration (its choices must be codes of the catalog)."""
+    values = {code.upper(): value for code, value in configuration.values.items()}
+    return codebook(catalog).encode(dict.fromkeys(configuration.choices), values)
+
+
+class Decoded(NamedTuple):
+    """A decoded code: the configuration and the catalog version it was made under.
+
+    ``version`` is None when the code's version is neither the catalog's current one nor one
+    of its ``history`` entries.
+    """
+
+    configuration: Configuration
+    version: str | None
+
+
+@dataclass(frozen=True)
+class _Payload:
+    model: int
+    version: int
+    width: int
+    ids: list[int]
+    values: dict[int, str]  # position among the choices -> value
+    explicit: dict[int, str]  # id of an option that is not a choice -> value
+
+
+def _parse(code: str) -> _Payload:
+    symbols = normalise(code)
+    if damm(symbols) != 0:
+        raise CodeError(
+            f"'{code}' is not a valid configuration code: its check character does not match",
+            suggestion="a character is mistyped, missing or two are swapped; check the code",
+        )
+    reader = _Reader(symbols[:-1])
+    version_of_format = reader.read(FORMAT_BITS)
+    if version_of_format != FORMAT:
+        raise CodeError(
+            f"'{code}' uses code format {version_of_format}, which this configurator "
+            f"does not read (it reads format {FORMAT})"
+        )
+    model = reader.read(MODEL_BITS)
+    version = reader.read(VERSION_BITS)
+    width = WIDTHS[reader.read(3)]
+    has_values = reader.read(1)
+    ids = [reader.read(width) for _ in range(reader.varint())]
+    if any(b <= a for a, b in zip(ids, ids[1:], strict=False)):
+        raise CodeError(f"'{code}' is malformed: its options are not in canonical order")
+    values: dict[int, str] = {}
+    explicit: dict[int, str] = {}
+    if has_values:
+        for _ in range(reader.varint()):
+            index = reader.varint()
+            option_id = reader.read(width) if index == len(ids) else None
+            length = reader.varint()
+            if index > len(ids) or index in values or length > 2000:
+                raise CodeError(f"'{code}' is malformed: a supplied value is out of place")
+            data = bytes(reader.read(8) for _ in range(length))
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise CodeError(f"'{code}' is malformed: a supplied value is not text") from exc
+            if option_id is None:
+                values[index] = text
+            else:
+                explicit[option_id] = text
+    reader.finish()
+    return _Payload(model, version, width, ids, values, explicit)
+
+
+def _version_of(catalog: Catalog, hashed: int) -> str | None:
+    if version_hash(catalog.version) == hashed:
+        return catalog.version
+    for change in catalog.history:
+        if version_hash(change.version) == hashed:
+            return change.version
+    return None
+
+
+def _code_of(book: CodeBook, catalog: Catalog, width: int, option_id: int, code: str) -> str:
+    found = book.lookup(width, option_id)
+    if not found:
+        raise CodeError(
+            f"code '{code}' names an option that {catalog.id} does not know "
+            f"(id {option_id} of {width} bits): it was made from another catalog"
+        )
+    if len(found) > 1:
+        raise CodeError(
+            f"code '{code}' is ambiguous under {catalog.id} {catalog.version}: "
+            f"one of its options could be any of {', '.join(sorted(found))}"
+        )
+    return found[0]
+
+
+def _configuration(catalog: Catalog, payload: _Payload, code: str) -> Configuration:
+    book = codebook(catalog)
+    choices = [_code_of(book, catalog, payload.width, i, code) for i in payload.ids]
+    values = {choices[index]: value for index, value in sorted(payload.values.items())}
+    for option_id, value in payload.explicit.items():
+        values[_code_of(book, catalog, payload.width, option_id, code)] = value
+    return Configuration(model=catalog.id, choices=tuple(choices), values=values)
+
+
+def decode(code: str, tree: CatalogTree) -> Decoded:
+    """Read a code back into a configuration of a model of ``tree``, and its catalog version.
+
+    Raises :class:`CodeError` for a mistyped or malformed code, or one for no model of the tree.
+    Codes of options removed since (listed in the catalog's ``history``) decode to their codes;
+    :func:`migrate` drops them with a warning before pricing.
+    """
+    payload = _parse(code)
+    candidates = [m for m in tree.model_ids() if model_hash(m) == payload.model]
+    if not candidates:
+        raise CodeError(
+            f"code '{code}' is for a model this catalog tree does not have",
+            suggestion=f"models here: {', '.join(tree.model_ids()) or 'none'}",
+        )
+    decoded: list[Decoded] = []
+    failures: list[ConfiguratorError] = []
+    for model_id in candidates:
+        try:
+            catalog = tree.load(model_id)
+            configuration = _configuration(catalog, payload, code)
+        except CodeError as error:
+            failures.append(error)
+            continue
+        except CatalogError:
+            if len(candidates) == 1:
+                raise
+            continue
+        decoded.append(Decoded(configuration, _version_of(catalog, payload.version)))
+    if len(decoded) == 1:
+        return decoded[0]
+    if not decoded:
+        raise failures[0] if failures else CodeError(f"code '{code}' does not decode")
+    models = ", ".join(d.configuration.model for d in decoded)
+    raise CodeError(f"code '{code}' is ambiguous: it decodes for {models}")
+
+
+def decode_for(code: str, catalog: Catalog) -> Decoded:
+    """Decode a code known to be for ``catalog`` (raises CodeError if it is for another model)."""
+    payload = _parse(code)
+    if payload.model != model_hash(catalog.id):
+        raise CodeError(f"code '{code}' is not a code of {catalog.id}")
+    return Decoded(_configuration(catalog, payload, code), _version_of(catalog, payload.version))
+
+
+# --- older catalog versions ------------------------------------------------------------------
+
+
+def _history_from(catalog: Catalog, version: str) -> list[int]:
+    """Indices of history entries from ``version`` to the newest, oldest first."""
+    entries = list(range(len(catalog.history)))
+    if all(change.date is not None for change in catalog.history):
+        entries.sort(key=lambda i: catalog.history[i].date or dt.date.min)
+    start = next(i for i, e in enumerate(entries) if catalog.history[e].version == version)
+    return entries[start:]
+
+
+def price_in(catalog: Catalog, code: str | None, version: str) -> Decimal | None:
+    """A code's price under an older version (``None`` code: the base price).
+
+    A history entry lists what that version's prices were where they differ from the next
+    version; a price not listed from ``version`` onwards is the current one. Entries are
+    ordered by date when all have one, else as listed (oldest first). None for an unknown code.
+    """
+    later = [] if version == catalog.version else _history_from(catalog, version)
+    for index in later:
+        change = catalog.history[index]
+        if code is None and change.base_price is not None:
+            return change.base_price
+        if code is not None and code in change.prices:
+            return change.prices[code]
+    if code is None:
+        return catalog.base_price
+    options = catalog.option_index()
+    if code in options:
+        return options[code][1].price
+    package = catalog.package_index().get(code)
+    return package.price if package else None
+
+
+def removed_name(catalog: Catalog, code: str) -> str | None:
+    """The name the history gives a removed code."""
+    for change in catalog.history:
+        if code in change.removed:
+            return change.removed[code]
+    return None
+
+
+class Migration(NamedTuple):
+    """A configuration made under an older catalog version, brought to the current one."""
+
+    configuration: Configuration
+    warnings: list[str]
+
+
+def migrate(catalog: Catalog, configuration: Configuration, version: str | None) -> Migration:
+    """Drop codes the catalog no longer has and warn about prices changed since ``version``."""
+    current = catalog.codes()
+    kept = tuple(code for code in configuration.choices if code in current)
+    values = {c: v for c, v in configuration.values.items() if c in kept}
+    warnings: list[str] = []
+    if version == catalog.version:
+        return Migration(configuration, warnings)
+    if version is None:
+        warnings.append(
+            f"the code was made under a version of {catalog.id} that this catalog "
+            f"(version {catalog.version}) does not record: re-priced at today's catalog, "
+            f"prices may differ from the original quote"
+        )
+    else:
+        warnings.append(
+            f"the code was made under catalog version {version}; re-priced under "
+            f"version {catalog.version}"
+        )
+    for code in configuration.choices:
+        if code not in current:
+            name = removed_name(catalog, code)
+            label = f"{code} ({name})" if name else code
+            warnings.append(f"{label} no longer exists in version {catalog.version}: left out")
+    if version is not None:
+        old_base = price_in(catalog, None, version)
+        if old_base is not None and old_base != catalog.base_price:
+            warnings.append(
+                f"base price: {format_money(old_base)} in version {version}, "
+                f"{format_money(catalog.base_price)} now"
+            )
+        for code in kept:
+            before = price_in(catalog, code, version)
+            now = price_in(catalog, code, catalog.version)  # the current price
+            if before is not None and now is not None and before != now:
+                warnings.append(
+                    f"{code}: {format_money(before)} in version {version}, {format_money(now)} now"
+                )
+    migrated = Configuration(model=configuration.model, choices=kept, values=values)
+    return Migration(migrated, warnings)

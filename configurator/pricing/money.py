@@ -1,0 +1,61 @@
+"""Exact money arithmetic for pricing: where and how amounts are rounded.
+
+The rule, applied everywhere in the engine:
+
+- list prices, option prices and fixed discounts are exact amounts in cents (the catalog
+  schema refuses more than two decimals), so sums of them need no rounding;
+- every *computed* amount is rounded to the cent (0.01) with ROUND_HALF_UP the moment it is
+  computed: the net price (subtotal / (1 + VAT rate)), the VAT it contains (then subtotal - net,
+  exact), each tax and each of its intermediate steps (the full tax, a reduction), a percentage
+  discount, a converted amount;
+- thresholds compare against those rounded amounts (what the invoice shows).
+
+Only :func:`round_cents` rounds; the rest of the engine adds and subtracts exact Decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from configurator.money import CENT
+
+ZERO = Decimal("0.00")
+ONE = Decimal(1)
+
+
+def round_cents(amount: Decimal) -> Decimal:
+    """Round to 0.01, half up (0.005 -> 0.01): the one rounding rule of the pricing engine."""
+    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return rounded.copy_abs() if rounded.is_zero() else rounded
+
+
+def net_of(gross: Decimal, vat_rate: Decimal) -> Decimal:
+    """The price excluding VAT of a price that includes it, rounded to the cent."""
+    return round_cents(gross / (ONE + vat_rate))
+
+
+def vat_on(net: Decimal, vat_rate: Decimal) -> Decimal:
+    """The VAT added on top of a net price, rounded to the cent."""
+    return round_cents(net * vat_rate)
+
+
+def percent_of(amount: Decimal, rate: Decimal) -> Decimal:
+    """``rate`` (a fraction such as 0.10) of ``amount``, rounded to the cent."""
+    return round_cents(amount * rate)
+
+
+def smallest_reaching(
+    target: Decimal, estimate: Decimal, base: Callable[[Decimal], Decimal]
+) -> Decimal:
+    """The smallest amount in cents whose ``base`` (a non-decreasing function) reaches ``target``.
+
+    Used to tell a buyer where a tax cliff starts in list-price terms: a Net of 900,000 at 13%
+    VAT starts at a list price of 1,017,000.00. ``estimate`` is a guess close to the answer.
+    """
+    candidate = estimate.quantize(CENT, rounding=ROUND_CEILING)
+    while base(candidate) < target:
+        candidate += CENT
+    while candidate > 0 and base(candidate - CENT) >= target:
+        candidate -= CENT
+    return candidate

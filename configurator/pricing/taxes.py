@@ -1,0 +1,131 @@
+"""The market's taxes as data: a small set of tax kinds, each period dated.
+
+A market lists taxes (:class:`~configurator.catalog.schema.Tax`); each tax lists periods
+(:class:`~configurator.catalog.schema.TaxPeriod`). For a car and a date, the periods of a tax
+are tried in order and the first one that covers the date, the powertrain and the NEV status
+wins; a car no period covers owes nothing of that tax. There is no market-specific code here:
+China's purchase-tax relief and its ultra-luxury cliff are just periods of these kinds.
+
+Kinds (``rate``, ``threshold``, ``cap`` and ``fraction`` come from the period):
+
+- ``percentage``: rate x base;
+- ``cliff``: rate x the *whole* base once base >= threshold, else nothing (no marginal relief);
+- ``exempt``: nothing;
+- ``exempt-up-to``: max(0, rate x base - cap): the exemption is capped;
+- ``reduced``: rate x base - min(rate x base x fraction, cap): a capped reduction.
+
+Rounding (see :mod:`configurator.pricing.money`): rate x base is rounded to the cent half up,
+then so is the reduction, then the difference is exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from configurator.catalog.schema import Powertrain, Tax, TaxPeriod
+from configurator.money import format_money
+from configurator.pricing.money import ZERO, percent_of
+
+
+@dataclass(frozen=True)
+class TaxOutcome:
+    """One tax computed for one car: its period, base, amount and a one-line explanation."""
+
+    tax: Tax
+    period: TaxPeriod
+    base: Decimal
+    amount: Decimal
+    full: Decimal  # rate x base before any relief (0 for exempt and for a cliff not reached)
+    owed: bool  # False only for a cliff the car does not reach
+    explanation: str
+
+
+def covering_period(tax: Tax, on: dt.date, powertrain: Powertrain, nev: bool) -> TaxPeriod | None:
+    """The first period of ``tax`` that covers the date, powertrain and NEV status."""
+    for period in tax.periods:
+        if period.covers(on, powertrain, nev):
+            return period
+    return None
+
+
+def percent_text(rate: Decimal) -> str:
+    """A rate as people write it: 0.10 -> '10%', 0.125 -> '12.5%'."""
+    value = (rate * 100).normalize()
+    text = f"{value:f}"
+    return f"{text}%"
+
+
+def period_text(period: TaxPeriod) -> str:
+    """When and for which cars a period applies, e.g. 'NEVs, 2026-01-01 to 2027-12-31'."""
+    parts: list[str] = []
+    if period.nev is True:
+        parts.append("NEVs")
+    elif period.nev is False:
+        parts.append("non-NEVs")
+    if period.powertrains is not None:
+        parts.append("/".join(p.value.upper() for p in period.powertrains))
+    if period.from_ and period.until:
+        parts.append(f"{period.from_.isoformat()} to {period.until.isoformat()}")
+    elif period.from_:
+        parts.append(f"from {period.from_.isoformat()}")
+    elif period.until:
+        parts.append(f"until {period.until.isoformat()}")
+    return ", ".join(parts)
+
+
+def compute(tax: Tax, period: TaxPeriod, base: Decimal, base_label: str) -> TaxOutcome:
+    """Apply one period's kind to a base (already rounded to the cent)."""
+    when = period_text(period)
+    suffix = f" ({when})" if when else ""
+    of = f"{base_label} {format_money(base)}"
+    kind = period.kind
+    if kind == "exempt":
+        return TaxOutcome(tax, period, base, ZERO, ZERO, True, f"exempt{suffix}")
+    assert period.rate is not None  # the schema requires a rate for every other kind
+    rate = percent_text(period.rate)
+    if kind == "cliff":
+        assert period.threshold is not None
+        limit = format_money(period.threshold)
+        if base >= period.threshold:
+            amount = percent_of(base, period.rate)
+            text = (
+                f"{rate} of the whole {of}, which reaches the {limit} threshold "
+                f"(a cliff: no marginal relief){suffix}"
+            )
+            return TaxOutcome(tax, period, base, amount, amount, True, text)
+        text = f"{of} is below the {limit} threshold: not owed{suffix}"
+        return TaxOutcome(tax, period, base, ZERO, ZERO, False, text)
+    full = percent_of(base, period.rate)
+    if kind == "percentage":
+        return TaxOutcome(tax, period, base, full, full, True, f"{rate} of {of}{suffix}")
+    assert period.cap is not None
+    cap = format_money(period.cap)
+    if kind == "exempt-up-to":
+        amount = max(ZERO, full - period.cap)
+        text = f"{rate} of {of} = {format_money(full)}, less the exemption of up to {cap}{suffix}"
+        return TaxOutcome(tax, period, base, amount, full, True, text)
+    assert kind == "reduced" and period.fraction is not None
+    reduction = min(percent_of(full, period.fraction), period.cap)
+    amount = full - reduction
+    text = (
+        f"{rate} of {of} = {format_money(full)}, less {percent_text(period.fraction)} of it "
+        f"capped at {cap} ({format_money(reduction)}){suffix}"
+    )
+    return TaxOutcome(tax, period, base, amount, full, True, text)
+
+
+def tax_for(
+    tax: Tax,
+    on: dt.date,
+    powertrain: Powertrain,
+    nev: bool,
+    base: Decimal,
+    base_label: str = "Net",
+) -> TaxOutcome | None:
+    """The tax a car owes on a date, or None when no period covers the car."""
+    period = covering_period(tax, on, powertrain, nev)
+    if period is None:
+        return None
+    return compute(tax, period, base, base_label)
