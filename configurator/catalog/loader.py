@@ -602,7 +602,9 @@ class CatalogTree:
         state = _IncludeState(lost=set(read.lost), blind=read.blind)
         includes = getattr(base, "includes", [])
         self._collect_includes(path, includes, base, [path], sources, problems, state)
-        merged, merge_problems = merge_fragments(base, state.fragments, tolerate=state.lost)
+        merged, merge_problems = merge_fragments(
+            base, state.fragments, tolerate=state.lost, references=not state.blind
+        )
         problems += merge_problems
         problems += check_catalog(merged, tolerate=state.lost, references=not state.blind)
         catalog = merged if isinstance(read.valid, Catalog) else None
@@ -728,10 +730,12 @@ def merge_fragments(
     fragments: Iterable[Fragment | Sections],
     *,
     tolerate: Collection[str] = (),
+    references: bool = True,
 ) -> tuple[Catalog, list[Problem]]:
     """Append the fragments' sections to the catalog and pull option sets into groups.
 
-    ``tolerate`` names option sets that exist but failed validation (not reported unknown).
+    ``tolerate`` names option sets that exist but failed validation (not reported unknown);
+    ``references=False`` reports no unknown option set at all (an include is missing).
     """
     fragments = list(fragments)
     problems: list[Problem] = []
@@ -752,7 +756,7 @@ def merge_fragments(
         options = list(group.options)
         for index, set_id in enumerate(group.option_sets):
             if set_id not in option_sets:
-                if set_id in tolerate:
+                if set_id in tolerate or not references:
                     continue
                 hint = did_you_mean(set_id, option_sets)
                 problems.append(
