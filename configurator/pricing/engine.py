@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from configurator.catalog.schema import (
     BuyerValue,
@@ -42,7 +43,7 @@ from configurator.catalog.schema import (
     Tax,
     TaxPeriod,
 )
-from configurator.codes import codebook
+from configurator.codes import codebook, decode, migrate
 from configurator.configuration import Configuration, Selection
 from configurator.errors import (
     BadValueError,
@@ -83,6 +84,9 @@ from configurator.rules.constraints import (
     programme_spend,
 )
 from configurator.rules.expr import Expr, fold, parse, to_text
+
+if TYPE_CHECKING:
+    from configurator.catalog.loader import CatalogTree
 
 Predicate = Callable[[AbstractSet[str]], bool]
 STALE_RATE_DAYS = 92
@@ -984,3 +988,25 @@ def price(
     its message and the buyer's options involved when the configuration is not valid.
     """
     return pricer(catalog, market).price(configuration, on, currencies=currencies)
+
+
+def price_code(
+    tree: CatalogTree, code: str, on: dt.date, *, currencies: Sequence[str] = ()
+) -> Quote:
+    """Decode a configuration code and price it under the tree's current catalog.
+
+    A code made under an older catalog version is re-priced under the current one; the quote
+    then starts its warnings with the options that changed price or no longer exist.
+    """
+    decoded = decode(code, tree)
+    catalog = tree.load(decoded.configuration.model)
+    market = tree.load_market(catalog.market)
+    migration = migrate(catalog, decoded.configuration, decoded.version)
+    try:
+        quote = price(catalog, migration.configuration, market, on, currencies=currencies)
+    except ConfigurationError as error:
+        error.explanation = (*error.explanation, *migration.warnings)
+        raise
+    if migration.warnings:
+        quote = quote.model_copy(update={"warnings": [*migration.warnings, *quote.warnings]})
+    return quote
