@@ -73,7 +73,7 @@ def _root(
 
 def _register() -> None:
     # Each module adds its own commands to `app`; importing them registers them.
-    from configurator.cli import batch_cmds, catalog_cmds, models_cmds  # noqa: F401
+    from configurator.cli import batch_cmds, catalog_cmds, models_cmds, quote_cmds  # noqa: F401
 
 
 _register()
