@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from configurator.catalog import loader, schema, yamlpos
 from configurator.catalog.export import catalog_json_schema, schema_text
 from configurator.catalog.loader import CatalogTree, load_catalog
+from configurator.catalog.reference import documented_models, update_docs
 from configurator.catalog.schema import Catalog, Market, Option, parse_money
 from configurator.errors import CatalogError, Problem, UnknownModelError
 
@@ -372,27 +373,52 @@ def test_every_shipped_file_points_editors_at_its_schema(shipped_root: Path) -> 
 
 # --- docs stay in sync with the schema ----------------------------------------------------
 
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "catalog-format.md"
 
-def _documented_models() -> list[type[BaseModel]]:
+
+def _catalog_models() -> list[type[BaseModel]]:
     return [
         obj
         for obj in vars(schema).values()
         if isinstance(obj, type)
         and issubclass(obj, schema.Strict)
-        and obj is not schema.Strict
+        and obj not in (schema.Strict, schema.Sections)
         and obj.__module__ == schema.__name__
     ]
 
 
-def test_every_field_is_documented_in_the_schema_and_in_the_docs() -> None:
-    docs = (Path(__file__).resolve().parent.parent / "docs/catalog-format.md").read_text("utf-8")
-    for model in _documented_models():
-        section = re.search(rf"^#+ .*`{model.__name__}`.*$", docs, re.MULTILINE)
-        assert section, f"docs/catalog-format.md has no section for {model.__name__}"
+def test_docs_field_tables_match_the_models() -> None:
+    docs = DOCS.read_text("utf-8")
+    assert update_docs(docs) == docs, (
+        "regenerate: python -m configurator.catalog.reference docs/catalog-format.md"
+    )
+    assert sorted(documented_models(docs)) == sorted(m.__name__ for m in _catalog_models())
+    for model in _catalog_models():
         for name, info in model.model_fields.items():
-            key = info.alias or name
             assert info.description, f"{model.__name__}.{name} has no docstring"
-            assert f"`{key}`" in docs[section.start() :], f"{model.__name__}.{key} undocumented"
+
+
+def test_docs_list_every_error_code() -> None:
+    docs = DOCS.read_text("utf-8")
+    codes = {code for _, problems in EXPECTED for *_, code in problems}
+    codes |= {"include-missing", "unknown-market", "currency-mismatch", "file-too-large"}
+    assert [code for code in sorted(codes) if f"`{code}`" not in docs] == []
+
+
+def test_the_complete_example_in_the_docs_is_valid(tmp_path: Path) -> None:
+    docs = DOCS.read_text("utf-8")
+    section = docs[docs.index("## A complete example") :]
+    blocks = re.findall(r"`catalogs/([\w/_.-]+)`:\n\n```yaml\n(.*?)```", section, re.DOTALL)
+    assert [name for name, _ in blocks] == [
+        "acme/roadster.yaml",
+        "acme/_atelier.yaml",
+        "markets/xx.yaml",
+    ]
+    for name, text in blocks:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, "utf-8")
+    tree = CatalogTree(tmp_path)
+    assert [p for path in tree.all_files() for p in tree.problems_in(path)] == []
 
 
 def test_market_and_catalog_models_keep_their_public_names() -> None:
