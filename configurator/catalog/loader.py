@@ -608,7 +608,7 @@ class CatalogTree:
         problems += merge_problems
         problems += check_catalog(merged, tolerate=state.lost, references=not state.blind)
         catalog = merged if isinstance(read.valid, Catalog) else None
-        return catalog, _ordered(problems), sources  # type: ignore[return-value]
+        return catalog, _ordered(problems), sources
 
     def _read(self, path: Path, sources: list[SourceFile]) -> ParsedYaml:
         display = self.display(path)
@@ -675,7 +675,7 @@ class CatalogTree:
             state.blind = state.blind or read.blind or read.partial is None
             if read.partial is None:
                 continue
-            state.fragments.append(read.partial)  # type: ignore[arg-type]
+            state.fragments.append(read.partial)
             self._collect_includes(
                 target,
                 getattr(read.partial, "includes", []),

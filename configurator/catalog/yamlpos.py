@@ -323,6 +323,12 @@ def _alias_bomb(node: yaml.Node, file: str) -> Problem | None:
     allowed = min(MAX_VALUES, max(ALIAS_EXPANSION_FLOOR, ALIAS_EXPANSION_RATIO * distinct))
     if size <= allowed:
         return None
+    if size == distinct:  # no alias expands anything: the file itself is too big
+        return Problem(
+            Location(file, 1, 1),
+            "file-too-large",
+            f"the file has {size:,} values, over the limit of {MAX_VALUES:,}",
+        )
     return Problem(
         Location(file, node.start_mark.line + 1, node.start_mark.column + 1),
         "alias-bomb",
