@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from configurator.catalog.reference import describe_fields, schema_models
 from configurator.catalog.schema import (
     Catalog,
     Discount,
@@ -173,6 +174,7 @@ def describe_discount(discount: Discount, names: dict[str, str], currency: str) 
 def catalog_json_schema() -> dict[str, Any]:
     """The JSON Schema of a catalog file: a model catalog or a shared fragment (``anyOf``)."""
     schema = TypeAdapter(Catalog | Fragment).json_schema(by_alias=True)
+    describe_fields(schema, schema_models())
     return {
         "$schema": JSON_SCHEMA_DIALECT,
         "$id": "catalog.schema.json",
@@ -189,6 +191,7 @@ def catalog_json_schema() -> dict[str, Any]:
 def market_json_schema() -> dict[str, Any]:
     """The JSON Schema of a market file (catalogs/markets/<id>.yaml)."""
     schema = Market.model_json_schema(by_alias=True)
+    describe_fields(schema, schema_models())
     schema.pop("description", None)
     return {
         "$schema": JSON_SCHEMA_DIALECT,

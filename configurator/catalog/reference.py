@@ -9,7 +9,10 @@ documentation cannot drift from ``schema.py`` (a test compares them). Regenerate
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import functools
+import inspect
 import re
 import sys
 import types
@@ -39,6 +42,65 @@ _VALIDATORS = {
     "parse_rate": "rate",
     "_parse_choose": "choice",
 }
+
+
+@functools.cache
+def _docstrings() -> dict[str, dict[str, str]]:
+    """Class name -> field name -> the docstring written under the field in schema.py."""
+    tree = ast.parse(inspect.getsource(schema))
+    found: dict[str, dict[str, str]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        fields: dict[str, str] = {}
+        for before, after in zip(node.body, node.body[1:], strict=False):
+            if (
+                isinstance(before, ast.AnnAssign)
+                and isinstance(before.target, ast.Name)
+                and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)
+            ):
+                fields[before.target.id] = inspect.cleandoc(after.value.value)
+        found[node.name] = fields
+    return found
+
+
+def field_doc(model: type[BaseModel], name: str) -> str | None:
+    """The docstring of a field, looked up along the model's bases ("" when there is none)."""
+    for cls in model.__mro__:
+        doc = _docstrings().get(cls.__name__, {}).get(name)
+        if doc and cls.__module__ == schema.__name__:
+            return doc
+    return None
+
+
+def describe_fields(json_schema: dict[str, Any], models: list[type[BaseModel]]) -> None:
+    """Put each field's docstring into a generated JSON Schema as its ``description``."""
+    definitions = json_schema.get("$defs", {})
+    for model in models:
+        target = definitions.get(model.__name__)
+        if target is None and json_schema.get("title") == model.__name__:
+            target = json_schema
+        if target is None:
+            continue
+        for name, info in model.model_fields.items():
+            doc = field_doc(model, name)
+            entry = target.get("properties", {}).get(info.alias or name)
+            if doc and entry is not None:
+                entry["description"] = doc
+
+
+def schema_models() -> list[type[schema.Strict]]:
+    """Every model of the catalog format (the classes of schema.py)."""
+    return [
+        obj
+        for obj in vars(schema).values()
+        if isinstance(obj, type)
+        and issubclass(obj, schema.Strict)
+        and obj not in (schema.Strict, schema.Sections)
+        and obj.__module__ == schema.__name__
+    ]
 
 
 def _split(annotation: Any) -> tuple[Any, list[Any]]:
@@ -126,7 +188,7 @@ def field_table(model: type[BaseModel]) -> str:
     fields = sorted(model.model_fields.items(), key=lambda item: item[0] in shared)
     for name, info in fields:
         key = info.alias or name
-        meaning = (info.description or "").replace("\n", " ").replace("``", "`")
+        meaning = (field_doc(model, name) or "").replace("\n", " ").replace("``", "`")
         meaning = meaning.replace("|", "\\|")
         kind = type_words(info.annotation, list(info.metadata)).replace("|", "\\|")
         if key in _EXPRESSIONS:

@@ -160,9 +160,9 @@ Names = dict[LanguageTag, str]
 class Strict(BaseModel):
     """Base of every catalog model: strict types, unknown keys are errors, frozen."""
 
-    model_config = ConfigDict(
-        strict=True, extra="forbid", frozen=True, use_attribute_docstrings=True
-    )
+    # Field docstrings document the format; they are read from the source only when the JSON
+    # Schema or the docs are generated (configurator.catalog.reference), not at every start.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     _where: Location | None = PrivateAttr(default=None)
     _spots: dict[tuple[str | int, ...], Location] = PrivateAttr(default_factory=dict)
