@@ -17,6 +17,7 @@ import re
 import sys
 import types
 import typing
+from collections.abc import Sequence
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -75,7 +76,7 @@ def field_doc(model: type[BaseModel], name: str) -> str | None:
     return None
 
 
-def describe_fields(json_schema: dict[str, Any], models: list[type[BaseModel]]) -> None:
+def describe_fields(json_schema: dict[str, Any], models: Sequence[type[BaseModel]]) -> None:
     """Put each field's docstring into a generated JSON Schema as its ``description``."""
     definitions = json_schema.get("$defs", {})
     for model in models:
