@@ -365,15 +365,12 @@ class Pricer:
                 ]
         return result
 
-    def check(self, configuration: Configuration, on: dt.date) -> Selection:
-        """Resolve and check a configuration; raise the ConfigurationError that explains why not."""
-        choices, values = self.canonical(configuration)
-        selection = self.resolve(choices)
-        broken = self.violated(selection, on)
-        if broken:
-            raise self._violation(broken, selection)
-        self._check_values(selection, values)
-        return selection
+    def check(self, configuration: Configuration, on: dt.date) -> None:
+        """Raise the ConfigurationError that explains why a configuration cannot be priced.
+
+        Validity includes programme minimum spends, which need the prices: this prices.
+        """
+        self.price(configuration, on)
 
     def _describe(self, codes: Iterable[str]) -> str:
         return ", ".join(_label(code, self._names.get(code, code)) for code in codes)

@@ -1,0 +1,421 @@
+"""The pricing engine: lines, validity and its explanations, markets, currencies, properties."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_pricing_strategies import (
+    SHIPPED,
+    choices,
+    keep_values_of,
+    pricer_for,
+    pricing_tree,
+    valid_configurations,
+)
+
+from configurator.catalog.loader import CatalogTree
+from configurator.configuration import Configuration, resolve
+from configurator.errors import (
+    BadValueError,
+    CardinalityError,
+    CatalogError,
+    ConfigurationError,
+    MinimumSpendError,
+    RuleViolationError,
+    UnknownOptionError,
+    UsageError,
+)
+from configurator.pricing.engine import Pricer, compile_constraint, price
+from configurator.quote import (
+    Conversion,
+    ProgrammeProgress,
+    Quote,
+    QuoteLine,
+    TaxLine,
+    Threshold,
+    construct,
+)
+from configurator.rules.constraints import constraints, violated
+
+D = Decimal
+ON = dt.date(2025, 8, 1)
+
+
+@pytest.fixture(scope="module")
+def tree() -> CatalogTree:
+    return pricing_tree()
+
+
+@pytest.fixture(scope="module")
+def coupe(tree: CatalogTree) -> Pricer:
+    return pricer_for(tree, "acme-coupe")
+
+
+def priced(p: Pricer, *codes: str, on: dt.date = ON, **values: str) -> Quote:
+    return p.price(Configuration.of(p.catalog.id, codes, values), on)
+
+
+def line(q: Quote, code: str, kind: str | None = None) -> QuoteLine:
+    return next(x for x in q.lines if x.code == code and (kind is None or x.kind == kind))
+
+
+# --- lines --------------------------------------------------------------------------------------
+
+
+def test_default_car_lines(coupe: Pricer) -> None:
+    q = priced(coupe)
+    assert q.lines[0].kind == "base" and q.lines[0].amount == D(918000)
+    kinds = {x.code: (x.kind, x.note) for x in q.lines[1:]}
+    assert kinds == {
+        "PAINT-WHITE": ("option", "standard"),
+        "WHEEL-20": ("option", "standard"),
+        "BRAKE-STD": ("option", "standard"),
+        "CALIPER-BLACK": ("option", "standard"),
+        "INT-PARTIAL": ("option", "standard"),
+    }
+    assert q.choices == [] and q.subtotal == D(918000)
+    assert q.delivery_weeks == 12 and q.deposit == 0 and q.programmes == []
+
+
+def test_package_lists_its_options_at_zero(coupe: Pricer) -> None:
+    q = priced(coupe, "PKG-SPORT", "ROOF-PANORAMA")
+    assert line(q, "PKG-SPORT").amount == D(30000)
+    for code in ("WHEEL-21", "HUD"):
+        included = line(q, code)
+        assert included.kind == "included" and included.amount == 0
+        assert included.note == "included in Sport package"
+    assert q.tax("purchase-tax") is not None
+    discount = next(x for x in q.lines if x.kind == "discount")
+    assert discount.id == "sport-roof-offer" and discount.amount == D(-5000)
+    assert q.subtotal == D(918000 + 30000 + 28000 - 5000)
+    assert q.delivery_weeks == 12 + 3  # the package's lead time is the longest
+
+
+def test_brought_option_price_rule_and_percentage_discount(coupe: Pricer) -> None:
+    q = priced(
+        coupe,
+        "CHARGER-22KW",
+        "BRAKE-CERAMIC",
+        "WHEEL-21",
+        "CALIPER-RED",
+        "AUDIO-PREMIUM",
+        "INT-LEATHER",
+    )
+    assert line(q, "CABLE-TYPE2").note == "comes with 22 kW charger"
+    assert line(q, "CABLE-TYPE2").amount == D(2000)
+    rule = line(q, "CALIPER-RED", "price_rule")
+    assert rule.id == "red-calipers-free-with-ceramic" and rule.amount == D(-7000)
+    discount = next(x for x in q.lines if x.kind == "discount")
+    assert discount.id == "audio-leather-offer"
+    assert discount.amount == D("-7250.00")  # 12.5% of 58,000
+    assert q.subtotal == sum(x.amount for x in q.lines)
+
+
+def test_buyer_value_is_on_its_line(coupe: Pricer) -> None:
+    q = priced(
+        coupe, "PAINT-TO-SAMPLE", "WHEEL-21-GOLD", "INT-LEATHER", **{"PAINT-TO-SAMPLE": "Oak Green"}
+    )
+    assert line(q, "PAINT-TO-SAMPLE").value == "Oak Green"
+    assert q.values == {"PAINT-TO-SAMPLE": "Oak Green"}
+    assert q.deposit == D(50000)
+    assert q.delivery_weeks == 12 + 10 + 6
+    (programme,) = q.programmes
+    assert programme.spend == D(188000) and programme.met
+    assert any("at most 10 cars a month" in note for note in q.notes)
+
+
+def test_choice_order_does_not_matter(coupe: Pricer) -> None:
+    a = priced(coupe, "HUD", "WHEEL-21", "CHARGER-22KW")
+    b = priced(coupe, "CHARGER-22KW", "hud", "WHEEL-21", "HUD")
+    assert a == b and a.choices == ["WHEEL-21", "HUD", "CHARGER-22KW"]
+
+
+# --- validity and its explanations --------------------------------------------------------------
+
+
+def test_unknown_option_did_you_mean(coupe: Pricer) -> None:
+    with pytest.raises(UnknownOptionError) as caught:
+        priced(coupe, "ROOF-PANORAMIC")
+    assert caught.value.suggestion == "did you mean 'ROOF-PANORAMA'?"
+    assert caught.value.option_codes == ("ROOF-PANORAMIC",)
+
+
+def test_cardinality_names_the_buyers_choices(coupe: Pricer) -> None:
+    with pytest.raises(CardinalityError) as caught:
+        priced(coupe, "PAINT-WHITE", "PAINT-BLUE-MET")
+    error = caught.value
+    assert error.rule_ids[0] == "group:paint"
+    assert "Paint: choose exactly one, but 2 are chosen" in error.message
+    assert set(error.option_codes) == {"PAINT-WHITE", "PAINT-BLUE-MET"}
+
+
+def test_package_contents_count_against_their_group(coupe: Pricer) -> None:
+    with pytest.raises(CardinalityError) as caught:
+        priced(coupe, "PKG-SPORT", "WHEEL-21-GOLD")
+    text = str(caught.value)
+    assert "your choice: WHEEL-21-GOLD" in text
+    assert "included in your PKG-SPORT: WHEEL-21" in text
+
+
+def test_rule_violation_separates_choices_from_defaults(coupe: Pricer) -> None:
+    with pytest.raises(RuleViolationError) as caught:
+        priced(coupe, "PAINT-TO-SAMPLE", "WHEEL-21-GOLD", **{"PAINT-TO-SAMPLE": "Oak"})
+    error = caught.value
+    assert error.rule_ids[0] == "sample-paint-full-interior"
+    assert error.message == (
+        "rule 'sample-paint-full-interior' is broken: "
+        "Paint to Sample cars get a full-leather or Race-Tex interior"
+    )
+    assert error.option_codes == ("PAINT-TO-SAMPLE",)
+    assert "the rule: if PAINT-TO-SAMPLE then not INT-PARTIAL" in error.explanation
+    assert "standard (not chosen by you): INT-PARTIAL (Partial leather)" in error.explanation
+
+
+def test_requires_and_excludes_and_table(coupe: Pricer) -> None:
+    with pytest.raises(RuleViolationError) as caught:
+        priced(coupe, "CALIPER-YELLOW")
+    assert caught.value.rule_ids[0] == "yellow-calipers-need-ceramic"
+    with pytest.raises(RuleViolationError) as caught:
+        priced(coupe, "INT-RACE-TEX", "AUDIO-PREMIUM")
+    assert caught.value.rule_ids == ("race-tex-no-premium-audio",)
+    assert set(caught.value.option_codes) == {"INT-RACE-TEX", "AUDIO-PREMIUM"}
+    with pytest.raises(RuleViolationError) as caught:
+        priced(
+            coupe,
+            "WHEEL-21-GOLD",
+            "CALIPER-RED",
+            "PAINT-TO-SAMPLE",
+            "INT-LEATHER",
+            **{"PAINT-TO-SAMPLE": "Oak"},
+        )
+    assert caught.value.rule_ids == ("gold-wheels-calipers",)
+    assert "forbidden" in "\n".join(caught.value.explanation)
+
+
+def test_availability_by_date(coupe: Pricer) -> None:
+    values = {"SILLS-LETTERING": "ACME"}
+    with pytest.raises(RuleViolationError) as caught:
+        priced(
+            coupe,
+            "SILLS-LETTERING",
+            "PAINT-TO-SAMPLE",
+            "INT-LEATHER",
+            on=dt.date(2025, 2, 1),
+            **values,
+            **{"PAINT-TO-SAMPLE": "Oak"},
+        )
+    assert caught.value.rule_ids == ("available:SILLS-LETTERING",)
+    q = priced(
+        coupe,
+        "SILLS-LETTERING",
+        "PAINT-TO-SAMPLE",
+        "WHEEL-21-GOLD",
+        "INT-LEATHER",
+        on=dt.date(2025, 3, 1),
+        **values,
+        **{"PAINT-TO-SAMPLE": "Oak"},
+    )
+    assert q.programmes[0].spend == D(130000 + 58000 + 8000)
+
+
+def test_minimum_spend(coupe: Pricer) -> None:
+    with pytest.raises(MinimumSpendError) as caught:
+        priced(coupe, "PAINT-TO-SAMPLE", "INT-LEATHER", **{"PAINT-TO-SAMPLE": "Oak"})
+    error = caught.value
+    assert "Acme Manufaktur needs at least 150,000.00" in error.message
+    assert "130,000.00" in error.message and "20,000.00 short" in error.message
+    assert error.option_codes == ("PAINT-TO-SAMPLE",)
+
+
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        ({}, "needs a value: Name of the colour"),
+        ({"PAINT-TO-SAMPLE": "  "}, "is empty"),
+        ({"PAINT-TO-SAMPLE": "x" * 31}, "at most 30 are allowed"),
+        ({"PAINT-TO-SAMPLE": "Oak; Green"}, "is not a valid value"),
+        ({"PAINT-TO-SAMPLE": "Oak", "HUD": "loud"}, "which is not in the configuration"),
+        ({"PAINT-TO-SAMPLE": "Oak", "WHEEL-21-GOLD": "shiny"}, "takes no value"),
+    ],
+)
+def test_bad_values(coupe: Pricer, values: dict[str, str], fragment: str) -> None:
+    with pytest.raises(BadValueError) as caught:
+        priced(coupe, "PAINT-TO-SAMPLE", "WHEEL-21-GOLD", "INT-LEATHER", **values)
+    assert fragment in str(caught.value)
+
+
+def test_configuration_of_another_model(coupe: Pricer) -> None:
+    with pytest.raises(UsageError):
+        coupe.price(Configuration.of("acme-ice"), ON)
+
+
+def test_currency_mismatch_is_a_catalog_error(tree: CatalogTree) -> None:
+    with pytest.raises(CatalogError, match="priced in CNY but its market 'de' uses EUR"):
+        Pricer(tree.load("acme-coupe"), tree.load_market("de"))
+
+
+# --- cliffs, warnings ---------------------------------------------------------------------------
+
+
+def test_crossing_the_cliff_warns_and_names_the_option(coupe: Pricer) -> None:
+    q = priced(coupe, "AUDIO-PREMIUM", "ROOF-PANORAMA", "HUD")
+    (item,) = q.thresholds
+    assert item.crossed and item.cost == D(90000) and item.threshold_price == D(1017000)
+    # Each option alone would take the car back under; the priciest is named.
+    assert item.culprit == "AUDIO-PREMIUM" and item.culprit_enough
+    assert item.message in q.warnings
+    assert "took it over" in item.message and "90,000.00" in item.message
+
+
+def test_culprit_when_no_single_option_is_enough(coupe: Pricer) -> None:
+    q = priced(coupe, "AUDIO-PREMIUM", "ROOF-PANORAMA", "HUD", "BRAKE-CERAMIC", "WHEEL-21")
+    (item,) = q.thresholds
+    assert item.crossed and not item.culprit_enough
+    assert item.culprit == "BRAKE-CERAMIC"
+    assert "no single option takes it back under" in item.message
+
+
+def test_headroom_below_the_cliff(coupe: Pricer) -> None:
+    q = priced(coupe, "AUDIO-PREMIUM")
+    (item,) = q.thresholds
+    assert not item.crossed and item.headroom == D(1017000 - 918000 - 58000)
+    assert item.message in q.notes and not q.warnings
+    assert "41,000.00 more on the list price reaches the cliff" in item.message
+
+
+def test_catalog_effective_dates(coupe: Pricer) -> None:
+    q = priced(coupe, on=dt.date(2027, 1, 1))
+    assert any("is in force 2025-01-01 to 2026-12-31" in w for w in q.warnings)
+    assert not priced(coupe).warnings
+
+
+# --- other markets: the engine is not CN-specific -------------------------------------------
+
+
+def test_german_market(tree: CatalogTree) -> None:
+    p = pricer_for(tree, "acme-roadster")
+    q = priced(p, "PAINT-SILVER", "HARDTOP", on=dt.date(2025, 8, 1))
+    assert q.currency == "EUR" and q.subtotal == D("93165.50")
+    assert q.net == D("78290.34") and q.vat == D("14875.16")
+    assert q.taxes == [] and q.thresholds == [] and q.total == q.subtotal
+    assert q.delivery_weeks == 13
+
+
+def test_prices_without_vat_and_gross_based_cliff(tree: CatalogTree) -> None:
+    p = pricer_for(tree, "acme-kei")
+    q = priced(p)
+    assert q.net == D(90000) and q.vat == D(18000)
+    assert [(t.id, t.amount, t.paid_by_buyer) for t in q.taxes] == [
+        ("vat", D(18000), True),
+        ("registration-tax", D(5400), True),
+    ]
+    assert q.total == D(90000 + 18000 + 5400)
+    assert q.thresholds[0].threshold_price == D(100000)  # 100,000 + 20% = 120,000 gross
+    lux = priced(p, "TRIM-LUX")
+    assert lux.tax("luxury-tax") is not None and lux.tax("luxury-tax").amount == D(30000)
+    assert lux.thresholds[0].culprit == "TRIM-LUX"
+
+
+# --- currencies -------------------------------------------------------------------------------
+
+
+def test_conversion_uses_the_rate_in_force(coupe: Pricer) -> None:
+    q = coupe.price(Configuration.of("acme-coupe"), dt.date(2025, 3, 1), currencies=["usd", "EUR"])
+    usd, eur = q.conversions
+    assert (usd.currency, usd.rate, usd.rate_date) == ("USD", D("7.1726"), dt.date(2025, 2, 25))
+    assert usd.total == (q.total / D("7.1726")).quantize(D("0.01"))
+    assert eur.subtotal == D("121876.74")  # 918,000 / 7.5322
+    assert len(usd.lines) == len(q.lines) and len(usd.taxes) == len(q.taxes)
+    assert q.subtotal == D(918000)  # the catalog currency stays authoritative
+
+
+def test_conversion_warnings(coupe: Pricer) -> None:
+    early = coupe.price(Configuration.of("acme-coupe"), dt.date(2024, 6, 1), currencies=["USD"])
+    assert any("no USD rate on or before 2024-06-01" in w for w in early.warnings)
+    late = coupe.price(Configuration.of("acme-coupe"), dt.date(2026, 3, 1), currencies=["USD"])
+    assert any("181 days before" in w for w in late.warnings)
+    with pytest.raises(UsageError, match="no exchange rate for GBP"):
+        coupe.price(Configuration.of("acme-coupe"), ON, currencies=["GBP"])
+
+
+# --- one meaning: the compiled forms equal the reference functions ----------------------------
+
+MODELS = ["acme-coupe", "xiaomi-su7-ultra", "porsche-taycan"]
+
+
+def _pricer(model: str) -> Pricer:
+    tree = pricing_tree() if model.startswith("acme-") else CatalogTree(SHIPPED)
+    return pricer_for(tree, model)
+
+
+@settings(max_examples=60, deadline=None)
+@given(model=st.sampled_from(MODELS), data=st.data())
+def test_fast_resolution_and_checks_equal_the_reference(model: str, data: st.DataObject) -> None:
+    p = _pricer(model)
+    configuration = data.draw(choices(p.catalog))
+    ordered, _ = p.canonical(configuration)
+    reference = resolve(p.catalog, Configuration(model, ordered))
+    assert p.resolve(ordered) == reference
+    on = data.draw(st.sampled_from([dt.date(2025, 6, 1), dt.date(2026, 1, 15)]))
+    expected = violated(p.catalog, reference.codes, on)
+    assert p.violated(reference, on) == expected
+    for constraint in constraints(p.catalog):
+        assert compile_constraint(constraint)(reference.codes) == constraint.holds(reference.codes)
+
+
+def test_construct_equals_a_validated_model(coupe: Pricer) -> None:
+    q = priced(coupe, "AUDIO-PREMIUM", "ROOF-PANORAMA", "HUD")
+    q = coupe.convert(q, ["USD"])
+    rebuilt = Quote.model_validate(q.model_dump())
+    assert rebuilt == q
+    for cls in (QuoteLine, TaxLine, Threshold, ProgrammeProgress, Conversion):
+        assert set(cls.model_fields)  # construct() needs every field: keep them explicit
+    sample = construct(QuoteLine, **QuoteLine(kind="base", name="x", amount=D(1)).model_dump())
+    assert sample == QuoteLine(kind="base", name="x", amount=D(1))
+
+
+# --- properties -------------------------------------------------------------------------------
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(
+    model=st.sampled_from(MODELS),
+    day=st.sampled_from(["2025-07-19", "2025-08-01", "2026-03-01"]),
+    data=st.data(),
+)
+def test_quote_arithmetic(model: str, day: str, data: st.DataObject) -> None:
+    """subtotal = sum of lines; total = subtotal + the taxes the buyer owes; net + VAT."""
+    p = _pricer(model)
+    on = dt.date.fromisoformat(day)
+    configuration = data.draw(valid_configurations(p, on))
+    q = price(p.catalog, configuration, p.market, on)
+    assert q.subtotal == sum((x.amount for x in q.lines), D(0))
+    assert q.total == q.subtotal + sum((t.amount for t in q.taxes if t.paid_by_buyer), D(0))
+    assert q.net + q.vat == q.subtotal
+    for amount in [q.subtotal, q.net, q.vat, q.total, *(t.amount for t in q.taxes)]:
+        assert amount == amount.quantize(D("0.01")) and amount >= 0
+    for item in q.thresholds:
+        assert item.crossed == (q.subtotal >= item.threshold_price)
+        assert item.crossed == (q.tax(item.tax_id) is not None)
+    assert q.delivery_weeks >= p.catalog.lead_time_weeks
+
+
+def test_invalid_configurations_raise_configuration_errors() -> None:
+    p = _pricer("acme-coupe")
+
+    @settings(max_examples=60, deadline=None)
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        configuration = keep_values_of(data.draw(choices(p.catalog)), p)
+        try:
+            q = p.price(configuration, ON)
+        except ConfigurationError as error:
+            assert error.exit_code == 4 and error.message
+        else:
+            assert q.code
+
+    run()
