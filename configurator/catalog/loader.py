@@ -373,6 +373,9 @@ def _salvage(parsed: ParsedYaml, model: type[Catalog] | type[Fragment]) -> _Salv
     if not isinstance(data, dict):
         return _Salvage(None, blind=True)
     lost: set[str] = set()
+    for key, value in data.items():
+        if key not in model.model_fields:  # a misspelt section ('pakages:') may define codes
+            lost |= _names_in(value)
     values: dict[str, Any] = {}
     for section, item_model in _SECTION_MODELS.items():
         if section not in model.model_fields:
