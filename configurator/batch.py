@@ -31,7 +31,9 @@ import functools
 import io
 import json
 import multiprocessing
+import operator
 import os
+import re
 import signal
 import time
 from collections import Counter, deque
@@ -396,28 +398,52 @@ class ChunkResult:
     fatal: tuple[int, str, list[Problem]] | None = None  # (exit code, message, problems)
 
 
-# An outcome is what a row's pricing produced, minus the row's id and line:
-# (error_code or None, output cells from 'model' to 'error' (csv), JSON body after "id").
-Outcome = tuple[str | None, tuple[str, ...], str]
+# An outcome is what pricing a row produced, minus the row's own id and line number:
+# (error_code or None for ok, the output text after the id cell, the error message).
+# For ok rows the text is the rest of the output line; for error rows it stops where the
+# line-numbered message goes.
+Outcome = tuple[str | None, str, str]
+Codes = tuple[str, ...]
+Values = tuple[tuple[str, str], ...]
+
+# A CSV id cell needs care when it starts like a formula or holds a delimiter, quote or newline.
+_NEEDS_CARE = re.compile(r'^[=+\-@\t\r]|[",\r\n]').search
+_json_text = json.encoder.encode_basestring  # a JSON string literal (the C encoder)
+_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def csv_cell(text: str) -> str:
+    """One CSV cell as csv.writer writes it (minimal quoting), neutralised first."""
+    text = neutralise(text)
+    if '"' in text or "," in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 class ChunkPricer:
-    """Prices chunks of rows: one per process, holding the catalogs, pricers and memos."""
+    """Prices chunks of rows: one per process, holding the catalogs, pricers and memos.
+
+    The per-row path is a dictionary look-up: the memo maps a row's raw fields to the text of
+    its output line after the id, so a repeated configuration costs a hash and a string join.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.jsonl = settings.output_format == "jsonl"
         self.tree = _LoadedTree(Path(settings.catalogs))
         self.columns = output_columns(settings.tax_ids)
         self._blank_amounts = ("",) * (len(settings.tax_ids) + 2)  # subtotal, taxes, total
         self._pricers: dict[str, Pricer] = {}
         self._absent_taxes: dict[str, tuple[str, ...]] = {}  # cells of taxes a quote omits
         self._currencies = (settings.currency,) if settings.currency else ()
-        self.outcome: Callable[..., Outcome] = functools.lru_cache(maxsize=MEMO_SIZE)(
-            self._row_outcome
-        )
-        self.configuration_outcome: Callable[..., Outcome] = functools.lru_cache(maxsize=MEMO_SIZE)(
-            self._configuration_outcome
-        )
+        # The memos (LRU, per process): raw row fields, then the normalised configuration;
+        # decoding a code and splitting options do not depend on the date, so they have theirs.
+        memo = functools.lru_cache(maxsize=MEMO_SIZE)
+        small_memo = functools.lru_cache(maxsize=MEMO_SIZE // 4)
+        self.outcome: Callable[[tuple[Any, ...]], Outcome] = memo(self._row_outcome)
+        self.configuration_outcome: Callable[..., Outcome] = memo(self._configuration_outcome)
+        self.decoded: Callable[[str], tuple[str, Codes, Values]] = small_memo(self._decode)
+        self.normal_options: Callable[..., tuple[Codes, Values]] = small_memo(self._normal_options)
 
     # -- chunks --
 
@@ -433,148 +459,133 @@ class ChunkPricer:
         header = self.settings.header
         assert header is not None
         result = ChunkResult(size=chunk.size)
-        out = io.StringIO()
-        jsonl = self.settings.output_format == "jsonl"
-        writerow = csv.writer(out, lineterminator="\n").writerow
+        parts: list[str] = []
+        add = parts.append
         reader = csv.reader(io.StringIO(chunk.text))
-        width, id_at = header.width, header.id
-        at = (header.model, header.options, header.code, header.date)
+        width, id_at, model_at = header.width, header.id, header.model
+        key_of = operator.itemgetter(header.model, header.options, header.code, header.date)
         outcome = self.outcome
-        errors = result.errors
+        care = _NEEDS_CARE
+        jsonl = self.jsonl
         base = chunk.first_line - 1
-        previous = 0
-        rows = ok = 0
+        last = 0  # the line the previous record ended on, within the chunk
+        ok = 0
         for fields in reader:
-            line = base + previous + 1
-            previous = reader.line_num
-            if len(fields) != width:
-                if not fields:
-                    continue  # a blank line
+            if len(fields) == width:
+                fields.append("")  # what absent columns read
+                found = outcome(key_of(fields))
+                rid = fields[id_at]
+                if found[0] is None and rid:  # the hot path: a priced row
+                    if jsonl:
+                        add('{"id": ' + _json_text(rid) + found[1])
+                    else:
+                        add((csv_cell(rid) if care(rid) else rid) + found[1])
+                    ok += 1
+                    last = reader.line_num
+                    continue
+                if not rid and found[0] is None:
+                    found = self._bad("the row has no id", fields[model_at])
+            elif not fields:
+                last = reader.line_num
+                continue  # a blank line
+            else:
                 rid = fields[id_at] if id_at < len(fields) else ""
                 found = self._bad(
                     f"the row has {len(fields)} fields but the header has {width}",
-                    fields[at[0]] if at[0] < len(fields) else "",
+                    fields[model_at] if model_at < len(fields) else "",
                 )
-            else:
-                fields.append("")  # what absent columns read
-                rid = fields[id_at]
-                found = outcome(fields[at[0]], fields[at[1]], fields[at[2]], fields[at[3]])
-                if not rid and found[0] is None:
-                    found = self._bad("the row has no id", fields[at[0]])
-            rows += 1
-            if found[0] is None:
-                ok += 1
-                if jsonl:
-                    out.write(f'{{"id": {_json(rid)}, {found[2]}\n')
-                else:
-                    writerow((neutralise(rid), *found[1]))
-                continue
-            errors[found[0]] += 1
-            self._write_error(out, writerow, jsonl, rid, line, found)
+            line = base + last + 1
+            last = reader.line_num
+            add(self._error_line(rid, line, found))
+            result.errors[found[0] or "bad_row"] += 1
             if self.settings.fail_fast:
                 result.failed = _failure(rid, line, found)
                 break
-        result.rows, result.ok, result.text = rows, ok, out.getvalue()
+        result.ok = ok
+        result.rows = ok + sum(result.errors.values())
+        result.text = "".join(parts)
         return result
 
     def _process_items(self, items: Iterable[tuple[int, Any]], size: int) -> ChunkResult:
         result = ChunkResult(size=size)
-        out = io.StringIO()
-        jsonl = self.settings.output_format == "jsonl"
-        writerow = csv.writer(out, lineterminator="\n").writerow
-        outcome = self.outcome
-        rows = ok = 0
+        parts: list[str] = []
+        add = parts.append
+        jsonl = self.jsonl
+        ok = 0
         for line, item in items:
-            rows += 1
-            rid, found = self._item_outcome(item, outcome)
+            rid, found = self._item_outcome(item)
             if found[0] is None:
-                ok += 1
                 if jsonl:
-                    out.write(f'{{"id": {_json(rid)}, {found[2]}\n')
+                    add('{"id": ' + _json_text(rid) + found[1])
                 else:
-                    writerow((neutralise(rid), *found[1]))
+                    add(csv_cell(rid) + found[1])
+                ok += 1
                 continue
+            add(self._error_line(rid, line, found))
             result.errors[found[0]] += 1
-            self._write_error(out, writerow, jsonl, rid, line, found)
             if self.settings.fail_fast:
                 result.failed = _failure(rid, line, found)
                 break
-        result.rows, result.ok, result.text = rows, ok, out.getvalue()
+        result.ok = ok
+        result.rows = ok + sum(result.errors.values())
+        result.text = "".join(parts)
         return result
 
-    def _item_outcome(self, item: Any, outcome: Callable[..., Outcome]) -> tuple[str, Outcome]:
+    def _item_outcome(self, item: Any) -> tuple[str, Outcome]:
         """A JSON or YAML row: check its shape, then price it through the memo."""
         if isinstance(item, _NotJson):
             return "", self._bad(f"not a JSON object: {item.reason}")
         if not isinstance(item, dict):
             return "", self._bad(f"a row must be an object with id and model, not {item!r:.40}")
         rid = item.get("id")
+        model = item.get("model")
+        options = item.get("options")
+        code = item.get("code")
+        day = item.get("date")
         if isinstance(rid, int) and not isinstance(rid, bool):
             rid = str(rid)
-        if not isinstance(rid, str) or not rid:
-            return (
-                rid if isinstance(rid, str) else "",
-                self._bad("the row has no id" if rid in (None, "") else "'id' must be text"),
-            )
-        model = item.get("model", "")
-        options = item.get("options", "")
-        code = item.get("code", "")
-        day = item.get("date", "")
         if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
             day = day.isoformat()  # YAML reads unquoted dates as dates
         if isinstance(options, list) and all(isinstance(o, str) for o in options):
             options = tuple(options)
-        for key, value in (("model", model), ("code", code), ("date", day)):
-            if value is None:
-                continue
-            if not isinstance(value, str):
-                return rid, self._bad(f"'{key}' must be text, not {value!r:.40}")
-        if not isinstance(options, str | tuple) and options is not None:
-            return rid, self._bad("'options' must be text or a list of option codes")
-        return rid, outcome(model or "", options or "", code or "", day or "")
+        shown = model if isinstance(model, str) else ""
+        if not isinstance(rid, str) or not rid:
+            problem = "the row has no id" if rid in (None, "") else "'id' must be text"
+            return rid if isinstance(rid, str) else "", self._bad(problem, shown)
+        for name, value in (("model", model), ("code", code), ("date", day)):
+            if value is not None and not isinstance(value, str):
+                return rid, self._bad(f"'{name}' must be text, not {value!r:.40}", shown)
+        if options is not None and not isinstance(options, str | tuple):
+            return rid, self._bad("'options' must be text or a list of option codes", shown)
+        return rid, self.outcome((model or "", options or "", code or "", day or ""))
 
-    def _write_error(
-        self,
-        out: io.StringIO,
-        writerow: Callable[[Iterable[str]], Any],
-        jsonl: bool,
-        rid: str,
-        line: int,
-        found: Outcome,
-    ) -> None:
-        message = f"line {line}: {found[1][-1]}"
-        if jsonl:
-            out.write(f'{{"id": {_json(rid)}, {found[2]}{_json(message)}}}\n')
-        else:
-            writerow((neutralise(rid), *found[1][:-1], message))
+    def _error_line(self, rid: str, line: int, found: Outcome) -> str:
+        message = f"line {line}: {found[2]}"
+        if self.jsonl:
+            return '{"id": ' + _json_text(rid) + found[1] + _json_text(message) + "}\n"
+        return csv_cell(rid) + found[1] + csv_cell(message) + "\n"
 
     # -- one row --
 
-    def _row_outcome(
-        self, model: str, options: str | tuple[str, ...], code: str, day_text: str
-    ) -> Outcome:
-        """Price one row's fields (memoised by the raw fields)."""
+    def _row_outcome(self, key: tuple[Any, ...]) -> Outcome:
+        """Price one row from its raw fields (memoised by them)."""
+        model, options, code, day_text = key
+        model = model.strip()
         try:
             day = parse_day(day_text.strip()) if day_text.strip() else self.settings.default_date
-            model = model.strip()
             code = code.strip()
             if code:
                 if options and (not isinstance(options, str) or options.strip()):
                     raise BadRowError("the row gives both options and a code: give one of them")
-                configuration = self._decode(code)
-                if model and model != configuration.model:
-                    raise BadRowError(
-                        f"the code is for {configuration.model}, but the row says {model}"
-                    )
-                model = configuration.model
-                codes, values = list(configuration.choices), dict(configuration.values)
+                decoded_model, codes, values = self.decoded(code)
+                if model and model != decoded_model:
+                    raise BadRowError(f"the code is for {decoded_model}, but the row says {model}")
+                model = decoded_model
             else:
                 if not model:
                     raise BadRowError("the row has no model")
-                codes, values = parse_options(options)
-            return self.configuration_outcome(
-                model, day, tuple(sorted(set(codes))), tuple(sorted(values.items()))
-            )
+                codes, values = self.normal_options(options)
+            return self.configuration_outcome(model, day, codes, values)
         except ConfiguratorError as error:
             if error.error_code not in ERROR_CODES:
                 raise  # not the row's fault (a broken catalog, a currency without rates)
@@ -595,27 +606,31 @@ class ChunkPricer:
                 raise
             return self._error(error, model)
 
-    def _bad(self, message: str, model: object = "") -> Outcome:
-        return self._error(BadRowError(message), model if isinstance(model, str) else "")
+    def _bad(self, message: str, model: str = "") -> Outcome:
+        return self._error(BadRowError(message), model)
 
     def _error(self, error: ConfiguratorError, model: str) -> Outcome:
         code = error.error_code
-        cells = (neutralise(model), "error", "", *self._blank_amounts, "", code)
-        record: dict[str, str | None] = dict.fromkeys(self.columns[1:])
-        record.update(model=model, status="error", error_code=code, error="")
-        body = _json(record)[1:-3]  # the row's own id and line-numbered message go around it
-        return code, (*cells, describe(error)), body
+        if self.jsonl:
+            record: dict[str, str | None] = dict.fromkeys(self.columns[1:])
+            record.update(model=model, status="error", error_code=code, error="")
+            text = ", " + _json(record)[1:-3]  # the line-numbered message is added per row
+        else:
+            cells = (model, "error", "", *self._blank_amounts, "", code, "")
+            text = "," + ",".join(csv_cell(cell) for cell in cells)
+        return code, text, describe(error)
 
     def _ok(self, model: str, code: str, amounts: Iterable[str], currency: str) -> Outcome:
         cells = (model, "ok", code, *amounts, currency, "", "")
-        record: dict[str, str | None] = dict(zip(self.columns[1:], cells, strict=True))
-        record.update(error_code=None, error=None)
-        for key, value in record.items():
-            if value == "" and key not in ("model", "code", "currency"):
-                record[key] = None
-        body = _json(record)[1:]
-        safe = (neutralise(model), "ok", neutralise(code), *amounts, neutralise(currency))
-        return None, (*safe, "", ""), body
+        if self.jsonl:
+            record: dict[str, str | None] = dict(zip(self.columns[1:], cells, strict=True))
+            for key, value in record.items():
+                if value == "" and key not in ("model", "code", "currency"):
+                    record[key] = None
+            return None, ", " + _json(record)[1:] + "\n", ""
+        # Amounts are plain decimal numbers from the engine: never neutralised.
+        text = ",".join((csv_cell(model), "ok", csv_cell(code), *amounts, csv_cell(currency)))
+        return None, "," + text + ",,\n", ""
 
     # -- the pricing back end --
 
@@ -634,11 +649,23 @@ class ChunkPricer:
             )
         return found
 
-    def _decode(self, code: str) -> Configuration:
-        """A configuration code's configuration, brought to the current catalog version."""
+    def _decode(self, code: str) -> tuple[str, Codes, Values]:
+        """A configuration code's model and normalised configuration, brought to the current
+        catalog version (memoised: a code's meaning does not depend on the row's date)."""
         decoded = decode(code, self.tree)
         catalog = self._pricer(decoded.configuration.model).catalog
-        return migrate(catalog, decoded.configuration, decoded.version).configuration
+        configuration = migrate(catalog, decoded.configuration, decoded.version).configuration
+        return (
+            configuration.model,
+            tuple(sorted(set(configuration.choices))),
+            tuple(sorted(configuration.values.items())),
+        )
+
+    @staticmethod
+    def _normal_options(options: str | tuple[str, ...]) -> tuple[Codes, Values]:
+        """A row's options as sorted codes and sorted values: the memo key of a configuration."""
+        codes, values = parse_options(options)
+        return tuple(sorted(set(codes))), tuple(sorted(values.items()))
 
     def _price(
         self, model: str, codes: tuple[str, ...], values: dict[str, str], day: dt.date
@@ -710,11 +737,8 @@ def _json_lines(chunk: Chunk) -> Iterator[tuple[int, Any]]:
         line += 1
 
 
-_json = json.JSONEncoder(ensure_ascii=False).encode
-
-
 def _failure(rid: str, line: int, found: Outcome) -> str:
-    return f"line {line} (id {rid or '?'}): {found[0]}: {found[1][-1]}"
+    return f"line {line} (id {rid or '?'}): {found[0]}: {found[2]}"
 
 
 def describe(error: ConfiguratorError) -> str:

@@ -1,0 +1,332 @@
+"""Benchmark `configurator batch` against the floor: a plain Python csv read-and-write pass.
+
+    python bench/batch.py            # 1,000,000 rows
+    python bench/batch.py -n 100000  # fewer rows
+
+It generates N rows over every shipped model: valid rows are random valid configurations
+(random choices per group and package, resolved and priced by the engine, the invalid ones
+kept aside), drawn from a pool of ``--distinct`` configurations per model, some with their
+options in another order, some given as configuration codes, some with their own date; about
+5% are bad rows of every kind (each kind checked against the engine before it is used). Then,
+in the same run, it times:
+
+- the floor: ``csv.reader`` -> ``csv.writer`` over the same file, in this process;
+- ``configurator batch`` as a subprocess, once per ``--jobs`` value (after a tiny warm-up run
+  that fills the catalog cache, as any second run finds it),
+
+and prints rows/s, the peak RSS of each batch run (``os.wait4``: the largest process of the
+run), the ratio batch / floor, and checks that the output holds one row per input row with
+the error counts by code that the generator put in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import datetime as dt
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from configurator.catalog.loader import open_tree  # noqa: E402
+from configurator.catalog.schema import Catalog  # noqa: E402
+from configurator.configuration import Configuration  # noqa: E402
+from configurator.errors import ConfigurationError  # noqa: E402
+from configurator.pricing.engine import Pricer  # noqa: E402
+
+DATE = dt.date(2026, 3, 1)  # the run's --date
+OTHER_DATES = ("2025-06-01", "2025-08-01")  # some rows carry their own date
+BAD_KINDS = (
+    "bad_row",
+    "unknown_model",
+    "bad_code",
+    "unknown_option",
+    "cardinality",
+    "rule_violation",
+    "minimum_spend",
+    "bad_value",
+)
+
+
+@dataclass(frozen=True)
+class Valid:
+    model: str
+    choices: tuple[str, ...]
+    values: tuple[tuple[str, str], ...]
+    code: str
+    shuffled: tuple[str, ...]  # the same choices written in another order
+
+
+def options_text(choices: tuple[str, ...], values: dict[str, str]) -> str:
+    """A row's options cell: spaces, or ';' when a value (which may hold spaces) is present."""
+    tokens = [f"{c}={values[c]}" if c in values else c for c in choices]
+    return "; ".join(tokens) + (";" if len(tokens) == 1 else "") if values else " ".join(tokens)
+
+
+def random_choices(catalog: Catalog, rng: random.Random) -> tuple[list[str], dict[str, str]]:
+    """Random choices: some groups touched (a random allowed count), maybe a package."""
+    choices: list[str] = []
+    for group in catalog.groups:
+        if rng.random() < 0.45 or not group.options:
+            continue
+        high = group.choose.max if group.choose.max is not None else len(group.options)
+        count = rng.randint(group.choose.min, min(high, len(group.options), group.choose.min + 2))
+        choices += [o.code for o in rng.sample(group.options, count)]
+    if catalog.packages and rng.random() < 0.2:
+        choices.append(rng.choice(catalog.packages).code)
+    values = {}
+    options = catalog.option_index()
+    for code in choices:
+        option = options.get(code)
+        if option is not None and option[1].value is not None:
+            spec = option[1].value
+            values[code] = rng.choice(spec.examples) if spec.examples else "Sample"
+    return choices, values
+
+
+def classify(pricer: Pricer, choices: list[str], values: dict[str, str], on: dt.date) -> str:
+    """'ok' or the error code the engine gives."""
+    try:
+        pricer.price(Configuration.of(pricer.catalog.id, choices, values), on)
+    except ConfigurationError as error:
+        return error.error_code
+    return "ok"
+
+
+def build_pools(distinct: int, seed: int) -> tuple[list[Valid], dict[str, list[list[str]]]]:
+    """Valid configurations (``distinct`` per model) and bad rows of every kind (as cells)."""
+    rng = random.Random(seed)
+    tree = open_tree()
+    valid: list[Valid] = []
+    bad: dict[str, list[list[str]]] = collections.defaultdict(list)
+    for model in tree.model_ids():
+        catalog = tree.load(model)
+        pricer = Pricer(catalog, tree.load_market(catalog.market))
+        found: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], Valid] = {}
+        attempts = 0
+        while len(found) < distinct and attempts < 200 * distinct:
+            attempts += 1
+            choices, values = random_choices(catalog, rng)
+            kind = classify(pricer, choices, values, DATE)
+            if kind == "ok":  # valid on every date the rows use (options come and go)
+                kind = next(
+                    (
+                        other
+                        for day in OTHER_DATES
+                        if (other := classify(pricer, choices, values, dt.date.fromisoformat(day)))
+                        != "ok"
+                    ),
+                    "ok",
+                )
+                if kind != "ok":
+                    continue
+            if kind != "ok":
+                if len(bad[kind]) < 200:
+                    bad[kind].append(["", model, options_text(tuple(choices), values), "", ""])
+                continue
+            key = (tuple(sorted(choices)), tuple(sorted(values.items())))
+            if key not in found:
+                configuration = Configuration.of(model, choices, values)
+                code = pricer.price(configuration, DATE).code
+                shuffled = tuple(rng.sample(choices, len(choices)))
+                found[key] = Valid(
+                    model, tuple(choices), tuple(sorted(values.items())), code, shuffled
+                )
+        mine = list(found.values())
+        valid += mine
+        _bad_rows_for(catalog, pricer, mine, bad, rng)
+    _check_bad(tree, bad)
+    return valid, bad
+
+
+def _bad_rows_for(
+    catalog: Catalog,
+    pricer: Pricer,
+    mine: list[Valid],
+    bad: dict[str, list[list[str]]],
+    rng: random.Random,
+) -> None:
+    """Constructed bad rows of every kind for one model."""
+    model = catalog.id
+    for item in rng.sample(mine, min(20, len(mine))):
+        values = dict(item.values)
+        text = options_text(item.choices, values)
+        code = item.code
+        # bad_row: no id is added at write time; here: a bad date, options and code, no model
+        bad["bad_row"].append(["", model, text, "", "2026-02-30"])
+        bad["bad_row"].append(["", model, text, code, ""])
+        bad["bad_row"].append(["", "", text, "", ""])
+        bad["unknown_model"].append(["", model[:-1], text, "", ""])
+        position = rng.randrange(len(code))
+        while code[position] == "-":
+            position = rng.randrange(len(code))
+        swapped = "Z" if code[position] != "Z" else "Y"
+        bad["bad_code"].append(["", "", "", code[:position] + swapped + code[position + 1 :], ""])
+        if item.choices:
+            victim = rng.randrange(len(item.choices))
+            typo = list(item.choices)
+            typo[victim] = typo[victim][:-1] + "Q"
+            bad["unknown_option"].append(["", model, options_text(tuple(typo), values), "", ""])
+    # cardinality: two options of a group that takes at most one
+    for group in catalog.groups:
+        if group.choose.max == 1 and len(group.options) >= 2:
+            pair = [o.code for o in group.options[:2]]
+            if classify(pricer, pair, {}, DATE) == "cardinality":
+                bad["cardinality"].append(["", model, " ".join(pair), "", ""])
+    # bad_value: a value for an option that takes none; an option that needs one without it
+    for group in catalog.groups:
+        for option in group.options:
+            if option.value is None:
+                text = options_text((option.code,), {option.code: "Oak Green"})
+                bad["bad_value"].append(["", model, text, "", ""])
+                break
+        break
+    for group in catalog.groups:
+        for option in group.options:
+            if option.value is not None and classify(pricer, [option.code], {}, DATE) == (
+                "bad_value"
+            ):
+                bad["bad_value"].append(["", model, option.code, "", ""])
+    # minimum_spend: a single programme option (too little spend on its own)
+    for programme in catalog.programmes:
+        for code in programme.options:
+            if classify(pricer, [code], {}, DATE) == "minimum_spend":
+                bad["minimum_spend"].append(["", model, code, "", ""])
+
+
+def _check_bad(tree: object, bad: dict[str, list[list[str]]]) -> None:
+    missing = [kind for kind in BAD_KINDS if not bad.get(kind)]
+    if missing:
+        raise SystemExit(f"the generator found no bad rows of kind: {', '.join(missing)}")
+
+
+def write_rows(
+    path: Path, rows: int, valid: list[Valid], bad: dict[str, list[list[str]]], seed: int
+) -> collections.Counter[str]:
+    """Write the input file; return the expected count of rows by outcome (ok or error code)."""
+    rng = random.Random(seed + 1)
+    expected: collections.Counter[str] = collections.Counter()
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["id", "model", "options", "code", "date"])
+        for number in range(1, rows + 1):
+            rid = f"r{number}"
+            if rng.random() < 0.05:
+                kind = BAD_KINDS[number % len(BAD_KINDS)]
+                cells = list(rng.choice(bad[kind]))
+                if kind == "bad_row" and rng.random() < 0.25:
+                    rid = ""  # a row without an id
+                    cells = ["", rng.choice(valid).model, "", "", ""]
+                cells[0] = rid
+                expected[kind] += 1
+                writer.writerow(cells)
+                continue
+            item = rng.choice(valid)
+            date = rng.choice(OTHER_DATES) if rng.random() < 0.1 else ""
+            expected["ok"] += 1
+            draw = rng.random()
+            if draw < 0.1:
+                writer.writerow([rid, item.model, "", item.code, date])
+                continue
+            choices = item.shuffled if draw < 0.3 else item.choices
+            text = options_text(choices, dict(item.values))
+            writer.writerow([rid, item.model, text, "", date])
+    return expected
+
+
+def floor_pass(source: Path, target: Path) -> float:
+    """The floor: read every row with csv and write it back with csv, nothing else."""
+    started = time.perf_counter()
+    with (
+        source.open(encoding="utf-8", newline="") as inp,
+        target.open("w", encoding="utf-8", newline="") as out,
+    ):
+        writer = csv.writer(out, lineterminator="\n")
+        for row in csv.reader(inp):
+            writer.writerow(row)
+    return time.perf_counter() - started
+
+
+def run_batch(source: Path, target: Path, jobs: int, env: dict[str, str]) -> tuple[float, float]:
+    """Run `configurator batch` as a subprocess: wall seconds and peak RSS (MB)."""
+    command = [sys.executable, "-m", "configurator", "batch", str(source), "-o", str(target)]
+    command += ["--date", DATE.isoformat(), "--jobs", str(jobs)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    error = process.stderr.read() if process.stderr else ""
+    if process.returncode not in (0, 5):
+        raise SystemExit(f"configurator batch failed ({process.returncode}):\n{error}")
+    return seconds, usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+def count_outcomes(path: Path) -> collections.Counter[str]:
+    found: collections.Counter[str] = collections.Counter()
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            found["ok" if row["status"] == "ok" else row["error_code"]] += 1
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", "--rows", type=int, default=1_000_000, help="rows to generate")
+    parser.add_argument(
+        "--distinct", type=int, default=1000, help="distinct valid configurations per model"
+    )
+    parser.add_argument("--jobs", default="1,2", help="--jobs values to time, e.g. 1,2")
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--keep", type=Path, help="keep the files in this directory")
+    args = parser.parse_args()
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="batch-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("CONFIGURATOR_CACHE_DIR", str(work / "cache"))
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+
+    started = time.perf_counter()
+    valid, bad = build_pools(args.distinct, args.seed)
+    source = work / "rows.csv"
+    expected = write_rows(source, args.rows, valid, bad, args.seed)
+    size = source.stat().st_size / 1e6
+    print(
+        f"generated {args.rows:,} rows ({size:.1f} MB; {len(valid):,} distinct valid "
+        f"configurations over {len({v.model for v in valid})} models; "
+        f"{sum(v for k, v in expected.items() if k != 'ok'):,} bad rows of "
+        f"{len([k for k in expected if k != 'ok'])} kinds) in {time.perf_counter() - started:.1f} s"
+    )
+
+    warm = work / "warm.csv"
+    warm.write_text("id,model,options\nw1,xiaomi-su7-ultra,\n", encoding="utf-8")
+    run_batch(warm, work / "warm-out.csv", 1, env)
+
+    floor = floor_pass(source, work / "floor.csv")
+    print(f"floor  csv read+write   {floor:6.2f} s  {args.rows / floor:>10,.0f} rows/s")
+    for jobs in [int(j) for j in args.jobs.split(",") if j.strip()]:
+        target = work / f"out-{jobs}.csv"
+        seconds, peak = run_batch(source, target, jobs, env)
+        found = count_outcomes(target)
+        verdict = "output checked" if found == expected else f"MISMATCH {found} != {expected}"
+        print(
+            f"batch  --jobs {jobs}          {seconds:6.2f} s  {args.rows / seconds:>10,.0f} rows/s"
+            f"  peak RSS {peak:5.0f} MB  ratio {seconds / floor:4.2f}  ({verdict})"
+        )
+    if not args.keep:
+        for path in work.glob("*.csv"):
+            path.unlink()
+
+
+if __name__ == "__main__":
+    main()
