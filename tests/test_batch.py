@@ -356,10 +356,8 @@ def test_repeated_configurations_are_priced_once(monkeypatch: pytest.MonkeyPatch
         return original(self, model, codes, *rest)
 
     monkeypatch.setattr(batch.ChunkPricer, "_price", counting)
-    text = "id,model,options\n" + "".join(
-        f"r{i},{SU7},{'PKG-TRACK PAINT-OBSIDIAN-BLACK' if i % 2 else 'paint-obsidian-black;pkg-track'}\n"
-        for i in range(50)
-    )
+    spellings = ["PKG-TRACK PAINT-OBSIDIAN-BLACK", "paint-obsidian-black;pkg-track"]
+    text = "id,model,options\n" + "".join(f"r{i},{SU7},{spellings[i % 2]}\n" for i in range(50))
     output, summary = run(text)
     assert summary.ok == 50
     assert calls == [("PAINT-OBSIDIAN-BLACK", "PKG-TRACK")]  # one normalised configuration
