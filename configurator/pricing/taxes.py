@@ -91,8 +91,8 @@ def compute(tax: Tax, period: TaxPeriod, base: Decimal, base_label: str) -> TaxO
         if base >= period.threshold:
             amount = percent_of(base, period.rate)
             text = (
-                f"{rate} of the whole {of}, which reaches the {limit} threshold "
-                f"(a cliff: no marginal relief){suffix}"
+                f"{rate} of the whole {of}: it reaches the {limit} threshold, "
+                f"a cliff with no marginal relief{suffix}"
             )
             return TaxOutcome(tax, period, base, amount, amount, True, text)
         text = f"{of} is below the {limit} threshold: not owed{suffix}"

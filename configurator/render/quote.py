@@ -244,8 +244,9 @@ def quote_markdown(quote: Quote) -> str:
             ],
             conversion.lines[index] if conversion else None,
         )
+    listed = "list price" + (" incl. VAT" if quote.prices_include_vat else "")
     row(
-        ["", "", "**Subtotal**", "list price", f"**{format_money(quote.subtotal)}**"],
+        ["", "", "**Subtotal**", listed, f"**{format_money(quote.subtotal)}**"],
         conversion.subtotal if conversion else None,
     )
     if quote.prices_include_vat:
