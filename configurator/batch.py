@@ -928,9 +928,11 @@ _WORKER: ChunkPricer | None = None
 
 
 def _start_worker(settings: Settings) -> None:
-    """Pool initializer: Ctrl-C is the main process's business; build the pricer once."""
+    """Pool initializer: Ctrl-C is the main process's business (which stops the pool with
+    SIGTERM: the default action, not the main process's handler); build the pricer once."""
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER = ChunkPricer(settings)
 
 
