@@ -209,3 +209,30 @@ def test_summary_reads_well_on_a_small_run(runner: CliRunner) -> None:
     result = runner.invoke(app, ["batch", "-", "--input-format", "csv"], input=ROWS)
     assert result.exit_code == 0
     assert io.StringIO(result.stdout).readline().startswith("id,model,status,code,subtotal")
+
+
+@pytest.mark.parametrize(
+    "options, day, currency",
+    [
+        ([], "2026-03-01", None),
+        (["PKG-TRACK"], "2025-06-01", None),
+        (["HOOD-CARBON-DUCTS", "ROOF-CARBON"], "2025-08-01", "USD"),
+    ],
+)
+def test_ok_rows_equal_the_quote_command(
+    runner: CliRunner, options: list[str], day: str, currency: str | None
+) -> None:
+    extra = ["--currency", currency] if currency else []
+    quoted = runner.invoke(app, ["quote", SU7, *options, "--date", day, "-f", "json", *extra])
+    assert quoted.exit_code == 0, quoted.output
+    quote = json.loads(quoted.stdout)
+    rows = f"id,model,options,date\nq1,{SU7},{' '.join(options)},{day}\n"
+    batched = runner.invoke(app, ["batch", "-", "--input-format", "csv", *extra], input=rows)
+    assert batched.exit_code == 0, batched.output
+    row = next(csv.DictReader(io.StringIO(batched.stdout)))
+    figures = quote["conversions"][0] if currency else quote
+    assert row["code"] == quote["code"]
+    assert row["subtotal"] == figures["subtotal"] and row["total"] == figures["total"]
+    assert row["currency"] == (currency or quote["currency"])
+    for index, tax in enumerate(quote["taxes"]):
+        assert row[tax["id"]] == (figures["taxes"][index] if currency else tax["amount"])
