@@ -22,10 +22,13 @@ included (as UTF-8). Design:
 Bit layout (most significant bit first, then padded with zero bits to a multiple of 5)::
 
     format 2 | model 14 | version 10 | width selector 3 | has values 1 | count (varint)
-    | count x option id (width bits) | [values: count, then per value: index, byte length,
-    bytes] | zero padding | check character
+    | count x option id (width bits)
+    | [values: count, then per value: position among the ids (or = count, then an explicit
+       id, for an option that is not a choice), byte length, UTF-8 bytes]
+    | zero padding | check character
 
 Varints are groups of 4 bits, least significant first, each with a continuation bit.
+docs/pricing.md describes codes for users.
 """
 
 from __future__ import annotations

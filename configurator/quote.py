@@ -161,6 +161,12 @@ class Quote(_Frozen):
         """The tax line with this id, or None when the car owes no such tax."""
         return next((t for t in self.taxes if t.id == tax_id), None)
 
+    def to_json_text(self) -> str:
+        """The quote as indented JSON text ending in a newline (non-ASCII kept as is)."""
+        import json
+
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict: amounts as strings with exactly two decimals, dates ISO."""
         return {

@@ -156,9 +156,7 @@ def quote(
 
     with atomic_output(output) as out:
         if output_format is QuoteFormat.json:
-            from configurator.render.quote import quote_json
-
-            out.write(quote_json(result))
+            out.write(result.to_json_text())  # no rendering package: JSON needs no rich
         elif output_format is QuoteFormat.markdown:
             from configurator.render.quote import quote_markdown
 

@@ -8,22 +8,24 @@ Converted amounts (``--currency``) get their own column, labelled approximate wi
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-
-from rich import box
-from rich.console import Console, Group
-from rich.style import Style
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from configurator.money import format_money
 from configurator.quote import Conversion, Quote, QuoteLine
+
+if TYPE_CHECKING:  # rich is imported only when a table is drawn: JSON and Markdown skip it
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
 SWATCH = "■"
 
 
 def _swatch(colour: str | None) -> Text:
+    from rich.style import Style
+    from rich.text import Text
+
     if not colour:
         return Text("")
     return Text(SWATCH, style=Style(color=colour))
@@ -74,6 +76,8 @@ def _vat_label(quote: Quote) -> str:
 
 
 def _item_text(line: QuoteLine) -> Text:
+    from rich.text import Text
+
     text = Text()
     if line.swatch:
         text.append_text(_swatch(line.swatch))
@@ -88,6 +92,10 @@ def _item_text(line: QuoteLine) -> Text:
 
 def quote_table(quote: Quote) -> Table:
     """The quote as a rich table: lines, subtotal, VAT, taxes and total."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     conversion = quote.conversions[0] if quote.conversions else None
     title = (
         f"{quote.model_name} · {quote.date.isoformat()} · catalog {quote.catalog_version} · "
@@ -171,6 +179,8 @@ def quote_table(quote: Quote) -> Table:
 
 def quote_footer(quote: Quote) -> list[Text]:
     """The lines printed after the table: taxes explained, delivery, code, warnings, notes."""
+    from rich.text import Text
+
     lines = [Text.assemble((f"{tax.id}: ", "bold"), tax.explanation) for tax in quote.taxes]
     lines += [
         Text.assemble(("Delivery: ", "bold"), f"about {quote.delivery_weeks} weeks"),
@@ -196,12 +206,15 @@ def quote_footer(quote: Quote) -> list[Text]:
 
 def print_quote(quote: Quote, out: Console) -> None:
     """Print the table, then delivery, code, warnings and notes."""
+    from rich.console import Group
+    from rich.text import Text
+
     out.print(Group(quote_table(quote), Text(""), *quote_footer(quote)))
 
 
 def quote_json(quote: Quote) -> str:
     """The quote as indented JSON (amounts as strings with two decimals), ending in a newline."""
-    return json.dumps(quote.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return quote.to_json_text()
 
 
 def _md(text: str) -> str:
