@@ -162,7 +162,7 @@ class Strict(BaseModel):
 
     # Field docstrings document the format; they are read from the source only when the JSON
     # Schema or the docs are generated (configurator.catalog.reference), not at every start.
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)
 
     _where: Location | None = PrivateAttr(default=None)
     _spots: dict[tuple[str | int, ...], Location] = PrivateAttr(default_factory=dict)
