@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from configurator import __version__
 from configurator.catalog.schema import (
@@ -308,7 +308,7 @@ _SECTION_MODELS: dict[str, type[Strict]] = {
     "programmes": Programme,
     "option_sets": OptionSet,
 }
-_INCLUDES = TypeAdapter(list[str])
+_INCLUDES = TypeAdapter(list[str], config=ConfigDict(defer_build=True))  # built at first use
 
 
 def _names_in(raw: Any) -> set[str]:
