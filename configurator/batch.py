@@ -33,10 +33,12 @@ import json
 import multiprocessing
 import operator
 import os
+import queue
 import re
 import signal
 import time
-from collections import Counter, deque
+import traceback
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -396,6 +398,7 @@ class ChunkResult:
     size: int = 0
     failed: str | None = None  # --fail-fast: the first failed row, as a message
     fatal: tuple[int, str, list[Problem]] | None = None  # (exit code, message, problems)
+    learned: list[Any] = field(default_factory=list)  # configurations priced (for other workers)
 
 
 # An outcome is what pricing a row produced, minus the row's own id and line number:
@@ -427,7 +430,7 @@ class ChunkPricer:
     its output line after the id, so a repeated configuration costs a hash and a string join.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, share: bool = False) -> None:
         self.settings = settings
         self.jsonl = settings.output_format == "jsonl"
         self.tree = _LoadedTree(Path(settings.catalogs))
@@ -441,7 +444,7 @@ class ChunkPricer:
         memo = functools.lru_cache(maxsize=MEMO_SIZE)
         small_memo = functools.lru_cache(maxsize=MEMO_SIZE // 4)
         self.outcome: Callable[[tuple[Any, ...]], Outcome] = memo(self._row_outcome)
-        self.configuration_outcome: Callable[..., Outcome] = memo(self._configuration_outcome)
+        self.priced = _Memo(MEMO_SIZE, keep_news=share)  # normalised configuration -> outcome
         self.decoded: Callable[[str], tuple[str, Codes, Values]] = small_memo(self._decode)
         self.normal_options: Callable[..., tuple[Codes, Values]] = small_memo(self._normal_options)
 
@@ -565,6 +568,15 @@ class ChunkPricer:
             return '{"id": ' + _json_text(rid) + found[1] + _json_text(message) + "}\n"
         return csv_cell(rid) + found[1] + csv_cell(message) + "\n"
 
+    def learn(self, priced: Iterable[tuple[Any, Outcome]]) -> None:
+        """Take configurations other workers priced into the memo."""
+        for key, found in priced:
+            self.priced.put(key, found, news=False)
+
+    def take_news(self) -> list[tuple[Any, Outcome]]:
+        """The configurations priced here since the last call (to share with other workers)."""
+        return self.priced.take_news()
+
     # -- one row --
 
     def _row_outcome(self, key: tuple[Any, ...]) -> Outcome:
@@ -585,7 +597,12 @@ class ChunkPricer:
                 if not model:
                     raise BadRowError("the row has no model")
                 codes, values = self.normal_options(options)
-            return self.configuration_outcome(model, day, codes, values)
+            key = (model, day, codes, values)
+            found = self.priced.get(key)
+            if found is None:
+                found = self._configuration_outcome(model, day, codes, values)
+                self.priced.put(key, found)
+            return found
         except ConfiguratorError as error:
             if error.error_code not in ERROR_CODES:
                 raise  # not the row's fault (a broken catalog, a currency without rates)
@@ -685,6 +702,35 @@ class ChunkPricer:
             taxes[tax.id] = money_json(amount)
         cells = (money_json(subtotal), *taxes.values(), money_json(total))
         return self._ok(model, quote.code, cells, currency)
+
+
+class _Memo:
+    """A least-recently-used map of normalised configurations to outcomes, which can also
+    list what was added to it (so worker processes can share what they priced)."""
+
+    def __init__(self, size: int, *, keep_news: bool = False) -> None:
+        self.size = size
+        self.keep_news = keep_news
+        self.data: OrderedDict[Any, Outcome] = OrderedDict()
+        self.news: list[tuple[Any, Outcome]] = []
+
+    def get(self, key: Any) -> Outcome | None:
+        found = self.data.get(key)
+        if found is not None:
+            self.data.move_to_end(key)
+        return found
+
+    def put(self, key: Any, found: Outcome, *, news: bool = True) -> None:
+        self.data[key] = found
+        self.data.move_to_end(key)
+        if len(self.data) > self.size:
+            self.data.popitem(last=False)
+        if news and self.keep_news:
+            self.news.append((key, found))
+
+    def take_news(self) -> list[tuple[Any, Outcome]]:
+        news, self.news = self.news, []
+        return news
 
 
 class _LoadedTree(CatalogTree):
@@ -895,23 +941,73 @@ def _priced(chunks: Iterator[Chunk], settings: Settings, jobs: int) -> Iterator[
         for chunk in chunks:
             yield _guarded(pricer, chunk)
         return
+    yield from _in_workers(chunks, settings, jobs)
+
+
+def _in_workers(chunks: Iterator[Chunk], settings: Settings, jobs: int) -> Iterator[ChunkResult]:
+    """Price chunks in ``jobs`` worker processes, round robin, yielding results in input order.
+
+    Why not ``Pool.imap``: it reads the whole input ahead into its task queue (memory grows
+    with the input), and it cannot say which worker gets a chunk. Here chunk ``n`` goes to
+    worker ``n % jobs``, at most two chunks per worker are in flight (memory stays flat),
+    results are read back in dispatch order (input order), and the configurations one worker
+    priced travel to the others with their next chunk, so that a configuration is priced
+    about once per run rather than once per worker.
+    """
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = context.Pool(jobs, initializer=_start_worker, initargs=(settings,))
-    # Pool.imap would read the whole input ahead into its task queue; a bounded window of
-    # chunks in flight keeps memory flat and the output in input order.
-    window: deque[Any] = deque()
+    inboxes = [context.Queue() for _ in range(jobs)]
+    outboxes = [context.Queue() for _ in range(jobs)]
+    workers = [
+        context.Process(target=_worker_main, args=(inboxes[i], outboxes[i], settings), daemon=True)
+        for i in range(jobs)
+    ]
+    for worker in workers:
+        worker.start()
+    news: list[list[Any]] = [[] for _ in range(jobs)]  # priced elsewhere, not yet sent
+    order: deque[int] = deque()
+    finished = False
+
+    def receive() -> ChunkResult:
+        index = order.popleft()
+        while True:
+            try:
+                result = outboxes[index].get(timeout=0.5)
+                break
+            except queue.Empty:
+                if not workers[index].is_alive():
+                    raise RuntimeError(f"batch worker {index + 1} died") from None
+        if isinstance(result, str):  # a bug in a worker: its traceback
+            raise RuntimeError(f"batch worker {index + 1} failed:\n{result}")
+        for other in range(jobs):
+            if other != index:
+                news[other].extend(result.learned)
+        result.learned = []
+        return result
+
     try:
-        for chunk in chunks:
-            window.append(pool.apply_async(_work, (chunk,)))
-            if len(window) >= 2 * jobs:
-                yield window.popleft().get()
-        while window:
-            yield window.popleft().get()
-        pool.close()
+        for number, chunk in enumerate(chunks):
+            index = number % jobs
+            inboxes[index].put((chunk, news[index]))
+            news[index] = []
+            order.append(index)
+            if len(order) >= 2 * jobs:
+                yield receive()
+        while order:
+            yield receive()
+        for inbox in inboxes:
+            inbox.put(None)
+        finished = True
     finally:
-        pool.terminate()
-        pool.join()
+        for worker in workers:
+            if finished:
+                worker.join(5)
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()
+        for box in (*inboxes, *outboxes):
+            box.cancel_join_thread()  # never wait on data nobody will read
+            box.close()
 
 
 def _guarded(pricer: ChunkPricer, chunk: Chunk) -> ChunkResult:
@@ -924,21 +1020,28 @@ def _guarded(pricer: ChunkPricer, chunk: Chunk) -> ChunkResult:
         return ChunkResult(fatal=(int(error.exit_code), str(error), []))
 
 
-_WORKER: ChunkPricer | None = None
+def _worker_main(inbox: Any, outbox: Any, settings: Settings) -> None:
+    """A worker process: build the pricer once, then price chunks until told to stop.
 
-
-def _start_worker(settings: Settings) -> None:
-    """Pool initializer: Ctrl-C is the main process's business (which stops the pool with
-    SIGTERM: the default action, not the main process's handler); build the pricer once."""
-    global _WORKER
+    Ctrl-C is the main process's business, which stops workers with SIGTERM (its default
+    action here, not the main process's handler).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _WORKER = ChunkPricer(settings)
-
-
-def _work(chunk: Chunk) -> ChunkResult:
-    assert _WORKER is not None
-    return _guarded(_WORKER, chunk)
+    pricer = ChunkPricer(settings, share=True)
+    while True:
+        task = inbox.get()
+        if task is None:
+            return
+        chunk, learned = task
+        try:
+            pricer.learn(learned)
+            result = _guarded(pricer, chunk)
+            result.learned = pricer.take_news()
+        except BaseException:  # a bug: hand its traceback to the main process
+            outbox.put(traceback.format_exc())
+            return
+        outbox.put(result)
 
 
 @contextlib.contextmanager

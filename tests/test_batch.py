@@ -417,3 +417,35 @@ def test_a_broken_catalog_stops_the_run(tmp_path: Path) -> None:
     (broken / "acme" / "car.yaml").write_text("id: acme-car\nbrand: [\n", "utf-8")
     with pytest.raises(batch.CatalogError):
         run("id,model,options\nr1,acme-car,\n", root=broken)
+
+
+def test_workers_share_what_they_priced(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    original = batch.ChunkPricer._price
+
+    def counting(self: batch.ChunkPricer, model: str, *rest: Any) -> Any:
+        calls.append(model)
+        return original(self, model, *rest)
+
+    monkeypatch.setattr(batch.ChunkPricer, "_price", counting)
+    root = open_tree().root
+    header = batch.Header(width=3, id=0, model=1, options=2, code=3, date=3)
+    settings = Settings(str(root), DAY, market_tax_ids(root), "csv", header=header)
+    chunk = batch.Chunk(first_line=2, text=f"r1,{SU7},PKG-TRACK\nr2,{SU7},NOPE\n")
+    first, second = batch.ChunkPricer(settings, share=True), batch.ChunkPricer(settings)
+    priced = first.process(chunk)
+    news = first.take_news()
+    assert len(news) == 2 and first.take_news() == []
+    second.learn(news)
+    assert second.process(chunk).text == priced.text
+    assert len(calls) == 2  # the second pricer priced nothing itself
+
+
+def test_the_memo_forgets_the_least_recently_used() -> None:
+    memo = batch._Memo(2, keep_news=True)
+    memo.put("a", (None, "A", ""))
+    memo.put("b", (None, "B", ""))
+    assert memo.get("a") == (None, "A", "")
+    memo.put("c", (None, "C", ""), news=False)
+    assert memo.get("b") is None and memo.get("a") is not None and memo.get("c") is not None
+    assert [key for key, _ in memo.take_news()] == ["a", "b"]
