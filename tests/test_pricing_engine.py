@@ -381,7 +381,7 @@ def test_construct_equals_a_validated_model(coupe: Pricer) -> None:
 # --- properties -------------------------------------------------------------------------------
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(
     model=st.sampled_from(MODELS),
     day=st.sampled_from(["2025-07-19", "2025-08-01", "2026-03-01"]),

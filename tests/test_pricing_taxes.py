@@ -177,7 +177,9 @@ def test_smallest_price_reaching_a_threshold() -> None:
 
     assert smallest_reaching(D(900000), D(1017000), base) == D("1017000.00")
     assert smallest_reaching(D(900000), D(1000000), base) == D("1017000.00")
-    assert smallest_reaching(D("100.01"), D(113), base) == D("113.01")  # 113.01/1.13 = 100.0088
+    assert smallest_reaching(D("100.01"), D(1), base) == D("113.01")  # 113.01/1.13 = 100.0088
+    assert smallest_reaching(D("100.01"), D(10**9), base) == D("113.01")
+    assert smallest_reaching(D(0), D(50), base) == D("0.00")
 
 
 # --- properties --------------------------------------------------------------------------------

@@ -48,14 +48,34 @@ def percent_of(amount: Decimal, rate: Decimal) -> Decimal:
 def smallest_reaching(
     target: Decimal, estimate: Decimal, base: Callable[[Decimal], Decimal]
 ) -> Decimal:
-    """The smallest amount in cents whose ``base`` (a non-decreasing function) reaches ``target``.
+    """The smallest amount in cents (>= 0) whose ``base`` reaches ``target``.
 
-    Used to tell a buyer where a tax cliff starts in list-price terms: a Net of 900,000 at 13%
-    VAT starts at a list price of 1,017,000.00. ``estimate`` is a guess close to the answer.
+    ``base`` must be non-decreasing (a net price, a price with VAT). Used to tell a buyer where
+    a tax cliff starts in list-price terms: a Net of 900,000 at 13% VAT starts at a list price
+    of 1,017,000.00. ``estimate`` is a guess; a galloping then binary search over whole cents
+    finds the answer in a few dozen evaluations even from a poor guess.
     """
-    candidate = estimate.quantize(CENT, rounding=ROUND_CEILING)
-    while base(candidate) < target:
-        candidate += CENT
-    while candidate > 0 and base(candidate - CENT) >= target:
-        candidate -= CENT
-    return candidate
+
+    def reaches(cents: int) -> bool:
+        return base(Decimal(cents) / 100) >= target
+
+    guess = max(0, int(estimate.quantize(CENT, rounding=ROUND_CEILING) * 100))
+    step = 1
+    if reaches(guess):
+        high, low = guess, guess - step
+        while low >= 0 and reaches(low):
+            high, step = low, step * 2
+            low = high - step
+        low = max(low, -1)  # -1 stands for "below zero": never reaches
+    else:
+        low, high = guess, guess + step
+        while not reaches(high):
+            low, step = high, step * 2
+            high = low + step
+    while high - low > 1:  # invariant: low does not reach (or is -1), high does
+        middle = (low + high) // 2
+        if reaches(middle):
+            high = middle
+        else:
+            low = middle
+    return (Decimal(high) / 100).quantize(CENT)
