@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from configurator.money import format_money
-from configurator.quote import Conversion, Quote, QuoteLine
+from configurator.quote import Conversion, ProgrammeProgress, Quote, QuoteLine
 
 if TYPE_CHECKING:  # rich is imported only when a table is drawn: JSON and Markdown skip it
     from rich.console import Console
@@ -59,6 +59,15 @@ def _converted(conversion: Conversion | None, amount: Decimal | None) -> str:
     if conversion is None or amount is None:
         return ""
     return format_money(amount)
+
+
+def programme_text(programme: ProgrammeProgress) -> str:
+    """'Acme Manufaktur: 188,000.00 of at least 150,000.00 (met)'."""
+    spend = format_money(programme.spend)
+    if not programme.minimum:
+        return f"{programme.name}: {spend} (no minimum spend)"
+    state = "met" if programme.met else f"{format_money(programme.missing)} short"
+    return f"{programme.name}: {spend} of at least {format_money(programme.minimum)} ({state})"
 
 
 def conversion_note(quote: Quote, conversion: Conversion) -> str:
@@ -187,14 +196,7 @@ def quote_footer(quote: Quote) -> list[Text]:
         Text.assemble(("Code: ", "bold"), (quote.code, "bold cyan")),
     ]
     for programme in quote.programmes:
-        lines.append(
-            Text.assemble(
-                ("Programme: ", "bold"),
-                f"{programme.name}: {format_money(programme.spend)} of at least "
-                f"{format_money(programme.minimum)} "
-                + ("(met)" if programme.met else f"({format_money(programme.missing)} short)"),
-            )
-        )
+        lines.append(Text.assemble(("Programme: ", "bold"), programme_text(programme)))
     for conversion in quote.conversions:
         lines.append(Text(conversion_note(quote, conversion), style="dim"))
     for warning in quote.warnings:
@@ -290,10 +292,7 @@ def quote_markdown(quote: Quote) -> str:
         )
     out += ["", f"Delivery: about {quote.delivery_weeks} weeks."]
     for programme in quote.programmes:
-        out.append(
-            f"Programme: {_md(programme.name)}: {format_money(programme.spend)} of at least "
-            f"{format_money(programme.minimum)}."
-        )
+        out.append(f"Programme: {_md(programme_text(programme))}.")
     for item in quote.conversions:
         out.append(f"{conversion_note(quote, item)}.")
     if quote.warnings:
