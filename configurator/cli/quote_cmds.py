@@ -53,14 +53,16 @@ def quote(
     model: Annotated[
         str | None,
         typer.Argument(
-            help="Model id, e.g. xiaomi-su7-ultra (optional with --code).", show_default=False
+            help="Model id, e.g. xiaomi-su7-ultra (optional with --code).",
+            metavar="MODEL",
+            show_default=False,
         ),
     ] = None,
     options: Annotated[
         list[str] | None,
         typer.Argument(
             help="Option and package codes the buyer chooses; untouched groups keep defaults.",
-            metavar="[OPTION-CODE]...",
+            metavar="OPTION-CODE",
             show_default=False,
         ),
     ] = None,
