@@ -207,3 +207,32 @@ def test_each_tax_is_monotone_and_jumps_only_at_its_threshold(
         assert amount_high - amount_low <= rate * (high - low) + D("0.01")
     else:
         assert amount_low == 0 and amount_high == round_cents(rate * high)
+
+
+PRICES = st.decimals(min_value=0, max_value=3_000_000, places=2, allow_nan=False)
+DAYS = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2028, 12, 31))
+
+
+@settings(max_examples=200, deadline=None)
+@given(model=st.sampled_from(["acme-ice", "acme-nev", "acme-phev"]), day=DAYS, a=PRICES, b=PRICES)
+def test_market_taxes_are_monotone_in_the_list_price(
+    tree: CatalogTree, model: str, day: dt.date, a: Decimal, b: Decimal
+) -> None:
+    """Through the market (VAT, dated periods): each tax grows with the list price; it jumps
+    only where the list price crosses a cliff's threshold_price."""
+    price = pricer_for(tree, model)
+    low, high = sorted((a, b))
+    for tax, period in price.periods(day):
+        base_low = price.tax_base(low, tax.base)
+        base_high = price.tax_base(high, tax.base)
+        amount_low = compute(tax, period, base_low, "Net").amount
+        amount_high = compute(tax, period, base_high, "Net").amount
+        assert amount_low <= amount_high
+        if period.kind == "cliff":
+            assert period.threshold is not None
+            start = price.price_reaching(period.threshold, tax.base)
+            assert (amount_low > 0) == (low >= start)
+            assert (amount_high > 0) == (high >= start)
+        else:
+            rate = period.rate or D(0)
+            assert amount_high - amount_low <= rate * (base_high - base_low) + D("0.01")
