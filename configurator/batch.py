@@ -36,6 +36,7 @@ import os
 import queue
 import re
 import signal
+import sys
 import time
 import traceback
 from collections import Counter, OrderedDict, deque
@@ -582,7 +583,7 @@ class ChunkPricer:
     def _row_outcome(self, key: tuple[Any, ...]) -> Outcome:
         """Price one row from its raw fields (memoised by them)."""
         model, options, code, day_text = key
-        model = model.strip()
+        model = sys.intern(model.strip())
         try:
             day = parse_day(day_text.strip()) if day_text.strip() else self.settings.default_date
             code = code.strip()
@@ -674,7 +675,7 @@ class ChunkPricer:
         configuration = migrate(catalog, decoded.configuration, decoded.version).configuration
         return (
             configuration.model,
-            tuple(sorted(set(configuration.choices))),
+            tuple(sorted({sys.intern(c) for c in configuration.choices})),
             tuple(sorted(configuration.values.items())),
         )
 
@@ -682,7 +683,8 @@ class ChunkPricer:
     def _normal_options(options: str | tuple[str, ...]) -> tuple[Codes, Values]:
         """A row's options as sorted codes and sorted values: the memo key of a configuration."""
         codes, values = parse_options(options)
-        return tuple(sorted(set(codes))), tuple(sorted(values.items()))
+        # Interned: the many memo entries share one string per option code.
+        return tuple(sorted({sys.intern(c) for c in codes})), tuple(sorted(values.items()))
 
     def _price(
         self, model: str, codes: tuple[str, ...], values: dict[str, str], day: dt.date
