@@ -64,7 +64,7 @@ def batch(
         typer.Option(
             "--currency",
             metavar="X",
-            help="Also convert amounts to this currency (approximate, dated rates).",
+            help="Write amounts converted to this currency (approximate: the market's dated rate).",
         ),
     ] = None,
     jobs: Annotated[
