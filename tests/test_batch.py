@@ -250,6 +250,7 @@ def test_a_rule_violation_names_the_rule_and_explains_it() -> None:
     tree = open_tree()
     catalog = tree.load(SU7)
     rule = next(r for r in catalog.rules if r.option and r.excludes)
+    assert rule.excludes is not None
     output, _ = run(f"id,model,options\nr1,{SU7},{rule.option} {rule.excludes[0]}\n")
     row = rows_of(output)[0]
     assert row["error_code"] == "rule_violation"

@@ -43,7 +43,8 @@ def configurations(draw: st.DrawFn) -> dict[str, Any]:
                 )
             )
             choices += picked
-    if catalog.packages and draw(st.booleans()):
+    use_package: bool = draw(st.booleans())
+    if catalog.packages and use_package:
         choices.append(draw(st.sampled_from([p.code for p in catalog.packages])))
     if draw(st.integers(0, 19)) == 0:
         choices.append("NOT-AN-OPTION")
@@ -68,7 +69,7 @@ def expected_row(item: dict[str, Any]) -> dict[str, Any]:
         quote = price(catalog, configuration, market, item["date"])
     except ConfigurationError as error:
         return {"status": "error", "error_code": error.error_code}
-    taxes = {tax_id: None for tax_id in TAX_IDS}
+    taxes: dict[str, str | None] = {tax_id: None for tax_id in TAX_IDS}
     taxes.update({tax.id: "0.00" for tax in market.taxes})
     taxes.update({tax.id: money_json(tax.amount) for tax in quote.taxes})
     return {
