@@ -12,13 +12,65 @@ from typing import Annotated, Any
 
 import typer
 import typer.core
+import typer.main
 
 from configurator import __version__
 from configurator.errors import ConfiguratorError, ExitCode
 
+# Command name -> the module of configurator.cli that registers it (with @app.command or
+# app.add_typer). A module is imported only when one of its commands runs; --help, a missing
+# or an unknown command import them all. TO ADD A COMMAND: add its name and module here (one
+# line per top-level command name); this order is the order of `configurator --help`.
+# tests/test_cli_lazy.py checks that every *_cmds module is listed and registers these names.
+COMMANDS: dict[str, str] = {
+    "batch": "batch_cmds",
+    "models": "models_cmds",
+    "show": "models_cmds",
+    "quote": "quote_cmds",
+    "catalog": "catalog_cmds",
+}
+
 
 class _App(typer.core.TyperGroup):
-    """The root command group: turns user mistakes into a message and an exit code."""
+    """The root command group: imports a command's module when the command is needed, and
+    turns user mistakes into a message and an exit code."""
+
+    _synced = -1  # how many commands and groups `app` had when `commands` was last built
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        from configurator.cli.coercion import lighten
+
+        lighten(self, ctx, own_context=True)
+        return super().parse_args(ctx, args)
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+        if cmd_name not in self.commands:
+            _register(COMMANDS.get(cmd_name))  # an unknown name: all, for did-you-mean
+            self._sync()
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            from configurator.cli.coercion import lighten
+
+            lighten(command, ctx)
+        return command
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        _register()
+        self._sync()
+        return super().list_commands(ctx)
+
+    def _sync(self) -> None:
+        """Take in the commands registered on `app` since this group was built."""
+        registered = len(app.registered_commands) + len(app.registered_groups)
+        if registered == self._synced:
+            return
+        built = typer.main.get_command(app)
+        rank = {name: index for index, name in enumerate(COMMANDS)}
+        commands = getattr(built, "commands", {})
+        self.commands = dict(
+            sorted(commands.items(), key=lambda item: rank.get(item[0], len(rank)))
+        )
+        self._synced = registered
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -71,12 +123,12 @@ def _root(
     ctx.obj = {"catalogs": catalogs}
 
 
-def _register() -> None:
-    # Each module adds its own commands to `app`; importing them registers them.
-    from configurator.cli import batch_cmds, catalog_cmds, models_cmds, quote_cmds  # noqa: F401
+def _register(module: str | None = None) -> None:
+    """Import one command module of COMMANDS (None: all of them); importing registers."""
+    from importlib import import_module
 
-
-_register()
+    for name in [module] if module else dict.fromkeys(COMMANDS.values()):
+        import_module(f"configurator.cli.{name}")
 
 
 def main() -> None:
