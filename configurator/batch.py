@@ -89,6 +89,7 @@ ERROR_CODES = (
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 CHUNK_CHARS = 256 * 1024  # about 4,000 rows of a typical order book
+MAX_RECORD_CHARS = 4 * CHUNK_CHARS  # no sane CSV record is longer
 CHUNK_ROWS = 2_000  # rows per chunk for YAML input (already parsed in the main process)
 MEMO_SIZE = 65_536  # entries per memo level and per process
 
@@ -312,6 +313,11 @@ def text_chunks(
             break
         buffer += block
         cut = _record_boundary(buffer) if csv_quotes else buffer.rfind("\n") + 1
+        if cut == 0 and len(buffer) > MAX_RECORD_CHARS:
+            # No newline outside quotes in 1 MB: a stray quote in an unquoted field has
+            # thrown the count off. Cut at a newline anyway; the strict reader reports any
+            # record this splits, and the quote count restarts with the next chunk.
+            cut = buffer.rfind("\n") + 1
         if cut == 0:
             continue  # a record longer than a block: read more
         text, buffer = buffer[:cut], buffer[cut:]
@@ -465,7 +471,9 @@ class ChunkPricer:
         result = ChunkResult(size=chunk.size)
         parts: list[str] = []
         add = parts.append
-        reader = csv.reader(io.StringIO(chunk.text))
+        # strict: a quoted field that never ends (or junk after a closing quote) is an error
+        # for its row, never a silent merge of the rows that follow into one field
+        reader = csv.reader(io.StringIO(chunk.text), strict=True)
         width, id_at, model_at = header.width, header.id, header.model
         key_of = operator.itemgetter(header.model, header.options, header.code, header.date)
         outcome = self.outcome
@@ -474,41 +482,60 @@ class ChunkPricer:
         base = chunk.first_line - 1
         last = 0  # the line the previous record ended on, within the chunk
         ok = 0
-        for fields in reader:
-            if len(fields) == width:
-                fields.append("")  # what absent columns read
-                found = outcome(key_of(fields))
-                rid = fields[id_at]
-                if found[0] is None and rid:  # the hot path: a priced row
-                    if jsonl:
-                        add('{"id": ' + _json_text(rid) + found[1])
+        while result.failed is None:
+            try:
+                for fields in reader:
+                    if len(fields) == width:
+                        fields.append("")  # what absent columns read
+                        found = outcome(key_of(fields))
+                        rid = fields[id_at]
+                        if found[0] is None and rid:  # the hot path: a priced row
+                            if jsonl:
+                                add('{"id": ' + _json_text(rid) + found[1])
+                            else:
+                                add((csv_cell(rid) if care(rid) else rid) + found[1])
+                            ok += 1
+                            last = reader.line_num
+                            continue
+                        if not rid and found[0] is None:
+                            found = self._bad("the row has no id", fields[model_at])
+                    elif not fields:
+                        last = reader.line_num
+                        continue  # a blank line
                     else:
-                        add((csv_cell(rid) if care(rid) else rid) + found[1])
-                    ok += 1
+                        rid = fields[id_at] if id_at < len(fields) else ""
+                        found = self._bad(
+                            f"the row has {len(fields)} fields but the header has {width}",
+                            fields[model_at] if model_at < len(fields) else "",
+                        )
+                    line = base + last + 1
                     last = reader.line_num
-                    continue
-                if not rid and found[0] is None:
-                    found = self._bad("the row has no id", fields[model_at])
-            elif not fields:
-                last = reader.line_num
-                continue  # a blank line
-            else:
-                rid = fields[id_at] if id_at < len(fields) else ""
-                found = self._bad(
-                    f"the row has {len(fields)} fields but the header has {width}",
-                    fields[model_at] if model_at < len(fields) else "",
-                )
-            line = base + last + 1
-            last = reader.line_num
-            add(self._error_line(rid, line, found))
-            result.errors[found[0] or "bad_row"] += 1
-            if self.settings.fail_fast:
-                result.failed = _failure(rid, line, found)
+                    if self._failed_row(result, add, rid, line, found):
+                        break
                 break
+            except csv.Error as error:
+                line = base + last + 1
+                last = reader.line_num
+                found = self._bad(
+                    f"not valid CSV: {error} (a field that holds a quote must be quoted, "
+                    "with its quotes doubled)"
+                )
+                self._failed_row(result, add, "", line, found)
         result.ok = ok
         result.rows = ok + sum(result.errors.values())
         result.text = "".join(parts)
         return result
+
+    def _failed_row(
+        self, result: ChunkResult, add: Callable[[str], None], rid: str, line: int, found: Outcome
+    ) -> bool:
+        """Write an error row and count it; True when --fail-fast says stop."""
+        add(self._error_line(rid, line, found))
+        result.errors[found[0] or "bad_row"] += 1
+        if self.settings.fail_fast:
+            result.failed = _failure(rid, line, found)
+            return True
+        return False
 
     def _process_items(self, items: Iterable[tuple[int, Any]], size: int) -> ChunkResult:
         result = ChunkResult(size=size)
@@ -525,10 +552,7 @@ class ChunkPricer:
                     add(csv_cell(rid) + found[1])
                 ok += 1
                 continue
-            add(self._error_line(rid, line, found))
-            result.errors[found[0]] += 1
-            if self.settings.fail_fast:
-                result.failed = _failure(rid, line, found)
+            if self._failed_row(result, add, rid, line, found):
                 break
         result.ok = ok
         result.rows = ok + sum(result.errors.values())

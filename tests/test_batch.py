@@ -450,3 +450,24 @@ def test_the_memo_forgets_the_least_recently_used() -> None:
     memo.put("c", (None, "C", ""), news=False)
     assert memo.get("b") is None and memo.get("a") is not None and memo.get("c") is not None
     assert [key for key, _ in memo.take_news()] == ["a", "b"]
+
+
+def test_stray_and_unclosed_quotes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch, "CHUNK_CHARS", 64)
+    monkeypatch.setattr(batch, "MAX_RECORD_CHARS", 256)
+    # a stray quote in an unquoted field is literal (as csv reads it), and the chunking that
+    # counts quotes recovers from it: every row is still read, once
+    rows = [f"r{i},{SU7},,{'21in' if i else '21' + chr(34)}\n" for i in range(60)]
+    text = "id,model,options,note\n" + "".join(rows)
+    _, chunks = read_chunks(io.StringIO(text), "csv", "rows")
+    assert all(len(chunk.text) <= 256 + 64 for chunk in chunks)  # memory stays bounded
+    output, summary = run(text)
+    assert summary.rows == summary.ok == 60
+    assert [row["id"] for row in rows_of(output)] == [f"r{i}" for i in range(60)]
+    # junk after a closing quote, and a quoted field that never ends: bad rows, with lines
+    text = f'id,model,options\nr1,{SU7},"PKG-TRACK"x\nr2,{SU7},\nr3,{SU7},"PKG-TRACK\nr4,{SU7},\n'
+    output, summary = run(text)
+    rows = rows_of(output)
+    assert [(r["id"], r["status"]) for r in rows] == [("", "error"), ("r2", "ok"), ("", "error")]
+    assert rows[0]["error"].startswith("line 2: not valid CSV")
+    assert rows[2]["error"].startswith("line 4: not valid CSV: unexpected end of data")
