@@ -1,0 +1,460 @@
+"""`configurator configure`: the dealer's interactive, guided configuration session.
+
+The session itself (state, undo, valid domains, alternatives, figures) is
+:class:`configurator.session.ConfigureSession`; this module only reads the dealer's lines,
+calls the session and renders (:mod:`configurator.render.configure`). Lines are read one at a
+time with numbered choices, which works the same in any terminal, under ``NO_COLOR``, through
+a pseudo-terminal and in tests.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+
+from configurator.cli import app
+from configurator.errors import ConfiguratorError, ExitCode, UnknownOptionError, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from configurator.catalog.loader import CatalogTree
+    from configurator.catalog.schema import BuyerValue, Catalog
+    from configurator.configuration import Configuration
+    from configurator.session import Alternative, ConfigureSession, Outcome
+
+
+Next = Literal["show", "stay", "done"]
+SHOW: Next = "show"  # show the (new) step again
+STAY: Next = "stay"  # stay at the prompt: what was printed is the answer
+DONE: Next = "done"  # finished
+
+
+def stdin_is_terminal() -> bool:
+    """Whether standard input is a terminal (tests replace this to drive the session)."""
+    return sys.stdin.isatty()
+
+
+NOT_A_TERMINAL = (
+    "configure is interactive and standard input is not a terminal; to price without a "
+    "terminal use 'configurator quote MODEL [OPTION-CODE ...]' (or --code CODE) for one "
+    "configuration, or 'configurator batch FILE' for many"
+)
+
+
+@app.command("configure")
+def configure(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model id, e.g. xiaomi-su7-ultra.")],
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Resume from a configuration code or a saved configuration file.",
+            metavar="CODE|FILE",
+            show_default=False,
+        ),
+    ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="Price under the rules in force on this day (default: today).",
+            metavar="YYYY-MM-DD",
+            show_default=False,
+        ),
+    ] = None,
+    save: Annotated[
+        str | None,
+        typer.Option(
+            "--save",
+            help="Save the finished configuration to FILE (.yaml or .json), atomically.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Configure a car step by step in the terminal, with live prices and taxes.
+
+    Walks the catalog's groups in order. Options that cannot be chosen are shown dimmed with
+    the reason; choosing one offers the cheapest ways to get it. Type a number to choose,
+    Enter to keep a step as it is, b back, u undo, j jump to a group, / search, q quote,
+    f finish, ? help. Pressing Enter at every step gives the standard car. Finishing shows
+    the full quote and its configuration code. Ctrl-C offers to save what you have.
+    Needs a terminal: use 'quote' or 'batch' in scripts.
+
+    Example: configurator configure xiaomi-su7-ultra --save order.yaml
+
+    Example: configurator configure xiaomi-su7-ultra --from order.yaml --date 2026-03-01
+    """
+    if not stdin_is_terminal():
+        raise UsageError(NOT_A_TERMINAL)
+    from configurator.cli.common import tree
+    from configurator.cli.quote_cmds import parse_date
+    from configurator.render import console
+    from configurator.session import ConfigureSession, file_format
+
+    on = parse_date(date)
+    if save is not None:
+        file_format(save)
+    catalogs = tree(ctx)
+    catalog = catalogs.load(model)
+    market = catalogs.load_market(catalog.market)
+    configuration, warnings = _starting_point(start, catalog, catalogs)
+    session = ConfigureSession(catalog, market, on, configuration)
+    out = console()
+    for warning in [*warnings, *session.notices]:
+        out.print(f"note: {warning}")
+    raise typer.Exit(_Dealer(session, out, save).run())
+
+
+def _starting_point(
+    start: str | None, catalog: Catalog, catalogs: CatalogTree
+) -> tuple[Configuration | None, list[str]]:
+    """``--from``: a saved file (by path) or a configuration code; with migration warnings."""
+    if start is None:
+        return None, []
+    from configurator.codes import decode_for, migrate
+    from configurator.session import FILE_FORMATS, read_configuration_file
+
+    path = Path(start)
+    if path.suffix.lower() in FILE_FORMATS or path.exists():
+        saved = read_configuration_file(path)
+        if saved.configuration.model != catalog.id:
+            raise UsageError(
+                f"{start} holds a configuration of {saved.configuration.model}, not {catalog.id}"
+            )
+        if saved.configuration.choices or saved.code is None:
+            return saved.configuration, []
+        start = saved.code
+    decoded = decode_for(start, catalog)
+    migration = migrate(catalog, decoded.configuration, decoded.version)
+    return migration.configuration, list(migration.warnings)
+
+
+class _Dealer:
+    """The read-evaluate-render loop over a session."""
+
+    def __init__(self, session: ConfigureSession, out: Console, save: str | None) -> None:
+        self.session = session
+        self.out = out
+        self.save = save
+
+    # --- input ----------------------------------------------------------------------------
+
+    def ask(self, prompt: object) -> str:
+        """One line from the dealer (EOFError and KeyboardInterrupt pass through)."""
+        return self.out.input(prompt)  # type: ignore[arg-type]
+
+    # --- the loop -------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Run until finished (0) or interrupted (130, after offering to save)."""
+        try:
+            return self._loop()
+        except (KeyboardInterrupt, EOFError):
+            return self._interrupted()
+
+    def _loop(self) -> int:
+        from configurator.render.configure import print_step, prompt_text
+
+        session, out = self.session, self.out
+        show = True
+        while True:
+            if show:
+                print_step(out, session)
+            line = self.ask(prompt_text(session, out.width)).strip()
+            try:
+                following = self._command(line)
+            except ConfiguratorError as error:
+                from configurator.render.configure import print_error
+
+                print_error(out, error)
+                following = STAY
+            if following == DONE:
+                return int(ExitCode.OK)
+            show = following == SHOW
+
+    def _command(self, line: str) -> Next:
+        """Do one command; say whether to show the step again, stay at the prompt, or stop."""
+        from configurator.render.configure import print_help
+
+        session, out = self.session, self.out
+        word, _, rest = line.partition(" ")
+        lowered = word.lower()
+        rest = rest.strip()
+        if not line:
+            if session.forward():
+                return SHOW
+            return DONE if self._finish() else SHOW
+        if line.isdigit():
+            view = session.view()
+            number = int(line)
+            if not 1 <= number <= len(view.options):
+                raise UsageError(f"choose a number from 1 to {len(view.options)}")
+            return self._choose(view.options[number - 1].code)
+        if lowered == "b" and not rest:
+            if not session.back():
+                out.print("This is the first step.")
+                return STAY
+            return SHOW
+        if lowered == "u" and not rest:
+            label = session.undo()
+            out.print(f"Undone: {label}." if label else "Nothing to undo.")
+            return SHOW if label else STAY
+        if lowered == "j":
+            return self._jump(rest)
+        if line.startswith("/"):
+            return self._search(line[1:].strip())
+        if lowered == "q" and not rest:
+            self._show_quote()
+            return STAY
+        if lowered == "f" and not rest:
+            return DONE if self._finish() else SHOW
+        if lowered in ("?", "h", "help") and not rest:
+            print_help(out)
+            return STAY
+        if lowered == "v":
+            return self._value_command(rest)
+        if " " not in line:
+            # An option code typed directly: choose it wherever it is.
+            try:
+                session.go_to_option(line)
+            except UnknownOptionError as error:
+                raise UsageError(
+                    f"'{line}' is neither a command nor an option code (type ? for help)",
+                    suggestion=error.suggestion,
+                ) from None
+            return self._choose(line.upper())
+        raise UsageError(f"'{line}' is not a command: type ? for help")
+
+    # --- choosing -------------------------------------------------------------------------
+
+    def _choose(self, code: str) -> Next:
+        from configurator.session import Blocked, Changed, NeedsValue
+
+        session = self.session
+        outcome: Outcome = session.choose(code)
+        if isinstance(outcome, NeedsValue):
+            value = self._ask_value(outcome.code, outcome.spec)
+            if value is None:
+                return SHOW
+            outcome = session.choose(code, value)
+        if isinstance(outcome, Blocked):
+            alternative = self._pick_alternative(outcome)
+            if alternative is None:
+                return SHOW
+            outcome = session.apply(alternative)
+            if isinstance(outcome, NeedsValue):
+                value = self._ask_value(outcome.code, outcome.spec)
+                if value is None:
+                    return SHOW
+                outcome = session.apply(alternative, value)
+        assert isinstance(outcome, Changed)
+        self._report(outcome)
+        step = session.step
+        if (
+            outcome.code in step.codes
+            and not step.multi
+            and outcome.code in session.selection().codes
+        ):
+            session.forward()  # a single choice made (or confirmed): on to the next step
+        return SHOW
+
+    def _report(self, changed: object) -> None:
+        from configurator.render.configure import print_changed
+        from configurator.session import Changed
+
+        assert isinstance(changed, Changed)
+        print_changed(self.out, self.session, changed)
+        for code in changed.needs_values:
+            spec = self.session.value_spec(code)
+            if spec is None:
+                continue
+            value = self._ask_value(code, spec, required=True)
+            if value is not None:
+                self.session.set_value(code, value)
+
+    def _ask_value(self, code: str, spec: BuyerValue, required: bool = False) -> str | None:
+        """Ask a buyer-supplied value until it is valid; None when the dealer cancels."""
+        from configurator.errors import BadValueError
+        from configurator.render.configure import print_error
+
+        examples = f" (e.g. {', '.join(spec.examples)})" if spec.examples else ""
+        cancel = "Enter = later" if required else "Enter = cancel"
+        while True:
+            answer = self.ask(
+                f"{self.session.name(code)}: {spec.prompt}{examples}\n[{cancel}]> "
+            ).strip()
+            if not answer:
+                return None
+            try:
+                return self.session.check_value(code, answer)
+            except BadValueError as error:
+                print_error(self.out, error)
+
+    def _pick_alternative(self, blocked: object) -> Alternative | None:
+        from configurator.render.configure import print_alternatives
+        from configurator.session import Blocked
+
+        assert isinstance(blocked, Blocked)
+        print_alternatives(
+            self.out, self.session, blocked.code, blocked.reason, blocked.alternatives
+        )
+        if not blocked.alternatives:
+            return None
+        count = len(blocked.alternatives)
+        while True:
+            answer = self.ask(f"Accept [1-{count}, Enter = cancel]> ").strip()
+            if not answer:
+                return None
+            if answer.isdigit() and 1 <= int(answer) <= count:
+                return blocked.alternatives[int(answer) - 1]
+            self.out.print(f"Type a number from 1 to {count}, or Enter to cancel.")
+
+    def _value_command(self, code: str) -> Next:
+        session = self.session
+        if not code:
+            raise UsageError("v CODE: change the value given to an option, e.g. v BADGE-CUSTOM")
+        code = code.upper()
+        spec = session.value_spec(session._known(code))
+        if spec is None:
+            raise UsageError(f"{session.name(code)} takes no value from the buyer")
+        value = self._ask_value(code, spec)
+        if value is not None:
+            self._report(session.set_value(code, value))
+        return SHOW
+
+    # --- moving and searching -------------------------------------------------------------
+
+    def _jump(self, target: str) -> Next:
+        from configurator.render.configure import print_steps
+
+        session = self.session
+        if not target:
+            print_steps(self.out, session)
+            target = self.ask(f"Jump to [1-{len(session.steps)} or a name, Enter = stay]> ")
+            if not target.strip():
+                return SHOW
+        session.jump(target)
+        return SHOW
+
+    def _search(self, text: str) -> Next:
+        from configurator.render.configure import print_hits
+
+        session, out = self.session, self.out
+        if not text:
+            text = self.ask("Search for [Enter = cancel]> ").strip()
+            if not text:
+                return SHOW
+        hits = session.search(text)
+        if not hits:
+            out.print(f"Nothing matches '{text}'.")
+            return STAY
+        print_hits(out, hits)
+        count = len(hits)
+        while True:
+            answer = self.ask(f"Choose [1-{count}, Enter = cancel]> ").strip()
+            if not answer:
+                return STAY
+            if answer.isdigit() and 1 <= int(answer) <= count:
+                break
+            out.print(f"Type a number from 1 to {count}, or Enter to cancel.")
+        hit = hits[int(answer) - 1]
+        session.go_to_option(hit.code)
+        if hit.selected and not session.step.multi:
+            return SHOW
+        return self._choose(hit.code)
+
+    # --- quote, finish, save --------------------------------------------------------------
+
+    def _show_quote(self) -> None:
+        from configurator.errors import ConfigurationError
+        from configurator.render.configure import print_error
+        from configurator.render.quote import print_quote
+
+        try:
+            quote = self.session.quote()
+        except ConfigurationError as error:
+            print_error(self.out, error)
+            return
+        print_quote(quote, self.out)
+
+    def _finish(self) -> bool:
+        """Show the final quote and code and save; False (and the step to fix) if not valid."""
+        from configurator.errors import ConfigurationError, MinimumSpendError
+        from configurator.render.configure import print_error, print_finished
+        from configurator.render.quote import print_quote
+
+        session = self.session
+        for code in session.missing_values():
+            spec = session.value_spec(code)
+            if spec is not None:
+                value = self._ask_value(code, spec, required=True)
+                if value is not None:
+                    session.set_value(code, value)
+        try:
+            quote = session.finish()
+        except ConfigurationError as error:
+            self.out.print("Cannot finish yet:")
+            print_error(self.out, error)
+            index = None if isinstance(error, MinimumSpendError) else session.step_of_error(error)
+            if index is not None:
+                session.index = index
+            return False
+        print_quote(quote, self.out)
+        if self.save is not None:
+            self._write(self.save, finished=True, code=quote.code)
+        print_finished(self.out, quote, self.save)
+        return True
+
+    def _write(self, path: str, *, finished: bool, code: str | None = None) -> None:
+        from configurator.cli.common import atomic_output
+        from configurator.codes import encode
+        from configurator.session import dump_configuration, file_format
+
+        session = self.session
+        configuration = session.configuration
+        text = dump_configuration(
+            configuration,
+            fmt=file_format(path),
+            catalog=session.catalog,
+            on=session.on,
+            code=code or encode(session.catalog, configuration),
+            finished=finished,
+        )
+        with atomic_output(path) as handle:
+            handle.write(text)
+
+    def _interrupted(self) -> int:
+        """Ctrl-C (or end of input): offer to save the configuration so far, then stop."""
+        from configurator.session import file_format
+
+        out = self.out
+        out.print("\nStopped before finishing.")
+        try:
+            if self.save is not None:
+                answer = self.ask(f"Save the configuration so far to {self.save}? [y/N]> ")
+                target = self.save if answer.strip().lower() in ("y", "yes") else ""
+            else:
+                target = self.ask(
+                    "Save the configuration so far? File name (.yaml or .json) "
+                    "[Enter = don't save]> "
+                ).strip()
+            while target:
+                try:
+                    file_format(target)
+                    self._write(target, finished=False)
+                    out.print(f"Saved to {target}; resume with --from {target}")
+                    break
+                except (ConfiguratorError, OSError) as error:
+                    out.print(f"! {getattr(error, 'message', error)}")
+                    target = self.ask("File name (.yaml or .json) [Enter = don't save]> ").strip()
+            else:
+                out.print("Nothing saved.")
+        except (KeyboardInterrupt, EOFError):
+            out.print("\nNothing saved.")
+        return int(ExitCode.INTERRUPTED)

@@ -1,0 +1,322 @@
+"""Rendering the interactive configuration session: steps, summary, alternatives, search.
+
+Everything fits an 80-column terminal and stays readable with ``NO_COLOR``: an option that
+cannot be chosen is dimmed *and* says why in words, the current choice is marked with a
+symbol, not a colour. Colour swatches are truecolor blocks where the terminal supports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from rich.console import Console
+from rich.padding import Padding
+from rich.style import Style
+from rich.text import Text
+
+from configurator.errors import ConfigurationError
+from configurator.money import format_money
+from configurator.quote import Quote
+from configurator.session import (
+    Alternative,
+    Changed,
+    ConfigureSession,
+    Hit,
+    OptionView,
+    StepView,
+    Summary,
+)
+
+SWATCH = "██"
+HELP = "Enter keep · 1-N choose · b back · u undo · j jump · / search · q quote · f finish · ? help"
+COMPACT_HELP = "Enter=keep b=back u=undo j=jump /=search q=quote f=finish ?=help"
+
+
+def swatch(colour: str | None) -> Text:
+    """A block in the option's colour (two spaces when it has none)."""
+    if not colour:
+        return Text("  ")
+    return Text(SWATCH, style=Style(color=colour))
+
+
+def _mark(option: OptionView, multi: bool) -> str:
+    if multi:
+        return "[x]" if option.selected else "[ ]"
+    return "(•)" if option.selected else "( )"
+
+
+def _status(session: ConfigureSession, option: OptionView) -> str:
+    if option.how == "default":
+        return "standard"
+    if option.how == "brought" and option.via:
+        return f"with {session.name(option.via)}"
+    if option.how == "included" and option.via:
+        return f"in {session.name(option.via)}"
+    return ""
+
+
+def step_header(session: ConfigureSession, view: StepView) -> Text:
+    """'Xiaomi SU7 Ultra · step 1 of 13 · Paint (choose exactly one)'."""
+    step = view.step
+    return Text.assemble(
+        (f"{session.catalog.name} · step {view.index + 1} of {view.count} · ", "dim"),
+        (step.name, "bold"),
+        (f" (choose {step.choose.describe()})", "dim"),
+    )
+
+
+def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Text | Padding]:
+    """The options of a step, one line each, unavailable ones followed by their reason."""
+    multi = view.step.multi
+    price_width = max(
+        [len(format_money(o.price)) for o in view.options] + [len(session.catalog.currency)]
+    )
+    number_width = len(str(len(view.options)))
+    show_codes = width >= 72
+    code_width = max(len(o.code) for o in view.options) if show_codes else 0
+    fixed = (
+        number_width + 1 + 3 + 1 + 2 + 1 + 1 + price_width + (code_width + 1 if show_codes else 0)
+    )
+    name_width = max(12, width - fixed - 1)
+    lines: list[Text | Padding] = [
+        Text.assemble(
+            " " * (number_width + 1 + 3 + 1 + 2 + 1),
+            ("Option".ljust(name_width), "dim"),
+            " ",
+            ("Code".ljust(code_width) + " " if show_codes else "", "dim"),
+            (session.catalog.currency.rjust(price_width), "dim"),
+        )
+    ]
+    for number, option in enumerate(view.options, 1):
+        label = option.name
+        status = _status(session, option)
+        if option.value:
+            label += f": “{option.value}”"
+        if status:
+            label += f" ({status})"
+        if len(label) > name_width:
+            label = label[: name_width - 1] + "…"
+        style = "" if option.available else "dim"
+        if option.selected:
+            style = "bold"
+        line = Text(style=style)
+        line.append(f"{number:>{number_width}} ")
+        line.append(_mark(option, multi) + " ")
+        line.append_text(swatch(option.swatch))
+        line.append(" ")
+        line.append(label.ljust(name_width))
+        line.append(" ")
+        if show_codes:
+            line.append(
+                option.code.ljust(code_width) + " ", style="dim" if option.available else ""
+            )
+        line.append(format_money(option.price).rjust(price_width))
+        lines.append(line)
+        if not option.available and option.reason:
+            reason = Text(f"✗ not available: {option.reason}", style="dim italic")
+            lines.append(Padding(reason, (0, 0, 0, number_width + 1 + 4)))
+    return lines
+
+
+def summary_lines(summary: Summary) -> list[Text]:
+    """The running summary: total and taxes, delivery and deposit, programmes, tax cliff."""
+    cur = summary.currency
+    if not summary.priced:
+        return [
+            Text.assemble(("Not valid yet: ", "bold red"), summary.problem or "a rule is broken")
+        ]
+    money = format_money
+    taxes: list[tuple[str, Decimal]] = []
+    if summary.purchase_tax is not None:
+        taxes.append(("purchase tax", summary.purchase_tax))
+    if summary.ultra_luxury_tax is not None:
+        taxes.append(("ultra-luxury tax", summary.ultra_luxury_tax))
+    taxes.extend(summary.other_taxes)
+    vat = "incl. VAT" if summary.vat_included else "VAT"
+    first = Text.assemble(
+        ("Total ", "bold"),
+        (f"{money(summary.total)} {cur}", "bold"),
+        f" = {money(summary.subtotal)} ({vat} {money(summary.vat)})",
+    )
+    for name, amount in taxes:
+        first.append(f" + {name} {money(amount)}")
+    second = Text(
+        f"Delivery about {summary.delivery_weeks} weeks · deposit {money(summary.deposit)}"
+    )
+    if summary.ultra_luxury_tax is None and summary.cliff is None:
+        second.append(" · no ultra-luxury tax")
+    lines = [first, second]
+    for programme in summary.programmes:
+        line = Text(f"{programme.name}: {money(programme.spend)} of {money(programme.minimum)}")
+        if programme.met:
+            line.append(" ✓ met", style="green")
+        else:
+            line.append(f" ({money(programme.missing)} short)", style="yellow")
+        lines.append(line)
+    cliff = summary.cliff
+    if cliff is not None:
+        if cliff.crossed:
+            text = Text.assemble(
+                ("⚠ ", "bold red"),
+                (f"{cliff.tax_name}: over the cliff at {money(cliff.threshold_price)}", "bold"),
+                f", {money(cliff.cost)} due",
+            )
+            if cliff.culprit_name:
+                text.append(f" (crossed by {cliff.culprit_name})")
+        else:
+            headroom = money(cliff.headroom or Decimal(0))
+            text = Text(
+                f"{cliff.tax_name}: {headroom} of headroom below {money(cliff.threshold_price)}",
+                style="bold yellow" if cliff.near else "",
+            )
+            if cliff.near:
+                text = Text.assemble(("⚠ near the cliff: ", "bold yellow"), text)
+        lines.append(text)
+    return lines
+
+
+def print_step(out: Console, session: ConfigureSession) -> None:
+    """A step: header, options, then the running summary."""
+    view = session.view()
+    out.print()
+    out.rule(step_header(session, view), align="left", style="dim")
+    for line in step_lines(session, view, out.width):
+        if isinstance(line, Padding):
+            out.print(line)  # a reason: wrapped, never cut
+        else:
+            out.print(line, overflow="ellipsis", no_wrap=True)
+    out.print()
+    for line in summary_lines(session.summary()):
+        out.print(line)
+
+
+def prompt_text(session: ConfigureSession, width: int) -> Text:
+    """The hint line and the prompt of a step."""
+    view = session.view()
+    count = len(view.options)
+    hint = HELP.replace("1-N", f"1-{count}") if len(HELP) <= width else COMPACT_HELP
+    verb = "toggle" if view.step.multi else "choose"
+    numbers = "1" if count == 1 else f"1-{count}"
+    return Text.assemble(
+        (hint + "\n", "dim"), (view.step.name, "bold"), f" [{verb} {numbers}, Enter = keep]> "
+    )
+
+
+def print_help(out: Console) -> None:
+    out.print(
+        Text(
+            "Commands (type and press Enter):\n"
+            "  Enter        keep the step as it is and go on (at the last step: finish)\n"
+            "  N            choose option N (in groups of several: add or remove it)\n"
+            "  CODE         choose an option of any step by its code, e.g. PAINT-AMETHYST\n"
+            "  b            back one step          u   undo the last change\n"
+            "  j [GROUP]    jump to a group (name, id or number; without one: list them)\n"
+            "  / TEXT       search options by name or code, then choose one\n"
+            "  v CODE       change the value you gave an option (e.g. a custom colour)\n"
+            "  q            show the full quote    f   finish: quote, code, save\n"
+            "  Ctrl-C       stop (you are asked whether to save what you have)"
+        )
+    )
+
+
+def print_changed(out: Console, session: ConfigureSession, changed: Changed) -> None:
+    """What a change did: chosen, removed, brought along, defaults adjusted."""
+    for code in changed.added:
+        value = session.values.get(code)
+        extra = f": “{value}”" if value else ""
+        out.print(Text.assemble(("+ ", "green"), f"{session.name(code)}{extra} ({code})"))
+    for code in changed.removed:
+        out.print(Text.assemble(("- ", "red"), f"{session.name(code)} ({code}) removed"))
+    for code, by in changed.brought:
+        out.print(
+            Text.assemble(
+                ("+ ", "green"),
+                f"{session.name(code)} ({code}) comes with {session.name(by)}",
+            )
+        )
+    for code, reason in changed.adjusted:
+        out.print(
+            Text.assemble(
+                ("~ ", "yellow"),
+                f"{session.name(code)} ({code}) instead of the standard option: {reason}",
+            )
+        )
+
+
+def print_alternatives(
+    out: Console,
+    session: ConfigureSession,
+    code: str,
+    reason: str,
+    alternatives: Sequence[Alternative],
+) -> None:
+    """An unavailable option: why, and the numbered ways to get it, cheapest first."""
+    out.print(
+        Text.assemble(
+            ("✗ ", "bold red"),
+            (f"{session.name(code)} ({code})", "bold"),
+            f" is not available: {reason}",
+        )
+    )
+    if not alternatives:
+        out.print("  No change to your choices makes it available.")
+        return
+    out.print(f"  To get it ({session.catalog.currency}, change of the total):")
+    for number, alternative in enumerate(alternatives, 1):
+        parts = [f"remove {session.name(c)}" for c in alternative.removed]
+        parts += [f"add {session.name(c)}" for c in alternative.added if c != code]
+        what = ", ".join(parts) or f"add {session.name(code)}"
+        delta = "?" if alternative.delta is None else _signed(alternative.delta)
+        out.print(f"  {number:>2}  {delta:>13}  {what}")
+
+
+def _signed(amount: Decimal) -> str:
+    text = format_money(abs(amount))
+    return f"+{text}" if amount > 0 else (f"-{text}" if amount < 0 else "±0.00")
+
+
+def print_hits(out: Console, hits: Sequence[Hit]) -> None:
+    for number, hit in enumerate(hits, 1):
+        state = " (selected)" if hit.selected else ""
+        line = Text(
+            f"  {number:>2}  {hit.name}{state}  {hit.code}  · {hit.step_name}",
+            style="" if hit.available else "dim",
+        )
+        if not hit.available:
+            line.append("  (not available now)")
+        out.print(line, overflow="ellipsis", no_wrap=True)
+
+
+def print_steps(out: Console, session: ConfigureSession) -> None:
+    """The list of steps, for jumping."""
+    selection = session.selection()
+    for number, step in enumerate(session.steps, 1):
+        picked = [session.name(c) for c in step.codes if c in selection.codes]
+        here = "▸" if number - 1 == session.index else " "
+        text = ", ".join(picked) or "none"
+        out.print(f"{here}{number:>3}  {step.name}: {text}", overflow="ellipsis", no_wrap=True)
+
+
+def print_error(out: Console, error: Exception) -> None:
+    """A user mistake in one line (plus a configuration error's explanation)."""
+    message = getattr(error, "message", str(error))
+    out.print(Text.assemble(("! ", "bold red"), message))
+    suggestion = getattr(error, "suggestion", None)
+    if suggestion:
+        out.print(f"  {suggestion}")
+    if isinstance(error, ConfigurationError):
+        for line in error.explanation:
+            out.print(f"  {line}")
+
+
+def print_finished(out: Console, quote: Quote, saved: str | None) -> None:
+    """The last lines of a finished session: what the buyer pays, the code, where it went."""
+    out.print(
+        Text.assemble(
+            ("Total to pay: ", "bold"), (f"{format_money(quote.total)} {quote.currency}", "bold")
+        )
+    )
+    out.print(Text.assemble(("Configuration code: ", "bold"), (quote.code, "bold cyan")))
+    if saved:
+        out.print(f"Saved to {saved}")

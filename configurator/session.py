@@ -1,0 +1,1039 @@
+"""An interactive configuration session, without a terminal: state, history and operations.
+
+:class:`ConfigureSession` holds the buyer's own choices for one model (a
+:class:`~configurator.configuration.Configuration`) on a date, in a market, and walks the
+catalog's groups in order (plus one step for the packages). Every operation the dealer's screen
+offers is a method here, so the terminal front end (``configurator configure``) only reads keys
+and renders; the same session can be driven by tests or another front end.
+
+- :meth:`ConfigureSession.view` shows a step: each option with its price, whether it is
+  selected and why (the buyer's choice, the group's default, brought by another option,
+  included in a package), and whether it can still be chosen, with the rule's message when not
+  (from the rules engine's valid domains, so the buyer never walks into a dead end).
+- :meth:`~ConfigureSession.choose` chooses (or, in groups that allow several, toggles) an
+  option. An option that is not available is not chosen: the result carries the rules
+  engine's alternatives (the smallest changes that make it available, cheapest first), one of
+  which :meth:`~ConfigureSession.apply` accepts. Options whose value the buyer supplies are
+  chosen with their value, checked against the catalog's pattern.
+- :meth:`~ConfigureSession.undo` takes back the last change; :meth:`~ConfigureSession.back`
+  and :meth:`~ConfigureSession.jump` move between steps; :meth:`~ConfigureSession.search`
+  finds options by name or code.
+- :meth:`~ConfigureSession.summary` gives the live figures: total with taxes, the VAT it
+  contains, purchase and ultra-luxury taxes, delivery, deposit, programme minimum-spend
+  progress and the tax-cliff headroom or warning.
+
+Groups the buyer leaves alone keep their defaults (see :func:`configurator.configuration.resolve`).
+When a choice makes a default impossible (semi-slick tyres need the track brakes, while the
+standard brakes are the default), the session changes that group to the cheapest option that
+keeps the car valid and reports it, so pressing Enter always leads to a car that can be priced.
+
+Configurations are saved to and read from small YAML or JSON files
+(:func:`dump_configuration`, :func:`read_configuration_file`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from configurator.catalog.schema import BuyerValue, Cardinality, Catalog, Market, Option
+from configurator.catalog.yamlpos import read_yaml_file
+from configurator.configuration import Configuration, Selection
+from configurator.errors import (
+    BadValueError,
+    ConfigurationError,
+    Location,
+    UsageError,
+    did_you_mean,
+)
+from configurator.quote import Quote
+
+PACKAGES_STEP = "packages"
+FILE_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
+
+How = Literal["chosen", "default", "brought", "included", "adjusted", ""]
+
+
+# --- what the session shows ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the walk: a group of the catalog, or the packages."""
+
+    id: str
+    name: str
+    description: str | None
+    choose: Cardinality
+    codes: tuple[str, ...]
+
+    @property
+    def multi(self) -> bool:
+        """Whether several options may be chosen (options are toggled)."""
+        return self.choose.max is None or self.choose.max > 1
+
+    @property
+    def optional(self) -> bool:
+        """Whether the step may be left with nothing chosen."""
+        return self.choose.min == 0
+
+
+@dataclass(frozen=True)
+class OptionView:
+    """An option as a step shows it."""
+
+    code: str
+    name: str
+    price: Decimal
+    swatch: str | None
+    selected: bool
+    how: How  # why it is selected ("" when it is not)
+    via: str | None  # the option or package that brought or includes it
+    available: bool  # can be chosen now without changing anything else
+    reason: str | None  # why not (the rule's message)
+    value: str | None  # the buyer-supplied value, if any
+    asks_value: bool  # choosing it asks the buyer for a value
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class StepView:
+    """A step with its options, for display."""
+
+    index: int
+    count: int
+    step: Step
+    options: tuple[OptionView, ...]
+
+    def number_of(self, code: str) -> int:
+        """The 1-based number of an option in this view."""
+        return next(i for i, o in enumerate(self.options, 1) if o.code == code)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One way to make an unavailable option available: what leaves, what comes, the cost."""
+
+    target: str
+    removed: tuple[str, ...]  # buyer choices given up
+    added: tuple[str, ...]  # options chosen in their place (the target included)
+    delta: Decimal | None  # change of the total price (None when it cannot be priced yet)
+    choices: tuple[str, ...]  # the buyer's choices once accepted
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A change was made."""
+
+    code: str | None
+    added: tuple[str, ...] = ()  # buyer choices added
+    removed: tuple[str, ...] = ()  # buyer choices removed (replaced or toggled off)
+    brought: tuple[tuple[str, str], ...] = ()  # (code, by) newly brought along or included
+    adjusted: tuple[tuple[str, str], ...] = ()  # (code, reason) defaults replaced to stay valid
+    needs_values: tuple[str, ...] = ()  # selected options still waiting for a value
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """The option cannot be chosen now; the alternatives say what would make it possible."""
+
+    code: str
+    reason: str
+    alternatives: tuple[Alternative, ...]
+
+
+@dataclass(frozen=True)
+class NeedsValue:
+    """The option takes a value from the buyer: ask it, then choose again with the value."""
+
+    code: str
+    spec: BuyerValue
+
+
+Outcome = Changed | Blocked | NeedsValue
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result: an option and the step it is in."""
+
+    code: str
+    name: str
+    step_index: int
+    step_name: str
+    available: bool
+    selected: bool
+
+
+@dataclass(frozen=True)
+class ProgrammeStatus:
+    name: str
+    spend: Decimal
+    minimum: Decimal
+
+    @property
+    def met(self) -> bool:
+        return self.spend >= self.minimum
+
+    @property
+    def missing(self) -> Decimal:
+        return max(Decimal(0), self.minimum - self.spend)
+
+
+@dataclass(frozen=True)
+class Cliff:
+    """A tax that falls on the whole price once it reaches a threshold (no marginal relief)."""
+
+    tax_name: str
+    threshold_price: Decimal  # the list price where the cliff starts
+    crossed: bool
+    headroom: Decimal | None  # how much more the list price may grow before the cliff
+    cost: Decimal  # the tax owed (crossed) or the least it would be at the cliff
+    culprit_name: str | None = None  # the option that took the car over
+
+    @property
+    def near(self) -> bool:
+        """Within a tenth of the threshold price: worth a warning before the next choice."""
+        return (
+            not self.crossed
+            and self.headroom is not None
+            and self.headroom <= self.threshold_price / 10
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The live figures of the current configuration."""
+
+    currency: str
+    priced: bool  # False when the configuration breaks a rule (then only ``problem`` is set)
+    problem: str | None = None
+    total: Decimal = Decimal(0)
+    subtotal: Decimal = Decimal(0)
+    vat: Decimal = Decimal(0)
+    vat_included: bool = True
+    purchase_tax: Decimal | None = None
+    ultra_luxury_tax: Decimal | None = None
+    other_taxes: tuple[tuple[str, Decimal], ...] = ()
+    delivery_weeks: int = 0
+    deposit: Decimal = Decimal(0)
+    programmes: tuple[ProgrammeStatus, ...] = ()
+    cliff: Cliff | None = None  # where the car stands against a tax cliff
+    code: str | None = None
+    complete: bool = False  # can be finished as it is
+
+    @property
+    def incomplete_programmes(self) -> tuple[ProgrammeStatus, ...]:
+        return tuple(p for p in self.programmes if not p.met)
+
+
+@dataclass(frozen=True)
+class _State:
+    choices: tuple[str, ...]
+    values: tuple[tuple[str, str], ...]
+    index: int
+    label: str
+
+
+# --- the session -----------------------------------------------------------------------------
+
+
+class ConfigureSession:
+    """The dealer's configuration session over one catalog, market and date."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        market: Market,
+        on: dt.date,
+        start: Configuration | None = None,
+    ) -> None:
+        from configurator.pricing.engine import Pricer, pricer
+
+        self.catalog = catalog
+        self.market = market
+        self.on = on
+        self._pricer = pricer(catalog, market)
+        # Running figures must show while a programme's minimum spend is not yet reached, so
+        # the summary prices with a copy of the catalog whose programmes have no minimum and
+        # reports the progress against the real minimums itself.
+        if any(p.minimum_spend > 0 for p in catalog.programmes):
+            relaxed = catalog.model_copy(
+                update={
+                    "programmes": [
+                        p.model_copy(update={"minimum_spend": Decimal(0)})
+                        for p in catalog.programmes
+                    ]
+                }
+            )
+            self._draft_pricer = Pricer(relaxed, market)
+        else:
+            self._draft_pricer = self._pricer
+        self.steps: list[Step] = [
+            Step(g.id, g.name, g.description, g.choose, tuple(o.code for o in g.options))
+            for g in catalog.groups
+        ]
+        if catalog.packages:
+            self.steps.append(
+                Step(
+                    PACKAGES_STEP,
+                    "Packages",
+                    "Packages replace the prices of the options they include.",
+                    Cardinality(min=0, max=None),
+                    tuple(p.code for p in catalog.packages),
+                )
+            )
+        self._step_of = {code: i for i, s in enumerate(self.steps) for code in s.codes}
+        self._rules = _Rules(catalog, on, self.steps)
+        self._options: dict[str, Option] = {o.code: o for g in catalog.groups for o in g.options}
+        self._packages = catalog.package_index()
+        self._names = {code: o.name for code, o in self._options.items()}
+        self._names.update({code: p.name for code, p in self._packages.items()})
+        self._prices = {code: o.price for code, o in self._options.items()}
+        self._prices.update({code: p.price for code, p in self._packages.items()})
+        self._minimums = {p.name: p.minimum_spend for p in catalog.programmes}
+
+        self.index = 0
+        self._choices: tuple[str, ...] = ()
+        self._values: dict[str, str] = {}
+        self._history: list[_State] = []
+        self._cache: dict[tuple[Any, ...], Any] = {}
+        self.notices: list[str] = []  # what the session changed by itself at the start
+        if start is not None:
+            self._load(start)
+
+    # --- state ----------------------------------------------------------------------------
+
+    @property
+    def configuration(self) -> Configuration:
+        """The buyer's own choices (in catalog order) and supplied values."""
+        return Configuration(
+            model=self.catalog.id, choices=self._ordered(self._choices), values=dict(self._values)
+        )
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return self._ordered(self._choices)
+
+    @property
+    def values(self) -> dict[str, str]:
+        return dict(self._values)
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._history)
+
+    @property
+    def step(self) -> Step:
+        return self.steps[self.index]
+
+    def name(self, code: str) -> str:
+        return self._names.get(code, code)
+
+    def price_of(self, code: str) -> Decimal:
+        return self._prices.get(code, Decimal(0))
+
+    def selection(self, choices: Sequence[str] | None = None) -> Selection:
+        """The complete selection: choices, what they bring, defaults of untouched groups."""
+        key = ("selection", self._choices if choices is None else tuple(choices))
+        if key not in self._cache:
+            self._cache[key] = self._pricer.resolve(key[1])
+        return self._cache[key]
+
+    def unavailable(self, choices: Sequence[str] | None = None) -> Mapping[str, str]:
+        """The codes that cannot be chosen now, each with the reason (computed when asked).
+
+        An option of a group of one is judged against the choices in the *other* groups
+        (choosing it replaces the group's choice); any other code against all the choices.
+        """
+        key = ("unavailable", self._choices if choices is None else tuple(choices))
+        if key not in self._cache:
+            self._cache[key] = _Unavailable(self._rules, key[1])
+        return self._cache[key]
+
+    def _ordered(self, codes: Sequence[str]) -> tuple[str, ...]:
+        position = self._step_position
+        return tuple(sorted(dict.fromkeys(codes), key=position))
+
+    def _step_position(self, code: str) -> tuple[int, int]:
+        step = self._step_of.get(code, len(self.steps))
+        codes = self.steps[step].codes if step < len(self.steps) else ()
+        return (step, codes.index(code) if code in codes else 0)
+
+    def _load(self, start: Configuration) -> None:
+        if start.model != self.catalog.id:
+            raise UsageError(f"the configuration is for '{start.model}', not '{self.catalog.id}'")
+        from configurator.configuration import check_known
+
+        choices = tuple(dict.fromkeys(c.strip().upper() for c in start.choices))
+        check_known(self.catalog, choices)
+        self._rules.engine.require_consistent(choices)
+        values = {c.strip().upper(): v for c, v in start.values.items()}
+        for code, value in values.items():
+            self.check_value(code, value)
+        self._choices, adjusted = self._settled(self._ordered(choices))
+        self._values = values
+        self.notices = [
+            f"{self.name(c)} instead of the standard option: {why}" for c, why in adjusted
+        ]
+
+    def _commit(
+        self, choices: Sequence[str], values: Mapping[str, str], label: str
+    ) -> tuple[tuple[str, str], ...]:
+        """Record the current state in the history and move to the new one (made valid)."""
+        settled, adjusted = self._settled(self._ordered(choices))
+        self._history.append(_State(self._choices, tuple(self._values.items()), self.index, label))
+        self._choices = settled
+        self._values = {c: v for c, v in values.items() if c in self.selection().codes}
+        return adjusted
+
+    def _settled(
+        self, choices: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """The choices with the defaults they make impossible replaced, and (code, reason) of each.
+
+        The buyer's choices can always be completed (the rules engine's valid domains see to
+        that), but the defaults of the groups left alone may not fit them. Each such group
+        gets its cheapest option that still has a valid completion (catalog order breaks
+        ties), added to the choices, until the car is valid.
+        """
+        key = ("settled", choices)
+        if key in self._cache:
+            return self._cache[key]
+        adjusted: list[tuple[str, str]] = []
+        current = choices
+        for _ in range(len(self.steps) + 1):
+            selection = self.selection(current)
+            if not self._pricer.violated(selection, self.on):
+                break
+            blocked = self.unavailable(current)
+            fix = None
+            for step in self.steps:
+                if step.id == PACKAGES_STEP or step.choose.min == 0:
+                    continue
+                if any(c in selection.chosen for c in step.codes):
+                    continue
+                bad = [c for c in step.codes if c in selection.defaulted and c in blocked]
+                candidates = [c for c in step.codes if c not in blocked]
+                if not bad or not candidates:
+                    continue
+                fix = min(candidates, key=lambda c: (self.price_of(c), step.codes.index(c)))
+                adjusted.append((fix, blocked[bad[0]]))
+                break
+            if fix is None:
+                break
+            current = self._ordered((*current, fix))
+        result = (current, tuple(adjusted))
+        self._cache[key] = result
+        return result
+
+    # --- views ----------------------------------------------------------------------------
+
+    def view(self, index: int | None = None) -> StepView:
+        """A step (the current one by default) with each option's state."""
+        index = self.index if index is None else index
+        step = self.steps[index]
+        selection = self.selection()
+        blocked = self.unavailable()
+        options = tuple(self._option_view(code, selection, blocked) for code in step.codes)
+        return StepView(index, len(self.steps), step, options)
+
+    def _option_view(
+        self, code: str, selection: Selection, blocked: Mapping[str, str]
+    ) -> OptionView:
+        option = self._options.get(code)
+        selected = code in selection.codes
+        how: How = ""
+        via = None
+        if selected:
+            if code in selection.chosen:
+                how = "chosen"
+            elif code in selection.packaged:
+                how, via = "included", selection.packaged[code]
+            elif code in selection.brought:
+                how, via = "brought", selection.brought[code]
+            elif code in selection.defaulted:
+                how = "default"
+        reason = blocked.get(code)
+        return OptionView(
+            code=code,
+            name=self.name(code),
+            price=self.price_of(code),
+            swatch=option.swatch if option else None,
+            selected=selected,
+            how=how,
+            via=via,
+            available=reason is None,
+            reason=reason,
+            value=self._values.get(code),
+            asks_value=bool(option and option.value),
+            description=option.description if option else self._packages[code].description,
+        )
+
+    # --- changes --------------------------------------------------------------------------
+
+    def choose(self, code: str, value: str | None = None) -> Outcome:
+        """Choose an option (toggle it in groups of several); see the module docstring."""
+        code = self._known(code)
+        step = self.steps[self._step_of[code]]
+        selection = self.selection()
+        if code in selection.chosen and (step.multi or step.optional):
+            return self.unchoose(code)
+        if code in selection.codes and not step.multi:
+            return Changed(code)  # already there (chosen, default, brought): nothing to do
+        if code in selection.defaulted and code not in selection.brought:
+            # Toggling off a default of a group of several: the other defaults become choices.
+            rest = [c for c in step.codes if c in selection.defaulted and c != code]
+            if not rest:
+                raise UsageError(
+                    f"{step.name}: {self.name(code)} is standard and a group left empty "
+                    f"keeps its standard options; choose another option instead"
+                )
+            outcome = self._change(code, (*self._choices, *rest), self._values, f"remove {code}")
+            return Changed(code, (), (code,), outcome.brought, outcome.adjusted)
+        if code in selection.codes:
+            by = selection.brought.get(code, "")
+            raise UsageError(
+                f"{self.name(code)} comes with {self.name(by)}: remove {self.name(by)} to remove it"
+            )
+        reason = self.unavailable().get(code)
+        if reason is not None:
+            return Blocked(code, reason, self.alternatives(code))
+        values = dict(self._values)
+        spec = self.value_spec(code)
+        if spec is not None:
+            if value is None:
+                return NeedsValue(code, spec)
+            values[code] = self.check_value(code, value)
+        choices = self._with(code, selection)
+        return self._change(code, choices, values, f"choose {code}")
+
+    def _with(self, code: str, selection: Selection) -> tuple[str, ...]:
+        """The buyer's choices with ``code`` added (replacing its group's choice if single)."""
+        step = self.steps[self._step_of[code]]
+        choices = list(self._choices)
+        if step.id == PACKAGES_STEP:
+            return (*choices, code)
+        if step.multi:
+            # Touching a group drops its defaults: keep those the buyer saw as selected.
+            kept = [c for c in step.codes if c in selection.defaulted and c not in choices]
+            return (*choices, *kept, code)
+        return (*[c for c in choices if c not in step.codes], code)
+
+    def unchoose(self, code: str) -> Outcome:
+        """Take back one of the buyer's own choices."""
+        code = self._known(code)
+        selection = self.selection()
+        if code not in selection.chosen:
+            if code in selection.brought:
+                by = selection.brought[code]
+                raise UsageError(
+                    f"{self.name(code)} comes with {self.name(by)}: remove {self.name(by)} "
+                    f"to remove it"
+                )
+            raise UsageError(f"{self.name(code)} is not one of your choices")
+        step = self.steps[self._step_of[code]]
+        if step.id != PACKAGES_STEP and step.choose.min > 0:
+            others = [c for c in step.codes if c in selection.chosen and c != code]
+            if len(others) < step.choose.min:
+                raise UsageError(
+                    f"{step.name}: choose {step.choose.describe()}; choose another option "
+                    f"instead of removing {self.name(code)}"
+                )
+        choices = [c for c in self._choices if c != code]
+        values = {c: v for c, v in self._values.items() if c != code}
+        return self._change(code, choices, values, f"remove {code}")
+
+    def _change(
+        self, code: str | None, choices: Sequence[str], values: Mapping[str, str], label: str
+    ) -> Changed:
+        before = self.selection()
+        old = set(self._choices)
+        adjusted = self._commit(choices, values, label)
+        after = self.selection()
+        new = set(self._choices)
+        brought = tuple(
+            (c, after.brought[c])
+            for c in self._ordered(list(after.brought))
+            if c not in before.codes or before.brought.get(c) != after.brought[c]
+        )
+        added = tuple(
+            c for c in self._ordered(list(new - old)) if c not in {a for a, _ in adjusted}
+        )
+        removed = self._ordered(list(old - new))
+        return Changed(code, added, removed, brought, adjusted, self.missing_values())
+
+    def alternatives(self, code: str) -> tuple[Alternative, ...]:
+        """The smallest changes to the buyer's choices that make ``code`` available.
+
+        From the rules engine (minimal sets of choices to give up); each is priced here as the
+        change of the total with taxes (defaults settled as :meth:`apply` would), and they are
+        listed cheapest first.
+        """
+        code = self._known(code)
+        partial = self._rules.partial_for(self.choices, code)
+        found = []
+        for alternative in self._rules.engine.alternatives(partial, code):
+            choices = self._ordered(alternative.choices)
+            found.append(
+                Alternative(
+                    target=code,
+                    removed=self._ordered(alternative.removes),
+                    added=(code, *self._ordered(alternative.adds)),
+                    delta=self.price_delta(choices),
+                    choices=choices,
+                )
+            )
+        found.sort(key=lambda a: (a.delta is None, a.delta or Decimal(0), len(a.removed)))
+        return tuple(found)
+
+    def apply(self, alternative: Alternative, value: str | None = None) -> Outcome:
+        """Accept an alternative: its removals and additions, the target option chosen."""
+        values = {c: v for c, v in self._values.items() if c in alternative.choices}
+        spec = self.value_spec(alternative.target)
+        if spec is not None:
+            if value is None:
+                return NeedsValue(alternative.target, spec)
+            values[alternative.target] = self.check_value(alternative.target, value)
+        return self._change(
+            alternative.target, alternative.choices, values, f"choose {alternative.target}"
+        )
+
+    def set_value(self, code: str, value: str) -> Changed:
+        """Give (or change) the buyer-supplied value of a selected option."""
+        code = self._known(code)
+        checked = self.check_value(code, value)
+        if code not in self.selection().codes:
+            raise UsageError(f"{self.name(code)} is not in the configuration")
+        return self._change(code, self._choices, {**self._values, code: checked}, f"value {code}")
+
+    def missing_values(self) -> tuple[str, ...]:
+        """Selected options that take a value the buyer has not given yet."""
+        selection = self.selection()
+        return tuple(
+            c
+            for c in self._ordered(list(selection.codes))
+            if c not in self._values and self.value_spec(c) is not None
+        )
+
+    def undo(self) -> str | None:
+        """Take back the last change; return what it was (None when there is nothing to undo)."""
+        if not self._history:
+            return None
+        state = self._history.pop()
+        self._choices = state.choices
+        self._values = dict(state.values)
+        self.index = state.index
+        return state.label
+
+    # --- moving ---------------------------------------------------------------------------
+
+    def back(self) -> bool:
+        """Go back one step; False at the first step."""
+        if self.index == 0:
+            return False
+        self.index -= 1
+        return True
+
+    def forward(self) -> bool:
+        """Go on to the next step; False after the last one (time to finish)."""
+        if self.index + 1 >= len(self.steps):
+            return False
+        self.index += 1
+        return True
+
+    def find_step(self, text: str) -> int:
+        """The step named by a number (1-based), an id, a name, or an unambiguous prefix."""
+        wanted = text.strip().casefold()
+        if wanted.isdigit():
+            number = int(wanted)
+            if 1 <= number <= len(self.steps):
+                return number - 1
+            raise UsageError(f"there is no step {number}: steps are 1 to {len(self.steps)}")
+        for index, step in enumerate(self.steps):
+            if wanted in (step.id.casefold(), step.name.casefold()):
+                return index
+        matches = [
+            i
+            for i, s in enumerate(self.steps)
+            if s.id.casefold().startswith(wanted) or s.name.casefold().startswith(wanted)
+        ]
+        if not matches:
+            matches = [i for i, s in enumerate(self.steps) if wanted in s.name.casefold()]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            names = ", ".join(self.steps[i].name for i in matches)
+            raise UsageError(f"'{text}' could be any of: {names}")
+        raise UsageError(
+            f"there is no group '{text}'",
+            suggestion=did_you_mean(wanted, [s.id for s in self.steps]),
+        )
+
+    def jump(self, text: str) -> int:
+        """Go to a step (see :meth:`find_step`); return its index."""
+        self.index = self.find_step(text)
+        return self.index
+
+    def go_to_option(self, code: str) -> int:
+        """Go to the step of an option."""
+        self.index = self._step_of[self._known(code)]
+        return self.index
+
+    def search(self, text: str) -> list[Hit]:
+        """Options and packages whose code or name (any language) contains ``text``."""
+        wanted = text.strip().casefold()
+        if not wanted:
+            return []
+        selection = self.selection()
+        blocked = self.unavailable()
+        hits = []
+        for index, step in enumerate(self.steps):
+            for code in step.codes:
+                option = self._options.get(code)
+                names = [code, self.name(code)] + (list(option.names.values()) if option else [])
+                if any(wanted in n.casefold() for n in names):
+                    hits.append(
+                        Hit(
+                            code,
+                            self.name(code),
+                            index,
+                            step.name,
+                            code not in blocked,
+                            code in selection.codes,
+                        )
+                    )
+        return hits
+
+    # --- figures --------------------------------------------------------------------------
+
+    def summary(self) -> Summary:
+        """The running figures of the configuration as it stands."""
+        key = ("summary", self._choices, tuple(self._values.items()))
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        configuration = self.configuration
+        try:
+            quote = self._draft_pricer.price(self._drafted(configuration), self.on)
+        except ConfigurationError as error:
+            result = Summary(currency=self.catalog.currency, priced=False, problem=str(error))
+        else:
+            result = self._summarise(quote)
+        self._cache[key] = result
+        return result
+
+    def _drafted(self, configuration: Configuration) -> Configuration:
+        """The configuration with placeholder values where values are missing (figures only).
+
+        Buyer-supplied values never change a price; the placeholder is the option's first
+        example, so the running figures show while the value is still to be asked.
+        """
+        selection = self.selection(configuration.choices)
+        values = dict(configuration.values)
+        for code in selection.codes:
+            spec = self.value_spec(code)
+            if spec is not None and code not in values:
+                values[code] = spec.examples[0] if spec.examples else "x"
+        return Configuration(configuration.model, configuration.choices, values)
+
+    def _summarise(self, quote: Quote) -> Summary:
+        programmes = tuple(
+            ProgrammeStatus(p.name, p.spend, self._minimums.get(p.name, p.minimum))
+            for p in quote.programmes
+        )
+        purchase = quote.tax("purchase-tax")
+        luxury = quote.tax("ultra-luxury-tax")
+        others = tuple(
+            (t.name, t.amount)
+            for t in quote.taxes
+            if t.paid_by_buyer and t.id not in ("purchase-tax", "ultra-luxury-tax")
+        )
+        cliff = None
+        for threshold in quote.thresholds:
+            if cliff is None or threshold.crossed:
+                cliff = Cliff(
+                    tax_name=threshold.tax_name,
+                    threshold_price=threshold.threshold_price,
+                    crossed=threshold.crossed,
+                    headroom=threshold.headroom,
+                    cost=threshold.cost,
+                    culprit_name=threshold.culprit_name,
+                )
+        complete = not self.missing_values() and all(p.met for p in programmes)
+        return Summary(
+            currency=quote.currency,
+            priced=True,
+            total=quote.total,
+            subtotal=quote.subtotal,
+            vat=quote.vat,
+            vat_included=quote.prices_include_vat,
+            purchase_tax=purchase.amount if purchase else None,
+            ultra_luxury_tax=luxury.amount if luxury else None,
+            other_taxes=others,
+            delivery_weeks=quote.delivery_weeks,
+            deposit=quote.deposit,
+            programmes=programmes,
+            cliff=cliff,
+            code=quote.code if not self.missing_values() else None,
+            complete=complete,
+        )
+
+    def quote(self) -> Quote:
+        """The full quote of the configuration; a ConfigurationError when it cannot be ordered."""
+        return self._pricer.price(self.configuration, self.on)
+
+    def finish(self) -> Quote:
+        """The final quote (raises a ConfigurationError naming what is still missing)."""
+        return self.quote()
+
+    def step_of_error(self, error: ConfigurationError) -> int | None:
+        """The step to show for a configuration error: that of the first option it names."""
+        for code in error.option_codes:
+            if code in self._step_of:
+                return self._step_of[code]
+        return None
+
+    def price_delta(self, choices: Sequence[str]) -> Decimal | None:
+        """How much the total would change if the buyer's choices became ``choices``.
+
+        None when either configuration breaks a rule (it cannot be priced).
+        """
+        now = self.summary()
+        if not now.priced:
+            return None
+        settled, _ = self._settled(self._ordered(choices))
+        values = {c: v for c, v in self._values.items() if c in settled}
+        try:
+            quote = self._draft_pricer.price(
+                self._drafted(Configuration(self.catalog.id, settled, values)), self.on
+            )
+        except ConfigurationError:
+            return None
+        return quote.total - now.total
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _known(self, code: str) -> str:
+        text = code.strip().upper()
+        if text not in self._step_of:
+            from configurator.errors import UnknownOptionError
+
+            raise UnknownOptionError(
+                f"'{code}' is not an option of {self.catalog.id}",
+                suggestion=did_you_mean(text, list(self._step_of)),
+                option_codes=[text],
+            )
+        return text
+
+    def value_spec(self, code: str) -> BuyerValue | None:
+        option = self._options.get(code)
+        return option.value if option else None
+
+    def check_value(self, code: str, value: str) -> str:
+        """A buyer-supplied value, stripped, checked against the option's rules."""
+        import re
+
+        spec = self.value_spec(code)
+        if spec is None:
+            raise BadValueError(f"{code} ({self.name(code)}) takes no value from the buyer")
+        text = value.strip()
+        if not text:
+            raise BadValueError(f"the value of {code} is empty: {spec.prompt}")
+        if len(text) > spec.max_length:
+            raise BadValueError(
+                f"'{text}' has {len(text)} characters; at most {spec.max_length} are allowed"
+            )
+        if spec.pattern is not None and not re.fullmatch(spec.pattern, text):
+            examples = ", ".join(f"'{e}'" for e in spec.examples)
+            raise BadValueError(
+                f"'{text}' is not allowed: {spec.prompt}",
+                suggestion=f"for example {examples}" if examples else None,
+            )
+        return text
+
+
+# --- the rules engine, as the session uses it --------------------------------------------------
+
+
+class _Rules:
+    """The rules engine as the session asks it: per code, available or not, and why."""
+
+    def __init__(self, catalog: Catalog, on: dt.date, steps: Sequence[Step]) -> None:
+        from configurator.rules.engine import engine_for
+
+        self.engine = engine_for(catalog, on)
+        self._group_codes: dict[str, tuple[str, ...]] = {}
+        self._group_rule = {code: f"group:{s.id}" for s in steps for code in s.codes}
+        for step in steps:
+            if step.id != PACKAGES_STEP and not step.multi:
+                for code in step.codes:
+                    self._group_codes[code] = step.codes
+        self._selectable: dict[tuple[str, ...], dict[str, bool]] = {}
+        self._reasons: dict[tuple[tuple[str, ...], str], str] = {}
+
+    def partial_for(self, choices: Sequence[str], code: str) -> tuple[str, ...]:
+        """The choices ``code`` is judged against: without its group's if that takes one."""
+        group = self._group_codes.get(code)
+        if group is None:
+            return tuple(choices)
+        return tuple(c for c in choices if c not in group)
+
+    def available(self, choices: Sequence[str], code: str) -> bool:
+        partial = self.partial_for(choices, code)
+        flags = self._selectable.get(partial)
+        if flags is None:
+            if len(self._selectable) > 256:
+                self._selectable.clear()
+            flags = self._selectable[partial] = self.engine.selectable(partial)
+        return flags[code]
+
+    def reason(self, choices: Sequence[str], code: str) -> str:
+        """Why ``code`` cannot be chosen: the rules' messages and the choices in conflict."""
+        partial = self.partial_for(choices, code)
+        key = (partial, code)
+        if key not in self._reasons:
+            explanation = self.engine.explain([c for c in partial if c != code], [code])
+            if explanation is None or not explanation.rules:
+                text = "not possible with the choices made"
+            else:
+                rules = [r for r in explanation.rules if r.id != self._group_rule.get(code)]
+                # The option's own group taking one option goes without saying, unless it
+                # is the whole story.
+                messages = list(dict.fromkeys(r.message for r in rules or explanation.rules))
+                names = [self.engine.names[f.code] for f in explanation.facts if f.present]
+                text = "; ".join(messages)
+                if names:
+                    text += f" (with {', '.join(names)})"
+            self._reasons[key] = text
+        return self._reasons[key]
+
+
+class _Unavailable(Mapping[str, str]):
+    """Codes that cannot be chosen with some choices -> reason; flags and reasons on demand."""
+
+    def __init__(self, rules: _Rules, choices: tuple[str, ...]) -> None:
+        self._rules = rules
+        self._choices = choices
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and not self._rules.available(self._choices, code)
+
+    def __getitem__(self, code: str) -> str:
+        if code not in self:
+            raise KeyError(code)
+        return self._rules.reason(self._choices, code)
+
+    def __iter__(self) -> Iterator[str]:
+        return (c for c in self._rules.engine.codes if c in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+# --- saved configurations ----------------------------------------------------------------------
+
+
+def file_format(path: str | Path) -> str:
+    """``yaml`` or ``json`` from a file's extension; a UsageError for anything else."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FILE_FORMATS:
+        raise UsageError(
+            f"cannot tell the format of '{path}' from its extension",
+            suggestion="use a name ending in .yaml, .yml or .json",
+        )
+    return FILE_FORMATS[suffix]
+
+
+def dump_configuration(
+    configuration: Configuration,
+    *,
+    fmt: str,
+    catalog: Catalog,
+    on: dt.date,
+    code: str | None,
+    finished: bool,
+) -> str:
+    """A configuration as the text of a saved file (YAML or JSON)."""
+    data: dict[str, Any] = {
+        "model": configuration.model,
+        "catalog_version": catalog.version,
+        "date": on.isoformat(),
+        "finished": finished,
+        "code": code,
+        "choices": list(configuration.choices),
+        "values": dict(configuration.values),
+    }
+    if code is None:
+        del data["code"]
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    header = f"# {catalog.name} configuration, saved by configurator configure\n"
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+@dataclass(frozen=True)
+class SavedConfiguration:
+    """A configuration read from a file, and where it came from."""
+
+    configuration: Configuration
+    code: str | None
+    file: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def read_configuration_file(path: Path) -> SavedConfiguration:
+    """Read a saved configuration (YAML or JSON); errors name ``file:line:column``."""
+    display = str(path)
+    if not path.is_file():
+        raise UsageError(f"'{display}' is neither a configuration code nor a file")
+    parsed = read_yaml_file(path, display)
+    if parsed.problems:
+        problem = parsed.problems[0]
+        raise UsageError(f"{problem.location}: {problem.message}")
+    data = parsed.data
+
+    def fail(where: tuple[str | int, ...], message: str) -> UsageError:
+        location: Location = parsed.locate(where)
+        return UsageError(f"{location}: {message}")
+
+    if not isinstance(data, dict):
+        raise fail((), "a saved configuration is a mapping with 'model' and 'choices'")
+    allowed = {"model", "catalog_version", "date", "finished", "code", "choices", "values"}
+    for key in data:
+        if key not in allowed:
+            hint = did_you_mean(str(key), allowed)
+            raise UsageError(
+                f"{parsed.locate((key,), key=True)}: unknown key '{key}'"
+                + (f": {hint}" if hint else "")
+                + f" (allowed: {', '.join(sorted(allowed))})"
+            )
+    model = data.get("model")
+    if not isinstance(model, str) or not model:
+        raise fail(("model",), "'model' must name the model, e.g. 'xiaomi-su7-ultra'")
+    code = data.get("code")
+    if code is not None and not isinstance(code, str):
+        raise fail(("code",), "'code' must be a configuration code (text)")
+    choices = data.get("choices", [])
+    if not isinstance(choices, list):
+        raise fail(("choices",), "'choices' must be a list of option codes")
+    for index, item in enumerate(choices):
+        if not isinstance(item, str):
+            raise fail(("choices", index), "each choice must be an option code (text)")
+    values = data.get("values") or {}
+    if not isinstance(values, dict):
+        raise fail(("values",), "'values' must map option codes to the buyer's values")
+    for key, item in values.items():
+        if not isinstance(item, str):
+            raise fail(("values", key), f"the value of {key} must be text")
+    if "choices" not in data and code is None:
+        raise fail((), "a saved configuration needs 'choices' (or a 'code')")
+    configuration = Configuration.of(model, choices, {str(k).upper(): v for k, v in values.items()})
+    return SavedConfiguration(configuration, code, display)
