@@ -11,10 +11,14 @@ Kinds:
   (``allowed``) or no row (forbidden);
 - ``brings``: choosing an option brings another: ``A -> B``;
 - ``package``: a package brings the options it includes: ``P -> X``;
-- ``availability``: an option or package not available on the date may not be chosen.
+- ``availability``: an option or package not available on the date may not be chosen;
+- ``spend``: a programme's minimum spend: once any of its options is chosen, the list prices
+  of its chosen options add up to at least ``threshold``.
 
-Programme minimum spends are aggregate conditions on prices, checked apart
-(:func:`programme_spend`).
+Programme minimum spends are aggregate conditions on prices: :func:`constraints` leaves them
+out (a selection below a minimum spend is incomplete rather than contradictory, and
+:func:`programme_spend` reports the progress); :func:`spend_constraints` states them in the
+same form for the rules engine, which treats them as a condition for being complete.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from configurator.catalog.schema import Catalog, Programme, Rule
 from configurator.errors import Location
 from configurator.rules.expr import And, Const, Expr, Not, Or, Var, evaluate, parse, variables
 
-Kind = Literal["cardinality", "rule", "table", "brings", "package", "availability"]
+Kind = Literal["cardinality", "rule", "table", "brings", "package", "availability", "spend"]
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,16 @@ class Constraint:
     maximum: int | None = None
     rows: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
     allowed: bool = True
+    weights: tuple[Decimal, ...] = ()  # spend: the list price of each of ``codes``
+    threshold: Decimal = Decimal(0)  # spend: the minimum
 
     def holds(self, selected: frozenset[str] | set[str]) -> bool:
         """Whether the constraint holds for a complete selection."""
+        if self.kind == "spend":
+            chosen = [
+                w for code, w in zip(self.codes, self.weights, strict=True) if code in selected
+            ]
+            return not chosen or sum(chosen, Decimal(0)) >= self.threshold
         if self.kind == "cardinality":
             count = sum(1 for code in self.codes if code in selected)
             return count >= self.minimum and (self.maximum is None or count <= self.maximum)
@@ -158,6 +169,42 @@ def constraints(catalog: Catalog, on: dt.date | None = None) -> list[Constraint]
     return result
 
 
+def spend_constraints(catalog: Catalog) -> list[Constraint]:
+    """Each programme's minimum spend as a constraint (list prices, as :func:`programme_spend`).
+
+    Programmes without a minimum (0) constrain nothing and are left out.
+    """
+    index = catalog.option_index()
+    packages = catalog.package_index()
+    result = []
+    for programme in catalog.programmes:
+        if programme.minimum_spend <= 0:
+            continue
+        # A code listed twice counts twice, as in programme_spend.
+        spend: dict[str, Decimal] = {}
+        for code in programme.options:
+            if code in index:
+                spend[code] = spend.get(code, Decimal(0)) + index[code][1].price
+            elif code in packages:
+                spend[code] = spend.get(code, Decimal(0)) + packages[code].price
+        codes, weights = tuple(spend), tuple(spend.values())
+        result.append(
+            Constraint(
+                id=f"spend:{programme.id}",
+                kind="spend",
+                message=(
+                    f"{programme.name}: once one of its options is chosen, they must add up "
+                    f"to at least {programme.minimum_spend:,} {catalog.currency}"
+                ),
+                codes=codes,
+                where=programme.where,
+                weights=weights,
+                threshold=programme.minimum_spend,
+            )
+        )
+    return result
+
+
 def _availabilities(catalog: Catalog) -> Iterable[tuple[str, str, object, Location | None]]:
     for group in catalog.groups:
         for option in group.options:
@@ -192,7 +239,11 @@ class ProgrammeSpend:
 
     @property
     def missing(self) -> Decimal:
-        return max(Decimal(0), self.programme.minimum_spend - self.spend) if self.active else Decimal(0)
+        return (
+            max(Decimal(0), self.programme.minimum_spend - self.spend)
+            if self.active
+            else Decimal(0)
+        )
 
 
 def programme_spend(
