@@ -871,7 +871,6 @@ class _Rules:
 
         self.engine = engine_for(catalog, on)
         self._group_codes: dict[str, tuple[str, ...]] = {}
-        self._group_rule = {code: f"group:{s.id}" for s in steps for code in s.codes}
         for step in steps:
             if step.id != PACKAGES_STEP and not step.multi:
                 for code in step.codes:
@@ -904,9 +903,9 @@ class _Rules:
             if explanation is None or not explanation.rules:
                 text = "not possible with the choices made"
             else:
-                rules = [r for r in explanation.rules if r.id != self._group_rule.get(code)]
-                # The option's own group taking one option goes without saying, unless it
-                # is the whole story.
+                # How many options a group takes goes without saying on a screen of groups
+                # (the step says "choose exactly one"), unless it is the whole story.
+                rules = [r for r in explanation.rules if r.kind != "cardinality"]
                 messages = list(dict.fromkeys(r.message for r in rules or explanation.rules))
                 names = [self.engine.names[f.code] for f in explanation.facts if f.present]
                 text = "; ".join(messages)

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from rich.console import Console
 from typer.testing import CliRunner, Result
 
+from configurator.catalog.loader import open_tree
 from configurator.cli import app, configure_cmds
+from configurator.configuration import Configuration
 from configurator.errors import ExitCode
+from configurator.render.configure import print_step, prompt_text
+from configurator.session import ConfigureSession
 
 SU7 = "xiaomi-su7-ultra"
+GOLDEN = Path(__file__).resolve().parent / "golden"
 DATE = ["--date", "2026-03-01"]
 
 
@@ -355,3 +364,43 @@ def test_end_of_input_stops_cleanly(runner: CliRunner, terminal: None, tmp_path:
     assert result.exit_code == ExitCode.INTERRUPTED
     assert "Nothing saved." in result.output
     assert not (tmp_path / "o.yaml").exists()
+
+
+# --- golden renderings (80 columns, no colour) --------------------------------------------------
+
+
+def _golden(name: str, text: str) -> None:
+    """Compare with tests/golden/<name>; UPDATE_GOLDEN=1 rewrites the file instead."""
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+def _screen(model: str, choices: list[str], step: str) -> str:
+    tree = open_tree()
+    catalog = tree.load(model)
+    session = ConfigureSession(
+        catalog,
+        tree.load_market(catalog.market),
+        dt.date(2026, 3, 1),
+        Configuration.of(model, choices),
+    )
+    session.jump(step)
+    out = io.StringIO()
+    console = Console(file=out, width=80, no_color=True, highlight=False)
+    print_step(console, session)
+    console.print(prompt_text(session, console.width))
+    return out.getvalue()
+
+
+def test_step_with_an_unavailable_option_golden() -> None:
+    screen = _screen(SU7, ["PAINT-AMETHYST", "HOOD-CARBON-DUCTS", "ROOF-CARBON"], "pers")
+    assert max(len(line) for line in screen.splitlines()) <= 80
+    _golden("configure_su7_personalisation.txt", screen)
+
+
+def test_step_near_the_tax_cliff_golden() -> None:
+    screen = _screen("porsche-taycan", ["WHEEL-21-MISSION-E"], "brakes")
+    assert "⚠ 75,000.00 from the Ultra-luxury car consumption tax cliff (1,017,000.00)" in screen
+    _golden("configure_taycan_brakes.txt", screen)

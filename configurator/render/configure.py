@@ -7,11 +7,11 @@ symbol, not a colour. Colour swatches are truecolor blocks where the terminal su
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 
 from rich.console import Console
-from rich.padding import Padding
 from rich.style import Style
 from rich.text import Text
 
@@ -66,7 +66,7 @@ def step_header(session: ConfigureSession, view: StepView) -> Text:
     )
 
 
-def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Text | Padding]:
+def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Text]:
     """The options of a step, one line each, unavailable ones followed by their reason."""
     multi = view.step.multi
     price_width = max(
@@ -79,7 +79,7 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
         number_width + 1 + 3 + 1 + 2 + 1 + 1 + price_width + (code_width + 1 if show_codes else 0)
     )
     name_width = max(12, width - fixed - 1)
-    lines: list[Text | Padding] = [
+    lines: list[Text] = [
         Text.assemble(
             " " * (number_width + 1 + 3 + 1 + 2 + 1),
             ("Option".ljust(name_width), "dim"),
@@ -113,15 +113,38 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
             )
         line.append(format_money(option.price).rjust(price_width))
         lines.append(line)
-        if not option.available and option.reason:
-            reason = Text(f"✗ not available: {option.reason}", style="dim italic")
-            lines.append(Padding(reason, (0, 0, 0, number_width + 1 + 4)))
+        following = view.options[number] if number < len(view.options) else None
+        if option.reason and (following is None or following.reason != option.reason):
+            # One reason line under a run of options unavailable for the same reason.
+            first = number
+            while first > 1 and view.options[first - 2].reason == option.reason:
+                first -= 1
+            which = "" if first == number else f" ({first}-{number})"
+            indent = " " * (number_width + 1 + 4)
+            reason = f"✗ not available{which}: {option.reason}"
+            for part in textwrap.wrap(reason, max(20, width - len(indent))):
+                lines.append(Text(indent + part, style="dim italic"))
     return lines
 
 
-def summary_lines(summary: Summary) -> list[Text]:
+def _wrapped(parts: Sequence[Text], width: int, indent: int = 2) -> list[Text]:
+    """Parts joined by spaces, a line broken only between parts (continuations indented)."""
+    lines: list[Text] = []
+    line = Text()
+    for part in parts:
+        if line.plain and len(line.plain) + 1 + len(part.plain) > width:
+            lines.append(line)
+            line = Text(" " * indent)
+        elif line.plain:
+            line.append(" ")
+        line.append_text(part)
+    if line.plain:
+        lines.append(line)
+    return lines
+
+
+def summary_lines(summary: Summary, width: int = 80) -> list[Text]:
     """The running summary: total and taxes, delivery and deposit, programmes, tax cliff."""
-    cur = summary.currency
     if not summary.priced:
         return [
             Text.assemble(("Not valid yet: ", "bold red"), summary.problem or "a rule is broken")
@@ -133,20 +156,17 @@ def summary_lines(summary: Summary) -> list[Text]:
     if summary.ultra_luxury_tax is not None:
         taxes.append(("ultra-luxury tax", summary.ultra_luxury_tax))
     taxes.extend(summary.other_taxes)
-    vat = "incl. VAT" if summary.vat_included else "VAT"
-    first = Text.assemble(
-        ("Total ", "bold"),
-        (f"{money(summary.total)} {cur}", "bold"),
-        f" = {money(summary.subtotal)} ({vat} {money(summary.vat)})",
+    vat = "incl. VAT" if summary.vat_included else "+ VAT"
+    parts = [
+        Text(f"Total {money(summary.total)} {summary.currency}", style="bold"),
+        Text(f"= {money(summary.subtotal)}"),
+        Text(f"({vat} {money(summary.vat)})"),
+    ]
+    parts += [Text(f"+ {name} {money(amount)}") for name, amount in taxes]
+    lines = _wrapped(parts, width)
+    lines.append(
+        Text(f"Delivery about {summary.delivery_weeks} weeks · deposit {money(summary.deposit)}")
     )
-    for name, amount in taxes:
-        first.append(f" + {name} {money(amount)}")
-    second = Text(
-        f"Delivery about {summary.delivery_weeks} weeks · deposit {money(summary.deposit)}"
-    )
-    if summary.ultra_luxury_tax is None and summary.cliff is None:
-        second.append(" · no ultra-luxury tax")
-    lines = [first, second]
     for programme in summary.programmes:
         line = Text(f"{programme.name}: {money(programme.spend)} of {money(programme.minimum)}")
         if programme.met:
@@ -156,23 +176,26 @@ def summary_lines(summary: Summary) -> list[Text]:
         lines.append(line)
     cliff = summary.cliff
     if cliff is not None:
+        at = money(cliff.threshold_price)
         if cliff.crossed:
-            text = Text.assemble(
-                ("⚠ ", "bold red"),
-                (f"{cliff.tax_name}: over the cliff at {money(cliff.threshold_price)}", "bold"),
-                f", {money(cliff.cost)} due",
-            )
+            parts = [
+                Text("⚠ over the", style="bold red"),
+                Text(f"{cliff.tax_name} cliff ({at}):", style="bold"),
+                Text(f"{money(cliff.cost)} due"),
+            ]
             if cliff.culprit_name:
-                text.append(f" (crossed by {cliff.culprit_name})")
+                parts.append(Text(f"(crossed with {cliff.culprit_name})"))
+        elif cliff.near:
+            parts = [
+                Text(f"⚠ {money(cliff.headroom or Decimal(0))} from the", style="bold yellow"),
+                Text(f"{cliff.tax_name} cliff ({at})", style="bold yellow"),
+            ]
         else:
-            headroom = money(cliff.headroom or Decimal(0))
-            text = Text(
-                f"{cliff.tax_name}: {headroom} of headroom below {money(cliff.threshold_price)}",
-                style="bold yellow" if cliff.near else "",
-            )
-            if cliff.near:
-                text = Text.assemble(("⚠ near the cliff: ", "bold yellow"), text)
-        lines.append(text)
+            parts = [
+                Text(f"{cliff.tax_name} cliff at {at}:"),
+                Text(f"{money(cliff.headroom or Decimal(0))} of headroom"),
+            ]
+        lines += _wrapped(parts, width)
     return lines
 
 
@@ -182,12 +205,9 @@ def print_step(out: Console, session: ConfigureSession) -> None:
     out.print()
     out.rule(step_header(session, view), align="left", style="dim")
     for line in step_lines(session, view, out.width):
-        if isinstance(line, Padding):
-            out.print(line)  # a reason: wrapped, never cut
-        else:
-            out.print(line, overflow="ellipsis", no_wrap=True)
+        out.print(line, overflow="ellipsis", no_wrap=True)
     out.print()
-    for line in summary_lines(session.summary()):
+    for line in summary_lines(session.summary(), out.width):
         out.print(line)
 
 
