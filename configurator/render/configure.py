@@ -168,6 +168,9 @@ def summary_lines(summary: Summary, width: int = 80) -> list[Text]:
         Text(f"Delivery about {summary.delivery_weeks} weeks · deposit {money(summary.deposit)}")
     )
     for programme in summary.programmes:
+        if not programme.minimum:
+            lines.append(Text(f"{programme.name}: {money(programme.spend)} (no minimum)"))
+            continue
         line = Text(f"{programme.name}: {money(programme.spend)} of {money(programme.minimum)}")
         if programme.met:
             line.append(" ✓ met", style="green")
