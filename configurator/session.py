@@ -376,8 +376,14 @@ class ConfigureSession:
         check_known(self.catalog, choices)
         self._rules.engine.require_consistent(choices)
         values = {c.strip().upper(): v for c, v in start.values.items()}
+        selected = self.selection(choices).codes
         for code, value in values.items():
-            self.check_value(code, value)
+            if code not in selected:
+                raise BadValueError(
+                    f"a value is given for {code}, which is not in the configuration",
+                    option_codes=[code],
+                )
+            values[code] = self.check_value(code, value)
         self._choices, adjusted = self._settled(self._ordered(choices))
         self._values = values
         self.notices = [
@@ -481,7 +487,7 @@ class ConfigureSession:
 
     def choose(self, code: str, value: str | None = None) -> Outcome:
         """Choose an option (toggle it in groups of several); see the module docstring."""
-        code = self._known(code)
+        code = self.known(code)
         step = self.steps[self._step_of[code]]
         selection = self.selection()
         if code in selection.chosen and (step.multi or step.optional):
@@ -529,7 +535,7 @@ class ConfigureSession:
 
     def unchoose(self, code: str) -> Outcome:
         """Take back one of the buyer's own choices."""
-        code = self._known(code)
+        code = self.known(code)
         selection = self.selection()
         if code not in selection.chosen:
             if code in selection.brought:
@@ -577,7 +583,7 @@ class ConfigureSession:
         change of the total with taxes (defaults settled as :meth:`apply` would), and they are
         listed cheapest first.
         """
-        code = self._known(code)
+        code = self.known(code)
         partial = self._rules.partial_for(self.choices, code)
         found = []
         for alternative in self._rules.engine.alternatives(partial, code):
@@ -608,7 +614,7 @@ class ConfigureSession:
 
     def set_value(self, code: str, value: str) -> Changed:
         """Give (or change) the buyer-supplied value of a selected option."""
-        code = self._known(code)
+        code = self.known(code)
         checked = self.check_value(code, value)
         if code not in self.selection().codes:
             raise UsageError(f"{self.name(code)} is not in the configuration")
@@ -684,7 +690,7 @@ class ConfigureSession:
 
     def go_to_option(self, code: str) -> int:
         """Go to the step of an option."""
-        self.index = self._step_of[self._known(code)]
+        self.index = self._step_of[self.known(code)]
         return self.index
 
     def search(self, text: str) -> list[Hit]:
@@ -821,7 +827,7 @@ class ConfigureSession:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _known(self, code: str) -> str:
+    def known(self, code: str) -> str:
         text = code.strip().upper()
         if text not in self._step_of:
             from configurator.errors import UnknownOptionError

@@ -176,6 +176,27 @@ def test_buyer_supplied_value_is_asked_and_checked(
     assert again["values"] == {"BADGE-CUSTOM": "LEI JUN"}
 
 
+def test_a_value_can_be_changed_with_v(runner: CliRunner, terminal: None, tmp_path: Path) -> None:
+    target = tmp_path / "order.yaml"
+    lines = [
+        "v BADGE-CUSTOM",  # not chosen yet
+        "v GRAPHICS-BODY",  # takes no value
+        "PAINT-AMETHYST",
+        "WHEEL-FORGED-GOLD",
+        "INT-CUSTOM-AMETHYST",
+        "BADGE-CUSTOM",
+        "LEI JUN",
+        "v badge-custom",
+        "小米 01",
+        "f",
+    ]
+    result = run(runner, [SU7, *DATE, "--save", str(target)], lines)
+    assert result.exit_code == 0, result.output
+    assert "Custom badge is not in the configuration" in result.output
+    assert "Body graphics takes no value from the buyer" in result.output
+    assert saved(target)["values"] == {"BADGE-CUSTOM": "小米 01"}
+
+
 def test_paint_to_sample_colour(runner: CliRunner, terminal: None, tmp_path: Path) -> None:
     target = tmp_path / "taycan.json"
     lines = ["/ paint to sample", "1", "Oak Green Metallic", "f"]
@@ -289,6 +310,7 @@ def test_resume_from_a_saved_file_and_from_a_code(
         (["--from", "ABCU-DEFG-1"], "never used in configuration codes"),
         (["--from", "missing.yaml"], "neither a configuration code nor a file"),
         (["--date", "2026-13-01"], "is not a date"),
+        (["--save", "no-such-folder/order.yaml"], "the folder 'no-such-folder' does not exist"),
     ],
 )
 def test_bad_options_are_usage_errors(
@@ -304,6 +326,16 @@ def test_unknown_model(runner: CliRunner, terminal: None) -> None:
     result = run(runner, ["xiaomi-su7-ultar"], [])
     assert result.exit_code == ExitCode.USAGE
     assert "did you mean 'xiaomi-su7-ultra'?" in result.output
+
+
+def test_resume_with_a_value_for_an_option_not_chosen(
+    runner: CliRunner, terminal: None, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: xiaomi-su7-ultra\nchoices: []\nvalues: {BADGE-CUSTOM: LEI JUN}\n")
+    result = run(runner, [SU7, "--from", str(bad)], [])
+    assert result.exit_code == ExitCode.CONFIGURATION_INVALID, result.output
+    assert "a value is given for BADGE-CUSTOM" in result.output
 
 
 def test_resume_from_conflicting_file_is_a_configuration_error(

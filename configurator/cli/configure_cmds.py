@@ -100,6 +100,9 @@ def configure(
     on = parse_date(date)
     if save is not None:
         file_format(save)
+        folder = Path(save).parent
+        if not folder.is_dir():
+            raise UsageError(f"--save {save}: the folder '{folder}' does not exist")
     catalogs = tree(ctx)
     catalog = catalogs.load(model)
     market = catalogs.load_market(catalog.market)
@@ -319,10 +322,12 @@ class _Dealer:
         session = self.session
         if not code:
             raise UsageError("v CODE: change the value given to an option, e.g. v BADGE-CUSTOM")
-        code = code.upper()
-        spec = session.value_spec(session._known(code))
+        code = session.known(code)
+        spec = session.value_spec(code)
         if spec is None:
             raise UsageError(f"{session.name(code)} takes no value from the buyer")
+        if code not in session.selection().codes:
+            raise UsageError(f"{session.name(code)} is not in the configuration")
         value = self._ask_value(code, spec)
         if value is not None:
             self._report(session.set_value(code, value))
@@ -407,7 +412,13 @@ class _Dealer:
             return False
         print_quote(quote, self.out)
         if self.save is not None:
-            self._write(self.save, finished=True, code=quote.code)
+            try:
+                self._write(self.save, finished=True, code=quote.code)
+            except OSError as error:
+                print_finished(self.out, quote, None)
+                self.out.print(f"! could not save to {self.save}: {error.strerror or error}")
+                self.out.print("Press Ctrl-C to save elsewhere, or f to try again.")
+                return False
         print_finished(self.out, quote, self.save)
         return True
 
