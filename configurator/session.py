@@ -521,6 +521,12 @@ class ConfigureSession:
         choices = self._with(code, selection)
         return self._change(code, choices, values, f"choose {code}")
 
+    def toggle(self, code: str, value: str | None = None) -> Outcome:
+        """Add an option that is not selected, take back one that the buyer chose."""
+        if self.known(code) in self.selection().chosen:
+            return self.unchoose(code)
+        return self.choose(code, value)
+
     def _with(self, code: str, selection: Selection) -> tuple[str, ...]:
         """The buyer's choices with ``code`` added (replacing its group's choice if single)."""
         step = self.steps[self._step_of[code]]

@@ -149,6 +149,18 @@ def test_toggling_in_a_group_of_several(session: ConfigureSession) -> None:
     assert session.choices == ("ROOF-CARBON",)
 
 
+def test_toggle_adds_and_takes_back(session: ConfigureSession) -> None:
+    session.toggle("PKG-TRACK")
+    assert session.choices == ("PKG-TRACK",)
+    session.toggle("MIRROR-CARBON")
+    assert session.choices == ("MIRROR-CARBON", "PKG-TRACK")
+    session.toggle("PKG-TRACK")
+    assert session.choices == ("MIRROR-CARBON",)
+    session.toggle("PAINT-RACING-RED")
+    with pytest.raises(UsageError, match="choose another option instead"):
+        session.toggle("PAINT-RACING-RED")  # a group of exactly one cannot be left empty
+
+
 def test_at_most_one_group_can_be_emptied_again(session: ConfigureSession) -> None:
     session.choose("CHARGER-WALLBOX-11KW")
     session.choose("CHARGER-WALLBOX-7KW")
