@@ -41,13 +41,13 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
-from configurator.catalog.schema import Catalog
 from configurator.configuration import Configuration
 from configurator.errors import CatalogError, CodeError, ConfiguratorError, UnknownOptionError
 from configurator.money import format_money
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a stored pricer's code book works without the schema (pydantic)
     from configurator.catalog.loader import CatalogTree
+    from configurator.catalog.schema import Catalog
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE_OF = {char: index for index, char in enumerate(ALPHABET)}

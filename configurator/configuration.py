@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from configurator.catalog.schema import Catalog, Group
 from configurator.errors import UnknownOptionError, did_you_mean
+
+if TYPE_CHECKING:  # the pricing engine prices without importing the schema (pydantic)
+    from configurator.catalog.schema import Catalog, Group
 
 
 @dataclass(frozen=True)

@@ -4,43 +4,38 @@ Every amount is a :class:`~decimal.Decimal` in the catalog's currency (authorita
 conversions into other currencies are approximate and say which dated rate they used. In JSON
 (:meth:`Quote.to_json`) amounts are strings with exactly two decimals.
 
-The engine builds these objects with ``model_construct`` (no validation on the hot path: the
-engine's arithmetic is what makes them right); they are frozen once built.
+Quotes are frozen dataclasses: plain values made by the engine's arithmetic, so a quote needs
+no validation (and no pydantic, which a one-shot ``configurator quote`` would otherwise import
+just to define these classes). The engine builds them with :func:`construct`; change one with
+:func:`dataclasses.replace`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from configurator.money import money_json
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 
 
 def construct(cls: type[M], **values: Any) -> M:
-    """Build a model from trusted values that name *every* field: ``model_construct`` without
-    its per-field loop (the pricing engine's hot path). tests/test_pricing_quote.py checks that
-    the result equals a validated model."""
-    model = cls.__new__(cls)
-    object.__setattr__(model, "__dict__", values)
-    object.__setattr__(model, "__pydantic_fields_set__", set(values))
-    object.__setattr__(model, "__pydantic_extra__", None)
-    object.__setattr__(model, "__pydantic_private__", None)
-    return model
+    """Build a quote object from trusted values that name *every* field, without running the
+    dataclass ``__init__`` (the pricing engine's hot path). tests/test_pricing_engine.py checks
+    that the result equals one made by ``cls(**values)``."""
+    made = object.__new__(cls)
+    made.__dict__.update(values)
+    return made
 
 
 LineKind = Literal["base", "option", "package", "included", "price_rule", "discount"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-
-class QuoteLine(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class QuoteLine:
     """One line of a quote; the subtotal is the sum of the lines.
 
     ``kind``: ``base`` (the car), ``option`` (a chosen, standard or brought-along option),
@@ -60,7 +55,8 @@ class QuoteLine(_Frozen):
     note: str | None = None  # why the line is there: standard, comes with X, included in P, ...
 
 
-class TaxLine(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class TaxLine:
     """A tax on the car: which period applied, its base, rate, amount and why."""
 
     id: str
@@ -74,7 +70,8 @@ class TaxLine(_Frozen):
     paid_by_buyer: bool = True  # added to the total
 
 
-class Threshold(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Threshold:
     """Where the car stands against a tax cliff (a period of kind ``cliff``)."""
 
     tax_id: str
@@ -92,7 +89,8 @@ class Threshold(_Frozen):
     message: str
 
 
-class ProgrammeProgress(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class ProgrammeProgress:
     """A programme the configuration takes part in: spend against its minimum."""
 
     id: str
@@ -103,11 +101,12 @@ class ProgrammeProgress(_Frozen):
     missing: Decimal
     deposit: Decimal
     extra_lead_time_weeks: int
-    options: list[str] = Field(default_factory=list)
+    options: list[str] = field(default_factory=list)
     monthly_capacity: int | None = None
 
 
-class Conversion(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Conversion:
     """Amounts converted into another currency at a dated rate: approximate, for display."""
 
     currency: str
@@ -123,7 +122,8 @@ class Conversion(_Frozen):
     taxes: list[Decimal]  # in the order of Quote.taxes
 
 
-class Quote(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Quote:
     """A priced configuration on a date, in a market."""
 
     model: str
@@ -150,7 +150,7 @@ class Quote(_Frozen):
     thresholds: list[Threshold]
     warnings: list[str]
     notes: list[str]
-    conversions: list[Conversion] = Field(default_factory=list)
+    conversions: list[Conversion] = field(default_factory=list)
 
     @property
     def taxes_owed(self) -> Decimal:

@@ -8,6 +8,11 @@ fast predicates, price rules, discounts, tax periods per date, prebuilt quote li
 code book. Pricing one configuration then costs tens of microseconds, which is what batch
 pricing and the interactive configurator rely on.
 
+A Pricer holds plain data only (no pydantic objects on the path that prices a valid
+configuration), so it can be pickled and kept on disk (:mod:`configurator.pricing.stored`):
+a one-shot ``configurator quote`` then loads the compiled pricer instead of the catalog. Its
+catalog and market are needed only to explain a broken rule; a stored pricer loads them then.
+
 What a quote is made of (docs/pricing.md has the details):
 
 - lines: the base price; every option of the complete selection (the buyer's choices, what
@@ -25,24 +30,15 @@ Rounding: :mod:`configurator.pricing.money`.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
-from configurator.catalog.schema import (
-    BuyerValue,
-    Catalog,
-    ExchangeRate,
-    Market,
-    Option,
-    Package,
-    Period,
-    Tax,
-    TaxPeriod,
-)
 from configurator.codes import codebook, decode, migrate
 from configurator.configuration import Configuration, Selection
 from configurator.errors import (
@@ -67,7 +63,14 @@ from configurator.pricing.money import (
     smallest_reaching,
     vat_on,
 )
-from configurator.pricing.taxes import TaxOutcome, compute, covering_period, percent_text
+from configurator.pricing.taxes import (
+    PeriodTerms,
+    TaxOutcome,
+    TaxTerms,
+    compute,
+    covering_period,
+    percent_text,
+)
 from configurator.quote import (
     Conversion,
     ProgrammeProgress,
@@ -77,28 +80,29 @@ from configurator.quote import (
     Threshold,
     construct,
 )
-from configurator.rules.constraints import (
-    Constraint,
-    ProgrammeSpend,
-    constraints,
-    programme_spend,
-)
 from configurator.rules.expr import Expr, fold, parse, to_text
 
 if TYPE_CHECKING:
     from configurator.catalog.loader import CatalogTree
+    from configurator.catalog.schema import Catalog, Market, Period, Rule
+    from configurator.rules.constraints import Constraint, ProgrammeSpend
 
 Predicate = Callable[[AbstractSet[str]], bool]
 STALE_RATE_DAYS = 92
+T = TypeVar("T")
+
+# A constraint's check as data (so that a pricer pickles): ("expr", source of the body of
+# ``lambda s: ...``), ("cardinality", codes, minimum, maximum) or ("table", rows, allowed).
+CheckSpec = tuple[Any, ...]
 
 
-def compile_expr(expr: Expr) -> Predicate:
-    """An expression as a fast predicate over a set of chosen codes (same meaning as evaluate).
+def expr_source(expr: Expr) -> str:
+    """An expression as the body of ``lambda s: ...`` over a set ``s`` of chosen codes.
 
-    The expression is folded into the text of one Python lambda and compiled; the only values
-    in that text are option codes written with ``repr``, so nothing from a catalog can run.
+    The only values in that text are option codes written with ``repr``, so compiling it
+    runs nothing from a catalog.
     """
-    text = fold(
+    return fold(
         expr,
         var=lambda code: f"({code!r} in s)",
         const=lambda value: "True" if value else "False",
@@ -106,34 +110,169 @@ def compile_expr(expr: Expr) -> Predicate:
         and_=lambda parts: "(" + " and ".join(parts) + ")",
         or_=lambda parts: "(" + " or ".join(parts) + ")",
     )
-    predicate: Predicate = eval(f"lambda s: {text}", {"__builtins__": {}})  # noqa: S307
-    return predicate
+
+
+def _compile_sources(sources: Sequence[str]) -> list[Predicate]:
+    """Many :func:`expr_source` texts compiled at once (one call of the compiler)."""
+    if not sources:
+        return []
+    text = "(" + "".join(f"lambda s: {source}, " for source in sources) + ")"
+    predicates: tuple[Predicate, ...] = eval(text, {"__builtins__": {}})  # noqa: S307
+    return list(predicates)
+
+
+def compile_expr(expr: Expr) -> Predicate:
+    """An expression as a fast predicate over a set of chosen codes (same meaning as evaluate).
+
+    The expression is folded into the text of one Python lambda and compiled.
+    """
+    return _compile_sources([expr_source(expr)])[0]
+
+
+def check_spec(constraint: Constraint) -> CheckSpec:
+    """The data :func:`compile_constraint` compiles: picklable, unlike the predicate."""
+    if constraint.kind == "cardinality":
+        return ("cardinality", frozenset(constraint.codes), constraint.minimum, constraint.maximum)
+    if constraint.kind == "table":
+        return ("table", tuple(frozenset(row) for row in constraint.rows), constraint.allowed)
+    assert constraint.expr is not None
+    return ("expr", expr_source(constraint.expr))
+
+
+def _compile_checks(specs: Sequence[CheckSpec]) -> list[Predicate]:
+    sources = [spec[1] for spec in specs if spec[0] == "expr"]
+    compiled = iter(_compile_sources(sources))
+    return [next(compiled) if spec[0] == "expr" else _structural_check(spec) for spec in specs]
+
+
+def _structural_check(spec: CheckSpec) -> Predicate:
+    if spec[0] == "cardinality":
+        _, members, low, high = spec
+        if high is None:
+            return lambda chosen: len(members & chosen) >= low
+        return lambda chosen: low <= len(members & chosen) <= high
+    _, rows, allowed = spec
+    return lambda chosen: any(row <= chosen for row in rows) == allowed
 
 
 def compile_constraint(constraint: Constraint) -> Predicate:
     """A constraint as a fast predicate with the meaning of :meth:`Constraint.holds`."""
-    if constraint.kind == "cardinality":
-        members = frozenset(constraint.codes)
-        low, high = constraint.minimum, constraint.maximum
-        if high is None:
-            return lambda chosen: len(members & chosen) >= low
-        return lambda chosen: low <= len(members & chosen) <= high
-    if constraint.kind == "table":
-        rows = [frozenset(row) for row in constraint.rows]
-        allowed = constraint.allowed
-        return lambda chosen: any(row <= chosen for row in rows) == allowed
-    assert constraint.expr is not None
-    return compile_expr(constraint.expr)
+    return _compile_checks([check_spec(constraint)])[0]
 
 
 def _label(code: str, name: str) -> str:
     return f"{code} ({name})"
 
 
+# --- what a pricer keeps of the catalog and the market: plain data --------------------------
+
+
+class _OptionFacts(NamedTuple):
+    group: str
+    group_name: str
+    name: str
+    price: Decimal
+    swatch: str | None
+
+
+class _PackageFacts(NamedTuple):
+    name: str
+    price: Decimal
+    includes: tuple[str, ...]
+
+
+class _ValueSpec(NamedTuple):
+    prompt: str
+    max_length: int
+    examples: tuple[str, ...]
+    pattern: re.Pattern[str] | None
+
+
+class _DiscountFacts(NamedTuple):
+    id: str
+    reason: str
+    amount: Decimal | None
+    percent: Decimal | None
+
+
+class _ProgrammeFacts(NamedTuple):
+    id: str
+    name: str
+    options: tuple[str, ...]
+    minimum_spend: Decimal
+    deposit: Decimal
+    extra_lead_time_weeks: int
+    monthly_capacity: int | None
+
+
+class ExchangeRateFacts(NamedTuple):
+    """A dated exchange rate: market-currency units per unit of each currency."""
+
+    date: dt.date
+    rates: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class DateSchedule(Generic[T]):
+    """A value that changes only on given days: ``at(day)`` is the value in force on ``day``.
+
+    Built by asking the catalog's own date logic (``Period.contains``, ``TaxPeriod.covers``)
+    once per stretch of days between the ends of the periods involved, so that a pricer
+    needs no catalog object to answer for any date.
+    """
+
+    starts: tuple[dt.date, ...]  # the days on which the value may change, ascending
+    values: tuple[T, ...]  # values[0] before starts[0]; values[i] from starts[i - 1]
+
+    @classmethod
+    def of(
+        cls, ends: Iterable[dt.date | None], value_on: Callable[[dt.date], T]
+    ) -> DateSchedule[T]:
+        """``value_on`` evaluated once per stretch; it may change only on an end or the day
+        after one (so inclusive and exclusive ends are both exact)."""
+        starts: set[dt.date] = set()
+        for end in ends:
+            if end is None:
+                continue
+            starts.add(end)
+            if end < dt.date.max:
+                starts.add(end + dt.timedelta(days=1))
+        ordered = tuple(sorted(starts))
+        if not ordered:
+            return cls((), (value_on(dt.date(2000, 1, 1)),))
+        first = ordered[0]
+        before = first - dt.timedelta(days=1) if first > dt.date.min else first
+        return cls(ordered, (value_on(before), *(value_on(day) for day in ordered)))
+
+    def at(self, day: dt.date) -> T:
+        return self.values[bisect.bisect_right(self.starts, day)]
+
+
+def _span(period: Period) -> str:
+    return f"{period.from_ or '...'} to {period.until or '...'}"
+
+
+_NEVER_PICKLED = (
+    "_catalog",
+    "_market",
+    "_sources",
+    "_checks",
+    "_price_rules",
+    "_discounts",
+    "_fail_when_empty",
+    "_constraint_list",
+    "_rule_index",
+    "_unavailable",
+    "_unavailable_on",
+)
+
+
 class Pricer:
     """Everything needed to price configurations of one catalog in one market, precomputed."""
 
     def __init__(self, catalog: Catalog, market: Market) -> None:
+        from configurator.rules.constraints import constraints
+
         if catalog.currency != market.currency:
             where = catalog.where_of("currency") or Location(catalog.id)
             raise CatalogError(
@@ -146,65 +285,87 @@ class Pricer:
                     )
                 ]
             )
-        self.catalog = catalog
-        self.market = market
-        self._options: dict[str, tuple[str, str, Option]] = {}
+        self._catalog: Catalog | None = catalog
+        self._market: Market | None = market
+        self._sources: Callable[[], tuple[Catalog, Market]] | None = None
+        self._model = catalog.id
+        self._name = catalog.name
+        self._brand = catalog.brand
+        self._version = catalog.version
+        self._currency = catalog.currency
+        self._lead_time_weeks = catalog.lead_time_weeks
+        self._market_id = market.id
+        self._prices_include_vat = market.prices_include_vat
+        self._options: dict[str, _OptionFacts] = {}
         self._position: dict[str, int] = {}
         self._defaults: list[tuple[str, tuple[str, ...]]] = []
+        self._value_specs: dict[str, _ValueSpec] = {}
         for group in catalog.groups:
             self._defaults.append((group.id, tuple(group.default)))
             for option in group.options:
-                self._options[option.code] = (group.id, group.name, option)
+                self._options[option.code] = _OptionFacts(
+                    group.id, group.name, option.name, option.price, option.swatch
+                )
                 self._position[option.code] = len(self._position)
-        self._packages: dict[str, Package] = {}
+                value = option.value
+                if value is not None:
+                    pattern = re.compile(value.pattern) if value.pattern else None
+                    self._value_specs[option.code] = _ValueSpec(
+                        value.prompt, value.max_length, tuple(value.examples), pattern
+                    )
+        self._packages: dict[str, _PackageFacts] = {}
         for package in catalog.packages:
-            self._packages[package.code] = package
+            self._packages[package.code] = _PackageFacts(
+                package.name, package.price, tuple(package.includes)
+            )
             self._position[package.code] = len(self._position)
         self._known = frozenset(self._position)
-        self._includes = {code: tuple(p.includes) for code, p in self._packages.items()}
+        self._includes = {code: p.includes for code, p in self._packages.items()}
         self._brings = {
-            code: tuple(o.brings) for code, (_, _, o) in self._options.items() if o.brings
+            option.code: tuple(option.brings)
+            for group in catalog.groups
+            for option in group.options
+            if option.brings
         }
-        self._group_of = {code: group_id for code, (group_id, _, _) in self._options.items()}
-        self._names = {code: o.name for code, (_, _, o) in self._options.items()}
+        self._group_of = {code: o.group for code, o in self._options.items()}
+        self._names = {code: o.name for code, o in self._options.items()}
         self._names.update({code: p.name for code, p in self._packages.items()})
-        self._lead = {code: o.lead_time_weeks for code, (_, _, o) in self._options.items()}
-        self._lead.update({code: p.lead_time_weeks for code, p in self._packages.items()})
-        self._value_specs: dict[str, tuple[BuyerValue, re.Pattern[str] | None]] = {
-            code: (o.value, re.compile(o.value.pattern) if o.value.pattern else None)
-            for code, (_, _, o) in self._options.items()
-            if o.value is not None
+        self._lead = {
+            option.code: option.lead_time_weeks
+            for group in catalog.groups
+            for option in group.options
         }
+        self._lead.update({package.code: package.lead_time_weeks for package in catalog.packages})
+        self._list_price = {code: o.price for code, o in self._options.items()}
+        self._list_price.update({code: p.price for code, p in self._packages.items()})
 
         # Validity: the catalog's constraints, compiled; availability is per date.
-        self._constraints = constraints(catalog)
-        self._checks = [compile_constraint(c) for c in self._constraints]
+        self._constraint_list: list[Constraint] | None = constraints(catalog)
+        self._check_specs = [check_spec(c) for c in self._constraint_list]
         touching: dict[str, list[int]] = {}
-        for index, constraint in enumerate(self._constraints):
+        for index, constraint in enumerate(self._constraint_list):
             for code in dict.fromkeys(constraint.codes):
                 touching.setdefault(code, []).append(index)
         self._touching = {code: tuple(indices) for code, indices in touching.items()}
-        # A constraint none of whose codes is chosen has the value it has on the empty set.
-        self._fail_when_empty = tuple(
-            i for i, check in enumerate(self._checks) if not check(frozenset())
+        restricted = [
+            (option.code, option.available)
+            for group in catalog.groups
+            for option in group.options
+            if option.available is not None
+        ]
+        restricted += [(p.code, p.available) for p in catalog.packages if p.available is not None]
+        self._blocked = DateSchedule.of(
+            (end for _, period in restricted for end in (period.from_, period.until)),
+            lambda day: frozenset(code for code, period in restricted if not period.contains(day)),
         )
-        self._restricted: list[Period] = []
-        for _, _, option in self._options.values():
-            if option.available is not None:
-                self._restricted.append(option.available)
-        for package in self._packages.values():
-            if package.available is not None:
-                self._restricted.append(package.available)
-        self._unavailable: dict[tuple[bool, ...], dict[str, Constraint]] = {}
+        self._rule_index: dict[str, Rule] | None = None
+        self._unavailable: dict[frozenset[str], dict[str, Constraint]] = {}
         self._unavailable_on: dict[dt.date, dict[str, Constraint]] = {}
-        self._rules = {rule.id: rule for rule in catalog.rules}
 
         # Prices.
-        self._price_rules: dict[str, list[tuple[Predicate, Decimal, QuoteLine]]] = {}
+        self._price_rule_specs: dict[str, list[tuple[str, Decimal, QuoteLine]]] = {}
         for rule in catalog.price_rules:
-            list_price = (
-                self._options[rule.option][2].price if rule.option in self._options else ZERO
-            )
+            list_price = self._options[rule.option].price if rule.option in self._options else ZERO
             line = construct(
                 QuoteLine,
                 kind="price_rule",
@@ -219,11 +380,28 @@ class Pricer:
                 note=f"{self._names.get(rule.option, rule.option)}: {format_money(rule.price)} "
                 f"instead of {format_money(list_price)}",
             )
-            self._price_rules.setdefault(rule.option, []).append(
-                (compile_expr(parse(rule.when)), rule.price, line)
+            self._price_rule_specs.setdefault(rule.option, []).append(
+                (expr_source(parse(rule.when)), rule.price, line)
             )
-        self._discounts = [
-            (d, compile_expr(parse(d.when)), frozenset(d.of)) for d in catalog.discounts
+        self._discount_specs = [
+            (
+                _DiscountFacts(d.id, d.reason, d.amount, d.percent),
+                expr_source(parse(d.when)),
+                frozenset(d.of),
+            )
+            for d in catalog.discounts
+        ]
+        self._programmes = [
+            _ProgrammeFacts(
+                p.id,
+                p.name,
+                tuple(p.options),
+                p.minimum_spend,
+                p.deposit,
+                p.extra_lead_time_weeks,
+                p.monthly_capacity,
+            )
+            for p in catalog.programmes
         ]
         self._capacity_notes = {
             p.id: f"{p.name}: at most {p.monthly_capacity} cars a month; "
@@ -248,27 +426,134 @@ class Pricer:
             note="base price",
         )
         self._book = codebook(catalog)
+        effective = catalog.effective
+        self._in_force: DateSchedule[bool] = DateSchedule.of(
+            (effective.from_, effective.until) if effective is not None else (),
+            lambda day: effective is None or effective.contains(day),
+        )
+        self._effective_span = _span(effective) if effective is not None else ""
 
         # Taxes and exchange rates.
-        self._periods: dict[dt.date, list[tuple[Tax, TaxPeriod]]] = {}
-        self._rates: list[ExchangeRate] = sorted(market.exchange_rates, key=lambda r: r.date)
+        terms: dict[int, tuple[TaxTerms, PeriodTerms]] = {}
+
+        def taxes_on(day: dt.date) -> tuple[tuple[TaxTerms, PeriodTerms], ...]:
+            found = []
+            for tax in market.taxes:
+                period = covering_period(tax, day, catalog.powertrain, catalog.nev)
+                if period is not None:
+                    pair = terms.get(id(period))
+                    if pair is None:
+                        pair = terms[id(period)] = (TaxTerms.of(tax), PeriodTerms.of(period))
+                    found.append(pair)
+            return tuple(found)
+
+        self._taxes_on = DateSchedule.of(
+            (end for tax in market.taxes for p in tax.periods for end in (p.from_, p.until)),
+            taxes_on,
+        )
+        self._rates = sorted(
+            (ExchangeRateFacts(r.date, dict(r.rates)) for r in market.exchange_rates),
+            key=lambda r: r.date,
+        )
         self._vat_rate = market.vat_rate
         self._reaching: dict[tuple[Decimal, str], Decimal] = {}
         self._base_label = {"net": "Net", "gross": "price incl. VAT"}
+        self._compile()
+
+    def _compile(self) -> None:
+        """Compile the predicates (a pickled pricer carries their source, not the functions)."""
+        self._checks = _compile_checks(self._check_specs)
+        # A constraint none of whose codes is chosen has the value it has on the empty set.
+        self._fail_when_empty = tuple(
+            i for i, check in enumerate(self._checks) if not check(frozenset())
+        )
+        rule_items = [
+            (code, when, rule_price, line)
+            for code, specs in self._price_rule_specs.items()
+            for when, rule_price, line in specs
+        ]
+        conditions = _compile_sources(
+            [item[1] for item in rule_items] + [spec[1] for spec in self._discount_specs]
+        )
+        self._price_rules: dict[str, list[tuple[Predicate, Decimal, QuoteLine]]] = {}
+        for (code, _, rule_price, line), holds in zip(rule_items, conditions, strict=False):
+            self._price_rules.setdefault(code, []).append((holds, rule_price, line))
+        discount_conditions = conditions[len(rule_items) :]
+        self._discounts = [
+            (facts, holds, of)
+            for (facts, _, of), holds in zip(self._discount_specs, discount_conditions, strict=True)
+        ]
+
+    # --- pickling: plain data only; the catalog and market are loaded again when needed -------
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in _NEVER_PICKLED}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._catalog = self._market = None
+        self._sources = None
+        self._constraint_list = None
+        self._rule_index = None
+        self._unavailable = {}
+        self._unavailable_on = {}
+        self._compile()
+
+    def attach(self, sources: Callable[[], tuple[Catalog, Market]]) -> None:
+        """Where a pickled pricer gets its catalog and market when it needs them (to explain
+        a broken rule): a function returning them, e.g. loading them from the catalog tree."""
+        self._sources = sources
+
+    def _load_sources(self) -> None:
+        if self._sources is None:
+            raise RuntimeError(
+                f"the pricer of {self._model} was unpickled without its catalog: call attach()"
+            )
+        self._catalog, self._market = self._sources()
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog this pricer was built from (loaded again for a pickled pricer)."""
+        if self._catalog is None:
+            self._load_sources()
+        assert self._catalog is not None
+        return self._catalog
+
+    @property
+    def market(self) -> Market:
+        """The market this pricer was built for (loaded again for a pickled pricer)."""
+        if self._market is None:
+            self._load_sources()
+        assert self._market is not None
+        return self._market
+
+    @property
+    def _constraints(self) -> list[Constraint]:
+        if self._constraint_list is None:
+            from configurator.rules.constraints import constraints
+
+            self._constraint_list = constraints(self.catalog)
+        return self._constraint_list
+
+    @property
+    def _rules(self) -> dict[str, Rule]:
+        if self._rule_index is None:
+            self._rule_index = {rule.id: rule for rule in self.catalog.rules}
+        return self._rule_index
 
     # --- resolution and validity ----------------------------------------------------------
 
     def canonical(self, configuration: Configuration) -> tuple[tuple[str, ...], dict[str, str]]:
         """The buyer's choices in catalog order (unknown codes rejected) and their values."""
-        if configuration.model != self.catalog.id:
+        if configuration.model != self._model:
             raise UsageError(
-                f"the configuration is for '{configuration.model}', not '{self.catalog.id}'"
+                f"the configuration is for '{configuration.model}', not '{self._model}'"
             )
         choices = dict.fromkeys(code.strip().upper() for code in configuration.choices)
         for code in choices:
             if code not in self._known:
                 raise UnknownOptionError(
-                    f"'{code}' is not an option of {self.catalog.id}",
+                    f"'{code}' is not an option of {self._model}",
                     suggestion=did_you_mean(code, self._known),
                     option_codes=[code],
                 )
@@ -329,17 +614,25 @@ class Pricer:
             packaged=packaged,
         )
 
+    def unavailable_codes(self, on: dt.date) -> frozenset[str]:
+        """The option and package codes that may not be chosen on ``on``."""
+        return self._blocked.at(on)
+
     def unavailable(self, on: dt.date) -> dict[str, Constraint]:
         """Codes that may not be chosen on ``on``, with their availability constraint."""
         found = self._unavailable_on.get(on)
         if found is not None:
             return found
-        key = tuple(period.contains(on) for period in self._restricted)
+        key = self._blocked.at(on)
         found = self._unavailable.get(key)
         if found is None:
-            found = {
-                c.codes[0]: c for c in constraints(self.catalog, on) if c.kind == "availability"
-            }
+            found = {}
+            if key:
+                from configurator.rules.constraints import constraints
+
+                found = {
+                    c.codes[0]: c for c in constraints(self.catalog, on) if c.kind == "availability"
+                }
             self._unavailable[key] = found
         if len(self._unavailable_on) > 4096:
             self._unavailable_on.clear()
@@ -355,7 +648,7 @@ class Pricer:
         broken = [i for i in touched if not self._checks[i](codes)]
         broken += [i for i in self._fail_when_empty if i not in touched]
         result = [self._constraints[i] for i in sorted(broken)]
-        if on is not None:
+        if on is not None and not self._blocked.at(on).isdisjoint(codes):
             unavailable = self.unavailable(on)
             if unavailable:
                 result += [
@@ -450,7 +743,7 @@ class Pricer:
                 raise BadValueError(
                     f"{_label(code, name)} takes no value from the buyer", option_codes=[code]
                 )
-            buyer_value, pattern = spec
+            buyer_value, pattern = spec, spec.pattern
             text = value.strip()
             if not text:
                 raise BadValueError(
@@ -473,7 +766,7 @@ class Pricer:
             selection.codes & self._value_specs.keys(), key=self._position.__getitem__
         ):
             if code not in values:
-                buyer_value, _ = self._value_specs[code]
+                buyer_value = self._value_specs[code]
                 example = buyer_value.examples[0] if buyer_value.examples else "..."
                 raise BadValueError(
                     f"{_label(code, self._names[code])} needs a value: {buyer_value.prompt}",
@@ -505,7 +798,7 @@ class Pricer:
                 note=note,
             )
         else:
-            group_id, group_name, option = self._options[code]
+            option = self._options[code]
             line = construct(
                 QuoteLine,
                 kind=kind,
@@ -513,8 +806,8 @@ class Pricer:
                 amount=ZERO if kind == "included" else option.price,
                 code=code,
                 id=None,
-                group=group_id,
-                group_name=group_name,
+                group=option.group,
+                group_name=option.group_name,
                 value=value,
                 swatch=option.swatch,
                 note=note,
@@ -525,23 +818,13 @@ class Pricer:
 
     # --- taxes ----------------------------------------------------------------------------
 
-    def periods(self, on: dt.date) -> list[tuple[Tax, TaxPeriod]]:
-        """The market's taxes that cover this car on ``on``, each with its period."""
-        found = self._periods.get(on)
-        if found is None:
-            found = []
-            for tax in self.market.taxes:
-                period = covering_period(tax, on, self.catalog.powertrain, self.catalog.nev)
-                if period is not None:
-                    found.append((tax, period))
-            if len(self._periods) > 4096:
-                self._periods.clear()
-            self._periods[on] = found
-        return found
+    def periods(self, on: dt.date) -> list[tuple[TaxTerms, PeriodTerms]]:
+        """The market's taxes that cover this car on ``on``, each with its period's terms."""
+        return list(self._taxes_on.at(on))
 
     def net_and_vat(self, subtotal: Decimal) -> tuple[Decimal, Decimal]:
         """The net price and the VAT of a subtotal (contained in it, or added to it)."""
-        if self.market.prices_include_vat:
+        if self._prices_include_vat:
             net = net_of(subtotal, self._vat_rate)
             return net, subtotal - net
         return subtotal, vat_on(subtotal, self._vat_rate)
@@ -561,9 +844,9 @@ class Pricer:
 
     def _price_reaching(self, threshold: Decimal, base_kind: str) -> Decimal:
         factor = Decimal(1)
-        if base_kind == "net" and self.market.prices_include_vat:
+        if base_kind == "net" and self._prices_include_vat:
             factor = 1 + self._vat_rate
-        elif base_kind == "gross" and not self.market.prices_include_vat:
+        elif base_kind == "gross" and not self._prices_include_vat:
             factor = 1 / (1 + self._vat_rate)
         return smallest_reaching(
             threshold, threshold * factor, lambda s: self.tax_base(s, base_kind)
@@ -657,12 +940,11 @@ class Pricer:
         deposit = ZERO
         extra_weeks = 0
         if codes & self._programme_codes:
-            for spend in programme_spend(self.catalog, codes, charged):
-                if not spend.active:
+            for programme, spend, in_programme in self.programme_spends(codes, charged):
+                if not in_programme:
                     continue
-                programme = spend.programme
-                if not spend.met:
-                    raise self._minimum_spend(spend, charged)
+                if spend < programme.minimum_spend:
+                    raise self._minimum_spend(programme.id, codes, charged)
                 deposit += programme.deposit
                 extra_weeks = max(extra_weeks, programme.extra_lead_time_weeks)
                 programmes.append(
@@ -670,13 +952,13 @@ class Pricer:
                         ProgrammeProgress,
                         id=programme.id,
                         name=programme.name,
-                        spend=spend.spend,
+                        spend=spend,
                         minimum=programme.minimum_spend,
                         met=True,
                         missing=ZERO,
                         deposit=programme.deposit,
                         extra_lead_time_weeks=programme.extra_lead_time_weeks,
-                        options=list(spend.chosen),
+                        options=list(in_programme),
                         monthly_capacity=programme.monthly_capacity,
                     )
                 )
@@ -686,7 +968,7 @@ class Pricer:
         thresholds: list[Threshold] = []
         warnings: list[str] = []
         notes: list[str] = []
-        if not self.market.prices_include_vat:
+        if not self._prices_include_vat:
             taxes.append(
                 construct(
                     TaxLine,
@@ -726,30 +1008,28 @@ class Pricer:
                 (warnings if item.crossed else notes).append(item.message)
         total = subtotal + sum((t.amount for t in taxes if t.paid_by_buyer), ZERO)
 
-        effective = self.catalog.effective
-        if effective is not None and not effective.contains(on):
-            span = f"{effective.from_ or '...'} to {effective.until or '...'}"
+        if not self._in_force.at(on):
             warnings.append(
-                f"{self.catalog.name} catalog version {self.catalog.version} is in force "
-                f"{span}, not on {on.isoformat()}: its prices may not apply"
+                f"{self._name} catalog version {self._version} is in force "
+                f"{self._effective_span}, not on {on.isoformat()}: its prices may not apply"
             )
         for progress in programmes:
             if progress.monthly_capacity:
                 notes.append(self._capacity_notes[progress.id])
 
         delivery = (
-            self.catalog.lead_time_weeks
+            self._lead_time_weeks
             + max((self._lead[code] for code in codes), default=0)
             + extra_weeks
         )
         quote = construct(
             Quote,
-            model=self.catalog.id,
-            model_name=self.catalog.name,
-            brand=self.catalog.brand,
-            catalog_version=self.catalog.version,
-            market=self.market.id,
-            currency=self.catalog.currency,
+            model=self._model,
+            model_name=self._name,
+            brand=self._brand,
+            catalog_version=self._version,
+            market=self._market_id,
+            currency=self._currency,
             date=on,
             code=self._book.encode(choices, values),
             choices=list(choices),
@@ -759,7 +1039,7 @@ class Pricer:
             net=net,
             vat=vat,
             vat_rate=self._vat_rate,
-            prices_include_vat=self.market.prices_include_vat,
+            prices_include_vat=self._prices_include_vat,
             taxes=taxes,
             total=total,
             deposit=deposit,
@@ -774,9 +1054,31 @@ class Pricer:
             quote = self.convert(quote, currencies)
         return quote
 
+    def programme_spends(
+        self, codes: AbstractSet[str], prices: dict[str, Decimal]
+    ) -> list[tuple[_ProgrammeFacts, Decimal, tuple[str, ...]]]:
+        """Each programme with the spend of a selection in it and its options in the selection:
+        :func:`configurator.rules.constraints.programme_spend` on plain data (tests check they
+        agree), where ``prices`` are what the selection's codes are charged."""
+        found = []
+        for programme in self._programmes:
+            chosen = tuple(code for code in programme.options if code in codes)
+            spend = ZERO
+            for code in chosen:
+                spend += prices[code] if code in prices else self._list_price.get(code, ZERO)
+            found.append((programme, spend, chosen))
+        return found
+
     def _minimum_spend(
-        self, spend: ProgrammeSpend, charged: dict[str, Decimal]
+        self, programme_id: str, codes: AbstractSet[str], charged: dict[str, Decimal]
     ) -> MinimumSpendError:
+        from configurator.rules.constraints import programme_spend
+
+        spend: ProgrammeSpend = next(
+            s
+            for s in programme_spend(self.catalog, frozenset(codes), charged)
+            if s.programme.id == programme_id
+        )
         programme = spend.programme
         items = ", ".join(
             f"{code} {format_money(charged.get(code, ZERO))}" for code in spend.chosen
@@ -893,13 +1195,13 @@ class Pricer:
 
     # --- currencies -----------------------------------------------------------------------
 
-    def rate_for(self, currency: str, on: dt.date) -> tuple[ExchangeRate, list[str]]:
+    def rate_for(self, currency: str, on: dt.date) -> tuple[ExchangeRateFacts, list[str]]:
         """The dated rate for ``currency`` in force on ``on`` (the latest before it)."""
         with_currency = [r for r in self._rates if currency in r.rates]
         if not with_currency:
             known = sorted({c for r in self._rates for c in r.rates})
             raise UsageError(
-                f"market '{self.market.id}' has no exchange rate for {currency}"
+                f"market '{self._market_id}' has no exchange rate for {currency}"
                 + (f" (it has {', '.join(known)})" if known else " (it has none)"),
                 suggestion=did_you_mean(currency, known),
             )
@@ -952,7 +1254,7 @@ class Pricer:
                     taxes=[to(tax.amount) for tax in quote.taxes],
                 )
             )
-        return quote.model_copy(update={"conversions": conversions, "warnings": warnings})
+        return replace(quote, conversions=conversions, warnings=warnings)
 
 
 _PRICERS: dict[tuple[int, int], tuple[Catalog, Market, Pricer]] = {}
@@ -1005,5 +1307,5 @@ def price_code(
         error.explanation = (*error.explanation, *migration.warnings)
         raise
     if migration.warnings:
-        quote = quote.model_copy(update={"warnings": [*migration.warnings, *quote.warnings]})
+        quote = replace(quote, warnings=[*migration.warnings, *quote.warnings])
     return quote

@@ -23,18 +23,57 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from configurator.catalog.schema import Powertrain, Tax, TaxPeriod
 from configurator.money import format_money
 from configurator.pricing.money import ZERO, percent_of
+
+if TYPE_CHECKING:
+    from configurator.catalog.schema import Powertrain, Tax, TaxPeriod
+
+
+@dataclass(frozen=True)
+class TaxTerms:
+    """What pricing needs of a tax once its period is known (plain data, picklable)."""
+
+    id: str
+    name: str
+    base: str  # "net" or "gross"
+
+    @classmethod
+    def of(cls, tax: Tax) -> TaxTerms:
+        return cls(tax.id, tax.name, tax.base)
+
+
+@dataclass(frozen=True)
+class PeriodTerms:
+    """What computing a tax needs of one of its periods, with :func:`period_text` of it."""
+
+    kind: str
+    rate: Decimal | None
+    threshold: Decimal | None
+    cap: Decimal | None
+    fraction: Decimal | None
+    when: str
+
+    @classmethod
+    def of(cls, period: TaxPeriod) -> PeriodTerms:
+        return cls(
+            period.kind,
+            period.rate,
+            period.threshold,
+            period.cap,
+            period.fraction,
+            period_text(period),
+        )
 
 
 @dataclass(frozen=True)
 class TaxOutcome:
     """One tax computed for one car: its period, base, amount and a one-line explanation."""
 
-    tax: Tax
-    period: TaxPeriod
+    tax: Tax | TaxTerms
+    period: TaxPeriod | PeriodTerms
     base: Decimal
     amount: Decimal
     full: Decimal  # rate x base before any relief (0 for exempt and for a cliff not reached)
@@ -75,9 +114,11 @@ def period_text(period: TaxPeriod) -> str:
     return ", ".join(parts)
 
 
-def compute(tax: Tax, period: TaxPeriod, base: Decimal, base_label: str) -> TaxOutcome:
+def compute(
+    tax: Tax | TaxTerms, period: TaxPeriod | PeriodTerms, base: Decimal, base_label: str
+) -> TaxOutcome:
     """Apply one period's kind to a base (already rounded to the cent)."""
-    when = period_text(period)
+    when = period.when if isinstance(period, PeriodTerms) else period_text(period)
     suffix = f" ({when})" if when else ""
     of = f"{base_label} {format_money(base)}"
     kind = period.kind
