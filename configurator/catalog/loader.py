@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import pickle
 import re
 import types
 import typing
@@ -23,6 +22,16 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from configurator import __version__
+from configurator.catalog.files import (
+    CatalogFiles,
+    Sources,
+    cache_dir,
+    cache_load,
+    cache_store,
+    catalog_root,
+)
+from configurator.catalog.files import default_catalog_root as default_catalog_root
+from configurator.catalog.files import digest as _digest
 from configurator.catalog.schema import (
     CODE_PATTERN,
     SLUG_PATTERN,
@@ -46,7 +55,6 @@ from configurator.errors import (
     CatalogError,
     Location,
     Problem,
-    UnknownModelError,
     UsageError,
     did_you_mean,
 )
@@ -435,64 +443,20 @@ class SourceFile:
     digest: str
 
 
-class CatalogTree:
-    """A catalog tree: ``<brand>/<model>.yaml``, ``<brand>/_<fragment>.yaml``, ``markets/``."""
+class CatalogTree(CatalogFiles):
+    """A catalog tree: ``<brand>/<model>.yaml``, ``<brand>/_<fragment>.yaml``, ``markets/``.
+
+    Finding its files is :class:`~configurator.catalog.files.CatalogFiles`'s; this loads them.
+    """
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        super().__init__(root)
+        self._sources: dict[Path, Sources] = {}
 
-    # --- discovery ------------------------------------------------------------------------
-
-    def display(self, path: Path) -> str:
-        """A path as shown in messages: relative to the working directory when possible."""
-        try:
-            return os.path.relpath(path)
-        except ValueError:  # pragma: no cover - another drive on Windows
-            return str(path)
-
-    def model_files(self) -> list[Path]:
-        """Every model catalog file, sorted (fragments start with '_' and are skipped)."""
-        if not self.root.is_dir():
-            return []
-        return sorted(
-            p
-            for p in self.root.glob("*/*.yaml")
-            if not p.name.startswith("_") and p.parent.name not in ("markets", "schema")
-        )
-
-    def market_files(self) -> list[Path]:
-        return sorted((self.root / "markets").glob("*.yaml"))
-
-    def fragment_files(self) -> list[Path]:
-        return sorted(
-            p for p in self.root.glob("*/_*.yaml") if p.parent.name not in ("markets", "schema")
-        )
-
-    def all_files(self) -> list[Path]:
-        """Every file ``catalog validate`` checks by default: models, fragments, markets."""
-        return [*self.model_files(), *self.fragment_files(), *self.market_files()]
-
-    def model_ids(self) -> list[str]:
-        return [self.model_id_for(p) for p in self.model_files()]
-
-    def model_id_for(self, path: Path) -> str:
-        """A model's id is its brand folder and file name: ``xiaomi/su7-ultra.yaml``."""
-        return f"{path.parent.name}-{path.stem}"
-
-    def model_path(self, model_id: str) -> Path:
-        for path in self.model_files():
-            if self.model_id_for(path) == model_id:
-                return path
-        raise UnknownModelError(model_id, self.model_ids())
-
-    @staticmethod
-    def kind_of(path: Path) -> str:
-        """``market``, ``fragment`` or ``model``: what a file in a catalog tree holds."""
-        if path.parent.name == "markets":
-            return "market"
-        if path.name.startswith("_"):
-            return "fragment"
-        return "model"
+    def sources_of(self, path: Path) -> Sources:
+        """The files (path, sha256) a catalog or market loaded from ``path`` was read from:
+        the file and its includes, as cache entries record them."""
+        return list(self._sources[path])
 
     # --- loading --------------------------------------------------------------------------
 
@@ -516,12 +480,13 @@ class CatalogTree:
     def load_file(self, path: Path) -> Catalog:
         """Load and check a catalog file; raise CatalogError listing every problem."""
         cached = _cache_get(path, self.display(path))
-        if isinstance(cached, Catalog):
-            return cached
+        if cached is not None and isinstance(cached[1], Catalog):
+            self._sources[path] = cached[0]
+            return cached[1]
         catalog, problems, sources = self._load_uncached(path)
         if problems or catalog is None:
             raise CatalogError(problems)
-        _cache_put(path, self.display(path), sources, catalog)
+        self._sources[path] = _cache_put(path, self.display(path), sources, catalog)
         return catalog
 
     def problems_in(self, path: Path) -> list[Problem]:
@@ -693,7 +658,7 @@ class CatalogTree:
         """Load and check a market file ``markets/<id>.yaml``."""
         from configurator.catalog.checks import check_market
 
-        path = self.root / "markets" / f"{market_id}.yaml"
+        path = self.market_path(market_id)
         if not path.is_file():
             known = [p.stem for p in self.market_files()]
             raise UsageError(
@@ -701,8 +666,9 @@ class CatalogTree:
                 suggestion=did_you_mean(market_id, known),
             )
         cached = _cache_get(path, self.display(path))
-        if isinstance(cached, Market):
-            return cached
+        if cached is not None and isinstance(cached[1], Market):
+            self._sources[path] = cached[0]
+            return cached[1]
         sources: list[SourceFile] = []
         parsed = self._read(path, sources)
         market, problems = _validate(parsed, Market)
@@ -711,7 +677,7 @@ class CatalogTree:
             problems += check_market(market, expected_id=market_id)
         if problems or market is None:
             raise CatalogError(problems)
-        _cache_put(path, self.display(path), sources, market)
+        self._sources[path] = _cache_put(path, self.display(path), sources, market)
         return market
 
 
@@ -783,24 +749,6 @@ def merge_fragments(
 # --- cache ----------------------------------------------------------------------------------
 
 
-def cache_dir() -> Path | None:
-    """Where loaded catalogs are cached; ``CONFIGURATOR_CACHE_DIR=""`` disables the cache."""
-    configured = os.environ.get("CONFIGURATOR_CACHE_DIR")
-    if configured == "":
-        return None
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "configurator"
-
-
-def _digest(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""
-
-
 def _cache_file(path: Path, display: str) -> Path | None:
     """The cache entry of a file: keyed by its content, where it is and how it is shown.
 
@@ -817,60 +765,17 @@ def _cache_file(path: Path, display: str) -> Path | None:
     return directory / f"catalog-{__version__}-{hashlib.sha256(place).hexdigest()[:40]}.pickle"
 
 
-def _cache_get(path: Path, display: str) -> Any:
-    target = _cache_file(path, display)
-    if target is None or not target.is_file():
-        return None
-    try:
-        with target.open("rb") as handle:
-            sources, value = pickle.load(handle)
-        for source_path, digest in sources:
-            if _digest(Path(source_path)) != digest:
-                return None
-        return value
-    except Exception:  # a stale or corrupt cache entry is simply ignored
-        return None
+def _cache_get(path: Path, display: str) -> tuple[Sources, Any] | None:
+    return cache_load(_cache_file(path, display))
 
 
-def _cache_put(path: Path, display: str, sources: list[SourceFile], value: Any) -> None:
-    target = _cache_file(path, display)
-    if target is None:
-        return
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(f".{os.getpid()}.tmp")
-        with temporary.open("wb") as handle:
-            pickle.dump(
-                ([(str(s.path), s.digest) for s in sources], value),
-                handle,
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-        os.replace(temporary, target)
-    except OSError:
-        pass  # the cache is an optimisation; a read-only home must not break quoting
+def _cache_put(path: Path, display: str, sources: list[SourceFile], value: Any) -> Sources:
+    recorded = [(str(s.path), s.digest) for s in sources]
+    cache_store(_cache_file(path, display), recorded, value)
+    return recorded
 
 
 # --- finding the tree -------------------------------------------------------------------------
-
-
-def default_catalog_root() -> Path:
-    """The shipped catalogs: inside the installed package, or the repository's ``catalogs/``."""
-    package_dir = Path(__file__).resolve().parent.parent
-    packaged = package_dir / "catalogs"
-    if packaged.is_dir():
-        return packaged
-    return package_dir.parent / "catalogs"
-
-
-def catalog_root(override: str | os.PathLike[str] | None = None) -> Path:
-    """``--catalogs DIR``, else ``$CONFIGURATOR_CATALOGS``, else the shipped catalogs."""
-    chosen = override or os.environ.get("CONFIGURATOR_CATALOGS")
-    if chosen:
-        root = Path(chosen)
-        if not root.is_dir():
-            raise UsageError(f"catalog directory '{chosen}' does not exist")
-        return root
-    return default_catalog_root()
 
 
 def open_tree(override: str | os.PathLike[str] | None = None) -> CatalogTree:
