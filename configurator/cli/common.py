@@ -8,16 +8,20 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import typer
 
-from configurator.catalog.loader import CatalogTree, open_tree
 from configurator.errors import CatalogError, ConfigurationError, ConfiguratorError
+
+if TYPE_CHECKING:  # the loader (pydantic, YAML) is imported by the commands that load
+    from configurator.catalog.loader import CatalogTree
 
 
 def tree(ctx: typer.Context) -> CatalogTree:
     """The catalog tree chosen with --catalogs / $CONFIGURATOR_CATALOGS, or the shipped one."""
+    from configurator.catalog.loader import open_tree
+
     root_ctx = ctx.find_root()
     catalogs = (root_ctx.obj or {}).get("catalogs") if root_ctx.obj else None
     return open_tree(catalogs)

@@ -126,12 +126,15 @@ def quote(
 
     Example: configurator quote porsche-taycan PAINT-TO-SAMPLE --value PAINT-TO-SAMPLE=Oak -f json
     """
-    from configurator.cli.common import tree
+    from configurator.catalog.files import catalog_root
 
     on = parse_date(date)
     currencies = [currency.strip().upper()] if currency else []
-    catalogs = tree(ctx)
+    root = catalog_root((ctx.find_root().obj or {}).get("catalogs"))  # a missing tree first
     if code is not None:
+        from configurator.catalog.loader import CatalogTree
+
+        catalogs = CatalogTree(root)
         if options or value:
             raise UsageError(
                 "--code carries the whole configuration: give no option codes or --value"
@@ -147,12 +150,12 @@ def quote(
                 "name a model (e.g. configurator quote xiaomi-su7-ultra) or give --code CODE"
             )
         from configurator.configuration import Configuration
-        from configurator.pricing.engine import price
+        from configurator.pricing.stored import model_pricer
 
-        catalog = catalogs.load(model)
-        market = catalogs.load_market(catalog.market)
+        # The model's compiled pricer, kept on disk: a repeated quote reads no catalog.
+        pricer = model_pricer(model, root)
         configuration = Configuration.of(model, options or [], parse_values(value))
-        result = price(catalog, configuration, market, on, currencies=currencies)
+        result = pricer.price(configuration, on, currencies=currencies)
 
     from configurator.cli.common import atomic_output
 
