@@ -24,10 +24,10 @@ from configurator.errors import ConfiguratorError, ExitCode
 # tests/test_cli_lazy.py checks that every *_cmds module is listed and registers these names.
 COMMANDS: dict[str, str] = {
     "batch": "batch_cmds",
-    "configure": "configure_cmds",
     "models": "models_cmds",
     "show": "models_cmds",
     "quote": "quote_cmds",
+    "available": "rules_cmds",
     "catalog": "catalog_cmds",
 }
 
@@ -38,13 +38,13 @@ class _App(typer.core.TyperGroup):
 
     _synced = -1  # how many commands and groups `app` had when `commands` was last built
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         from configurator.cli.coercion import lighten
 
         lighten(self, ctx, own_context=True)
         return super().parse_args(ctx, args)
 
-    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands:
             _register(COMMANDS.get(cmd_name))  # an unknown name: all, for did-you-mean
             self._sync()
@@ -55,7 +55,7 @@ class _App(typer.core.TyperGroup):
             lighten(command, ctx)
         return command
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         _register()
         self._sync()
         return super().list_commands(ctx)
@@ -73,7 +73,7 @@ class _App(typer.core.TyperGroup):
         )
         self._synced = registered
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except ConfiguratorError as error:
