@@ -24,6 +24,7 @@ from configurator.errors import ConfiguratorError, ExitCode
 # tests/test_cli_lazy.py checks that every *_cmds module is listed and registers these names.
 COMMANDS: dict[str, str] = {
     "batch": "batch_cmds",
+    "configure": "configure_cmds",
     "models": "models_cmds",
     "show": "models_cmds",
     "quote": "quote_cmds",
