@@ -129,3 +129,7 @@ def schema(
     """
     with atomic_output(output) as handle:
         handle.write(schema_text(market=market))
+
+
+# `catalog stats` is registered by the rules engine's commands (configurator/cli/rules_cmds.py).
+from configurator.cli import rules_cmds  # noqa: E402, F401

@@ -22,6 +22,11 @@ class QuoteFormat(StrEnum):
     markdown = "markdown"
 
 
+class Completion(StrEnum):
+    cheapest = "cheapest"
+    dearest = "dearest"
+
+
 def parse_date(text: str | None) -> dt.date:
     """``--date``: an ISO date (default: today)."""
     if text is None:
@@ -105,6 +110,15 @@ def quote(
     output_format: Annotated[
         QuoteFormat, typer.Option("--format", "-f", help="Output format.")
     ] = QuoteFormat.table,
+    complete: Annotated[
+        Completion | None,
+        typer.Option(
+            "--complete",
+            help="Fill the groups you leave alone with the cheapest or dearest valid choice "
+            "(rules engine) instead of the defaults.",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[
         str | None,
         typer.Option(
@@ -125,6 +139,8 @@ def quote(
     Example: configurator quote xiaomi-su7-ultra HOOD-CARBON-DUCTS --date 2026-03-01
 
     Example: configurator quote porsche-taycan PAINT-TO-SAMPLE --value PAINT-TO-SAMPLE=Oak -f json
+
+    Example: configurator quote xiaomi-su7-ultra BADGE-GOLD-24K --complete cheapest
     """
     from configurator.catalog.files import catalog_root
 
@@ -135,9 +151,10 @@ def quote(
         from configurator.catalog.loader import CatalogTree
 
         catalogs = CatalogTree(root)
-        if options or value:
+        if options or value or complete:
             raise UsageError(
-                "--code carries the whole configuration: give no option codes or --value"
+                "--code carries the whole configuration: give no option codes, --value "
+                "or --complete"
             )
         from configurator.pricing.engine import price_code
 
@@ -155,6 +172,12 @@ def quote(
         # The model's compiled pricer, kept on disk: a repeated quote reads no catalog.
         pricer = model_pricer(model, root)
         configuration = Configuration.of(model, options or [], parse_values(value))
+        if complete is not None:
+            from configurator.catalog.loader import CatalogTree
+            from configurator.rules.engine import complete_configuration
+
+            catalog = CatalogTree(root).load(model)
+            configuration = complete_configuration(catalog, configuration, complete.value, on)
         result = pricer.price(configuration, on, currencies=currencies)
 
     from configurator.cli.common import atomic_output

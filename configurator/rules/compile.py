@@ -39,10 +39,15 @@ import numpy as np
 
 from configurator import __version__
 from configurator.catalog.schema import Catalog
-from configurator.rules.constraints import Constraint, constraints, spend_constraints
-from configurator.rules.expr import And, Expr, Not, Var, fold, to_text
+from configurator.rules.constraints import (
+    Constraint,
+    charge_cases,
+    constraints,
+    spend_constraints,
+)
+from configurator.rules.expr import And, Expr, Not, Var, fold, parse, to_text, variables
 
-FORMAT = 1  # bump when the cached form changes
+FORMAT = 2  # bump when the cached form changes
 SIFT_ABOVE = 2_000  # BDD nodes: smaller diagrams are not worth reordering
 FORCE_ROUNDS = 100
 
@@ -90,7 +95,8 @@ class Problem:
         put("blocks", *("|".join(b) for b in self.blocks))
         for c in self.constraints:
             put(c.id, c.kind, c.minimum, c.maximum, c.allowed, c.threshold, *c.codes)
-            put(*c.weights)
+            for cases in c.charges:
+                put(*(f"{to_text(condition)}={amount}" for condition, amount in cases))
             if c.expr is not None:
                 put(to_text(c.expr))
             if c.rows:
@@ -101,52 +107,73 @@ class Problem:
 
 
 def price_terms(catalog: Catalog) -> tuple[list[AuxVar], dict[str, Decimal]]:
-    """The catalog's list price as a sum of weights of (auxiliary) variables.
+    """The catalog's list price as a sum of weights of (auxiliary) variables, for completions.
 
-    A selection costs the base price plus: each option's price unless a chosen package includes
-    it, each package's price, and each price rule's price instead of its option's when its
-    condition holds (first matching rule; options in a chosen package stay at 0). As the
-    package constraint makes a package imply its options, an option in exactly one package P
-    costs ``price(x) - price(x) * P``: the package carries the negative part, no auxiliary
-    variable is needed. An option in two or more packages, or with price rules, gets
-    auxiliary variables. Discounts are not part of this sum (see docs/rules-engine.md).
+    A selection costs the base price, plus what each chosen option and package is charged
+    (:func:`~configurator.rules.constraints.charge_cases`: 0 inside a chosen package, else the
+    first price rule that applies, else the list price), minus the discounts whose condition
+    holds. An option's list price goes on its own variable; each other case adds the
+    difference it makes on an auxiliary variable ``x and case and not earlier cases``, except
+    "inside package P" when P is the only package holding the option: P implies the option, so
+    the difference goes on P. A fixed discount is one auxiliary variable; a percentage of some
+    codes' charged prices one per code and case (the exact fraction: the pricing engine
+    rounds the discount to the cent). A percentage of the whole car is not linear and is left
+    out, as is the rule that discounts never take the total below zero (docs/rules-engine.md).
     """
     weights: dict[str, Decimal] = {}
     aux: list[AuxVar] = []
     holders: dict[str, list[str]] = {}
     for package in catalog.packages:
-        weights[package.code] = weights.get(package.code, Decimal(0)) + package.price
         for code in dict.fromkeys(package.includes):
             holders.setdefault(code, []).append(package.code)
-    rules_for: dict[str, list[Any]] = {}
-    for price_rule in catalog.price_rules:
-        rules_for.setdefault(price_rule.option, []).append(price_rule)
-    from configurator.rules.expr import parse
 
-    for group in catalog.groups:
-        for option in group.options:
-            code = option.code
-            held = holders.get(code, [])
-            unpackaged: Expr = (
-                Var(code) if not held else And((Var(code), *(Not(Var(p)) for p in held)))
-            )
-            if len(held) <= 1:
-                weights[code] = weights.get(code, Decimal(0)) + option.price
-                if held:
-                    weights[held[0]] -= option.price
+    def add(name: str, amount: Decimal) -> None:
+        weights[name] = weights.get(name, Decimal(0)) + amount
+
+    def define(name: str, expr: Expr, amount: Decimal) -> None:
+        aux.append(AuxVar(name, expr))
+        add(name, amount)
+
+    cases = charge_cases(catalog)
+    for code, charge in cases.items():
+        *special, (_, list_price) = charge
+        add(code, list_price)
+        for k, (_, amount) in enumerate(special):
+            if amount == list_price:
+                continue
+            if k == 0 and len(holders.get(code, ())) == 1:
+                add(holders[code][0], amount - list_price)
             else:
-                name = f"~paid:{code}"
-                aux.append(AuxVar(name, unpackaged))
-                weights[name] = option.price
-            earlier: list[Expr] = []
-            for price_rule in rules_for.get(code, []):
-                condition = parse(price_rule.when)
-                applies = And((unpackaged, condition, *(Not(e) for e in earlier)))
-                name = f"~price:{price_rule.id}"
-                aux.append(AuxVar(name, applies))
-                weights[name] = price_rule.price - option.price
-                earlier.append(condition)
+                define(
+                    f"~charge:{code}:{k}",
+                    And((Var(code), first_case(charge, k))),
+                    amount - list_price,
+                )
+    for discount in catalog.discounts:
+        when = parse(discount.when)
+        if discount.amount is not None:
+            if discount.amount:
+                define(f"~discount:{discount.id}", when, -discount.amount)
+        elif discount.of and discount.percent is not None:
+            rate = discount.percent / 100
+            for code in dict.fromkeys(discount.of):
+                for k, (_, amount) in enumerate(cases.get(code, ())):
+                    if amount:
+                        name = f"~discount:{discount.id}:{code}:{k}"
+                        case = And((when, Var(code), first_case(cases[code], k)))
+                        define(name, case, -amount * rate)
     return aux, weights
+
+
+def support(constraint: Constraint) -> list[str]:
+    """Every code a constraint depends on (a spend's charges depend on packages and rules)."""
+    names = list(constraint.codes)
+    if constraint.expr is not None:
+        names += [v.code for v in variables(constraint.expr)]
+    for cases in constraint.charges:
+        for condition, _ in cases:
+            names += [v.code for v in variables(condition)]
+    return list(dict.fromkeys(names))
 
 
 def problem_of(catalog: Catalog, on: dt.date | None = None) -> Problem:
@@ -246,11 +273,11 @@ def block_order(problem: Problem) -> list[int]:
     block_of = {name: i for i, block in enumerate(problem.blocks) for name in block}
     scopes: list[list[int]] = []
     for c in problem.constraints:
-        scope = sorted({block_of[code] for code in c.codes if code in block_of})
+        scope = sorted({block_of[code] for code in support(c) if code in block_of})
         if len(scope) > 1:
             scopes.append(scope)
     for aux in problem.aux:
-        names = [aux.name, *(v.code for v in _vars(aux.expr))]
+        names = [aux.name, *(v.code for v in variables(aux.expr))]
         scope = sorted({block_of[n] for n in names if n in block_of})
         if len(scope) > 1:
             scopes.append(scope)
@@ -273,12 +300,6 @@ def block_order(problem: Problem) -> list[int]:
             break
         position = moved
     return sorted(range(count), key=position.__getitem__)
-
-
-def _vars(expr: Expr) -> list[Var]:
-    from configurator.rules.expr import variables
-
-    return variables(expr)
 
 
 # --- building the BDD ---------------------------------------------------------------------------
@@ -392,8 +413,13 @@ class _Builder:
         return build(keyed)
 
     def spend(self, c: Constraint) -> Any:
-        """No option chosen, or chosen weights >= threshold: dynamic programming over prices."""
-        pairs = sorted(zip(c.codes, c.weights, strict=True), key=lambda p: self.level[p[0]])
+        """No programme option chosen, or their charges add up to the threshold: dynamic
+        programming over the codes (in level order) and the amount spent so far (capped)."""
+        items = sorted(zip(c.codes, c.charges, strict=True), key=lambda p: self.level[p[0]])
+        cases = [
+            [(self._first(conditions, k), amount) for k, (_, amount) in enumerate(conditions)]
+            for _, conditions in items
+        ]
         threshold = c.threshold
         memo: dict[tuple[int, Decimal, bool], Any] = {}
 
@@ -402,17 +428,21 @@ class _Builder:
             key = (i, spent, active)
             if key in memo:
                 return memo[key]
-            if i == len(pairs):
+            if i == len(items):
                 f = self.true if (not active or spent >= threshold) else self.false
             else:
-                code, weight = pairs[i]
-                f = self.bdd.ite(
-                    self.node[code], build(i + 1, spent + weight, True), build(i + 1, spent, active)
-                )
+                chosen = self.false
+                for applies, amount in cases[i]:
+                    chosen = chosen | (applies & build(i + 1, spent + amount, True))
+                f = self.bdd.ite(self.node[items[i][0]], chosen, build(i + 1, spent, active))
             memo[key] = f
             return f
 
         return build(0, Decimal(0), False)
+
+    def _first(self, conditions: Sequence[tuple[Expr, Decimal]], k: int) -> Any:
+        """Case ``k`` applies: its condition holds and no earlier one does."""
+        return self.expression(first_case(conditions, k))
 
     def constraint(self, c: Constraint) -> Any:
         if c.kind == "cardinality":
@@ -429,10 +459,10 @@ class _Builder:
         (far faster than top down: each step adds a constraint above what is built)."""
         parts: list[tuple[int, Any]] = []
         for c in self.problem.constraints:
-            top = min((self.level[code] for code in c.codes), default=0)
+            top = min((self.level[code] for code in support(c)), default=0)
             parts.append((top, self.constraint(c)))
         for aux in self.problem.aux:
-            names = [aux.name, *(v.code for v in _vars(aux.expr))]
+            names = [aux.name, *(v.code for v in variables(aux.expr))]
             top = min(self.level[n] for n in names)
             parts.append((top, self.node[aux.name].equiv(self.expression(aux.expr))))
         parts.sort(key=lambda p: -p[0])
@@ -545,6 +575,11 @@ def _cache_put(key: str, diagram: Diagram) -> None:
         pass  # the cache is an optimisation; a read-only home must not break anything
 
 
+def first_case(conditions: Sequence[tuple[Expr, Decimal]], k: int) -> Expr:
+    """The condition of case ``k`` of a charge, and of no earlier case."""
+    return And((conditions[k][0], *(Not(e) for e, _ in conditions[:k])))
+
+
 # --- CNF for the SAT solver -----------------------------------------------------------------
 
 
@@ -642,7 +677,7 @@ def encode_cnf(problem: Problem) -> Cnf:
             else:
                 guarded.extend([-var[code] for code in row] for row in sorted(rows))
         elif c.kind == "spend":
-            guarded.append([_spend_cnf(c, var, clauses, fresh, true_lit)])
+            guarded.append([_spend_cnf(c, var, clauses, fresh, tseitin, true_lit)])
         else:
             assert c.expr is not None
             guarded.append([tseitin(c.expr)])
@@ -655,11 +690,16 @@ def _spend_cnf(
     var: dict[str, int],
     clauses: list[list[int]],
     fresh: Callable[[], int],
+    tseitin: Callable[[Expr], int],
     true_lit: int,
 ) -> int:
-    """A literal implying the minimum spend: the decision diagram of :meth:`_Builder.spend`,
-    one variable per node (``node -> if x then high else low``)."""
-    pairs = list(zip(c.codes, c.weights, strict=True))
+    """A literal implying the minimum spend: the decision diagram of :meth:`_Builder.spend`
+    with one variable per node (``node and not x -> next``; ``node and x and case -> next``)."""
+    items = list(zip(c.codes, c.charges, strict=True))
+    cases = [
+        [(tseitin(first_case(conditions, k)), amount) for k, (_, amount) in enumerate(conditions)]
+        for _, conditions in items
+    ]
     memo: dict[tuple[int, Decimal, bool], int] = {}
 
     def build(i: int, spent: Decimal, active: bool) -> int:
@@ -667,16 +707,14 @@ def _spend_cnf(
         key = (i, spent, active)
         if key in memo:
             return memo[key]
-        if i == len(pairs):
+        if i == len(items):
             lit = true_lit if (not active or spent >= c.threshold) else -true_lit
         else:
-            code, weight = pairs[i]
-            high = build(i + 1, spent + weight, True)
-            low = build(i + 1, spent, active)
+            x = var[items[i][0]]
             lit = fresh()
-            x = var[code]
-            clauses.append([-lit, -x, high])
-            clauses.append([-lit, x, low])
+            clauses.append([-lit, x, build(i + 1, spent, active)])
+            for applies, amount in cases[i]:
+                clauses.append([-lit, -x, -applies, build(i + 1, spent + amount, True)])
         memo[key] = lit
         return lit
 

@@ -12,8 +12,9 @@ Kinds:
 - ``brings``: choosing an option brings another: ``A -> B``;
 - ``package``: a package brings the options it includes: ``P -> X``;
 - ``availability``: an option or package not available on the date may not be chosen;
-- ``spend``: a programme's minimum spend: once any of its options is chosen, the list prices
-  of its chosen options add up to at least ``threshold``.
+- ``spend``: a programme's minimum spend: once any of its options is chosen, what its chosen
+  options are charged (:func:`charge_cases`: 0 inside a chosen package, else the first price
+  rule that applies, else the list price) adds up to at least ``threshold``.
 
 Programme minimum spends are aggregate conditions on prices: :func:`constraints` leaves them
 out (a selection below a minimum spend is incomplete rather than contradictory, and
@@ -36,6 +37,9 @@ from configurator.rules.expr import And, Const, Expr, Not, Or, Var, evaluate, pa
 Kind = Literal["cardinality", "rule", "table", "brings", "package", "availability", "spend"]
 
 
+Charge = tuple[tuple[Expr, Decimal], ...]  # (condition, amount): the first that holds applies
+
+
 @dataclass(frozen=True)
 class Constraint:
     """One condition every valid selection meets."""
@@ -50,14 +54,16 @@ class Constraint:
     maximum: int | None = None
     rows: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
     allowed: bool = True
-    weights: tuple[Decimal, ...] = ()  # spend: the list price of each of ``codes``
+    charges: tuple[Charge, ...] = field(default=(), repr=False)  # spend: one per code
     threshold: Decimal = Decimal(0)  # spend: the minimum
 
     def holds(self, selected: frozenset[str] | set[str]) -> bool:
         """Whether the constraint holds for a complete selection."""
         if self.kind == "spend":
             chosen = [
-                w for code, w in zip(self.codes, self.weights, strict=True) if code in selected
+                charged(cases, selected)
+                for code, cases in zip(self.codes, self.charges, strict=True)
+                if code in selected
             ]
             return not chosen or sum(chosen, Decimal(0)) >= self.threshold
         if self.kind == "cardinality":
@@ -169,25 +175,70 @@ def constraints(catalog: Catalog, on: dt.date | None = None) -> list[Constraint]
     return result
 
 
-def spend_constraints(catalog: Catalog) -> list[Constraint]:
-    """Each programme's minimum spend as a constraint (list prices, as :func:`programme_spend`).
+def charge_cases(catalog: Catalog) -> dict[str, Charge]:
+    """What each option and package is charged when chosen, as the pricing engine charges it:
+    the amount of the first case whose condition holds on the complete selection.
 
-    Programmes without a minimum (0) constrain nothing and are left out.
+    An option: 0 when a chosen package includes it, else the price of its first price rule
+    (catalog order) whose ``when`` holds, else its list price. A package: its price.
     """
-    index = catalog.option_index()
-    packages = catalog.package_index()
+    holders: dict[str, list[str]] = {}
+    for package in catalog.packages:
+        for code in dict.fromkeys(package.includes):
+            holders.setdefault(code, []).append(package.code)
+    price_rules: dict[str, list[tuple[Expr, Decimal]]] = {}
+    for rule in catalog.price_rules:
+        price_rules.setdefault(rule.option, []).append((parse(rule.when), rule.price))
+    cases: dict[str, Charge] = {}
+    for group in catalog.groups:
+        for option in group.options:
+            items: list[tuple[Expr, Decimal]] = []
+            held = holders.get(option.code)
+            if held:
+                packaged = Var(held[0]) if len(held) == 1 else Or(tuple(Var(c) for c in held))
+                items.append((packaged, Decimal(0)))
+            items.extend(price_rules.get(option.code, ()))
+            items.append((Const(True), option.price))
+            cases[option.code] = tuple(items)
+    for package in catalog.packages:
+        cases[package.code] = ((Const(True), package.price),)
+    return cases
+
+
+def charged(cases: Charge, selected: frozenset[str] | set[str]) -> Decimal:
+    """The amount of the first case that holds (the last case always does)."""
+    for condition, amount in cases:
+        if evaluate(condition, selected):
+            return amount
+    return Decimal(0)
+
+
+def charged_prices(catalog: Catalog, selected: frozenset[str] | set[str]) -> dict[str, Decimal]:
+    """What each selected option and package is charged (for :func:`programme_spend`)."""
+    cases = charge_cases(catalog)
+    return {code: charged(cases[code], selected) for code in selected if code in cases}
+
+
+def spend_constraints(catalog: Catalog) -> list[Constraint]:
+    """Each programme's minimum spend as a constraint, on the charged prices.
+
+    Equivalent to ``programme_spend(catalog, selected, charged_prices(catalog, selected))``
+    being met. Programmes without a minimum (0) constrain nothing and are left out.
+    """
+    cases = charge_cases(catalog)
     result = []
     for programme in catalog.programmes:
         if programme.minimum_spend <= 0:
             continue
         # A code listed twice counts twice, as in programme_spend.
-        spend: dict[str, Decimal] = {}
+        times: dict[str, int] = {}
         for code in programme.options:
-            if code in index:
-                spend[code] = spend.get(code, Decimal(0)) + index[code][1].price
-            elif code in packages:
-                spend[code] = spend.get(code, Decimal(0)) + packages[code].price
-        codes, weights = tuple(spend), tuple(spend.values())
+            if code in cases:
+                times[code] = times.get(code, 0) + 1
+        charges = tuple(
+            tuple((condition, amount * n) for condition, amount in cases[code])
+            for code, n in times.items()
+        )
         result.append(
             Constraint(
                 id=f"spend:{programme.id}",
@@ -196,9 +247,9 @@ def spend_constraints(catalog: Catalog) -> list[Constraint]:
                     f"{programme.name}: once one of its options is chosen, they must add up "
                     f"to at least {programme.minimum_spend:,} {catalog.currency}"
                 ),
-                codes=codes,
+                codes=tuple(times),
                 where=programme.where,
-                weights=weights,
+                charges=charges,
                 threshold=programme.minimum_spend,
             )
         )
@@ -249,7 +300,8 @@ class ProgrammeSpend:
 def programme_spend(
     catalog: Catalog, selected: frozenset[str] | set[str], prices: dict[str, Decimal] | None = None
 ) -> list[ProgrammeSpend]:
-    """Each programme's spend: the list prices (or ``prices``) of its chosen options."""
+    """Each programme's spend: the list prices (or ``prices``, e.g. :func:`charged_prices`) of
+    its chosen options."""
     index = catalog.option_index()
     packages = catalog.package_index()
     result = []

@@ -35,13 +35,20 @@ from configurator.errors import (
     MinimumSpendError,
     RuleViolationError,
 )
+from configurator.pricing.money import round_cents
 from configurator.rules.compile import Cnf, Compiled, compile_catalog, encode_cnf
-from configurator.rules.constraints import Constraint, ProgrammeSpend, programme_spend
-from configurator.rules.expr import evaluate
+from configurator.rules.constraints import (
+    Constraint,
+    ProgrammeSpend,
+    charge_cases,
+    charged,
+    charged_prices,
+    programme_spend,
+)
+from configurator.rules.expr import evaluate, parse
 
 How = Literal["cheapest", "dearest"]
 Source = Literal["chosen", "default", "brought", "included", "absent"]
-CENT = Decimal("0.01")
 
 # --- results -------------------------------------------------------------------------------
 
@@ -107,9 +114,12 @@ class Explanation:
         """One line per element, facts first: for the terminal and error messages."""
         return [f.describe() for f in self.facts] + [r.describe() for r in self.rules]
 
-    def summary(self) -> str:
-        """A one-line reason: the rules' messages, with the codes involved."""
-        text = "; ".join(r.message for r in self.rules)
+    def summary(self, brief: bool = False) -> str:
+        """A one-line reason: the rules' messages, with the codes involved. ``brief`` leaves
+        out how many options a group takes when other rules are involved (a screen that
+        lists groups says it already)."""
+        rules = [r for r in self.rules if r.kind != "cardinality"] if brief else []
+        text = "; ".join(dict.fromkeys(r.message for r in rules or self.rules))
         present = [f.code for f in self.facts if f.present]
         absent = [f.code for f in self.facts if not f.present]
         extra = []
@@ -204,7 +214,8 @@ class OptionState:
 
     @property
     def reason(self) -> str | None:
-        return self.explanation.summary() if self.explanation is not None else None
+        """Why the option is not available, in one line (None when it is)."""
+        return self.explanation.summary(brief=True) if self.explanation is not None else None
 
 
 @dataclass(frozen=True)
@@ -268,8 +279,14 @@ class RulesEngine:
         self.prices.update({code: p.price for code, p in packages.items()})
         self.group_of = {code: group for code, (group, _) in options.items()}
         self.defaults = {code for g in catalog.groups for code in g.default}
-        self._weights = [problem.weights.get(name, Decimal(0)) for name in diagram.names]
-        self._cents = [int(w * 100) for w in self._weights]
+        # Prices as integers: the weights (some are fractions of a cent: percentage discounts)
+        # times a power of ten that makes every one of them whole.
+        weights = [problem.weights.get(name, Decimal(0)) for name in diagram.names]
+        places = max([2, *(-int(w.as_tuple().exponent) for w in weights if w)])
+        self._scale = 10**places
+        self._units = [int(w * self._scale) for w in weights]
+        self._charges = charge_cases(catalog)
+        self._discounts = [(d, parse(d.when)) for d in catalog.discounts]
         # Python lists for the loops that need exact integers.
         self._level = diagram.level.tolist()
         self._low = diagram.low.tolist()
@@ -471,18 +488,18 @@ class RulesEngine:
     # --- completion and prices ------------------------------------------------------------
 
     def _costs(self, how: How, tie_break: bool) -> list[int]:
-        """Per level, the cost of setting the variable true: price in cents (negated for the
-        dearest), scaled so that a tie is broken towards the catalog's defaults."""
+        """Per level, the cost of setting the variable true: its price weight in whole units
+        (negated for the dearest), scaled so that a tie is broken towards the defaults."""
         sign = 1 if how == "cheapest" else -1
         if how not in ("cheapest", "dearest"):
             raise ValueError(f"unknown completion '{how}': use 'cheapest' or 'dearest'")
         if not tie_break:
-            return [sign * c for c in self._cents]
+            return [sign * units for units in self._units]
         scale = 2 * self.nvars + 2
         costs = []
-        for name, cents in zip(self.diagram.names, self._cents, strict=True):
+        for name, units in zip(self.diagram.names, self._units, strict=True):
             tie = 0 if name not in self.prices else (-1 if name in self.defaults else 1)
-            costs.append(sign * cents * scale + tie)
+            costs.append(sign * units * scale + tie)
         return costs
 
     def _best(
@@ -558,14 +575,24 @@ class RulesEngine:
         return self.completion(partial, how).codes
 
     def list_price(self, selection: Iterable[str]) -> Decimal:
-        """Base price plus the options' and packages' list prices, packages replacing the
-        prices of what they include and price rules applied (no discounts, no taxes)."""
+        """The list price of a complete selection as the pricing engine makes its subtotal:
+        base price, what each option and package is charged, then the discounts in catalog
+        order (each rounded to the cent, never below zero). No taxes."""
         selected = frozenset(selection)
-        total = self.catalog.base_price
-        for name, weight in self.problem.weights.items():
-            if weight and self._value(name, selected):
-                total += weight
-        return total
+        charged_now = {code: charged(self._charges[code], selected) for code in selected}
+        running = self.catalog.base_price + sum(charged_now.values(), Decimal(0))
+        for discount, when in self._discounts:
+            if not evaluate(when, selected):
+                continue
+            if discount.amount is not None:
+                reduction = discount.amount
+            else:
+                assert discount.percent is not None
+                of = set(discount.of)
+                basis = sum((charged_now[c] for c in of if c in charged_now), Decimal(0))
+                reduction = round_cents((basis if of else running) * discount.percent / 100)
+            running -= min(reduction, running)
+        return running
 
     def _value(self, name: str, selected: frozenset[str]) -> bool:
         level = self.levels[name]
@@ -576,7 +603,8 @@ class RulesEngine:
         self, partial: Iterable[str] = ()
     ) -> dict[str, tuple[Decimal, Decimal] | None]:
         """For every option and package: the list price of the cheapest and of the dearest
-        valid completion of ``partial`` that contains it (None when none does)."""
+        valid completion of ``partial`` that contains it (None when none does), by the
+        completion's price model (percentages of the whole car left out, see price_terms)."""
         codes = self._known(partial)
         assign = self._assign(codes)
         good, reach, can1, _ = self._domains(assign)
@@ -590,7 +618,10 @@ class RulesEngine:
             if not can1[lvl] or low is None or high is None:
                 result[code] = None
             else:
-                result[code] = (base + Decimal(low) * CENT, base - Decimal(high) * CENT)
+                result[code] = (
+                    round_cents(base + Decimal(low) / self._scale),
+                    round_cents(base - Decimal(high) / self._scale),
+                )
         return result
 
     def _forced_one(
@@ -660,7 +691,8 @@ class RulesEngine:
         else:
             codes = frozenset(self._known(configuration))
             selection = Selection(codes, codes, frozenset(), {}, {})
-        spend = tuple(programme_spend(self.catalog, selection.codes))
+        codes = selection.codes
+        spend = tuple(programme_spend(self.catalog, codes, charged_prices(self.catalog, codes)))
         if self.is_valid(selection.codes):
             return CheckResult(True, selection.codes, spend=spend)
         broken = tuple(
@@ -899,3 +931,96 @@ def engine_for(catalog: Catalog, on: dt.date | None = None) -> RulesEngine:
         _ENGINES.pop(next(iter(_ENGINES)))
     _ENGINES[key] = (catalog, engine)
     return engine
+
+
+# --- whole-catalog figures and completions for the commands -----------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogStats:
+    """What the compiled solution space says about a catalog (``configurator catalog stats``)."""
+
+    model: str
+    on: dt.date | None
+    configurations: int
+    dead_options: tuple[str, ...]
+    forced_options: tuple[str, ...]
+    cheapest: Completion | None
+    dearest: Completion | None
+    compile_seconds: float
+    cached: bool
+    nodes: int
+    variables: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: the count as a decimal string, amounts as strings with two decimals."""
+        from configurator.money import money_json
+
+        def completion(c: Completion | None) -> dict[str, Any] | None:
+            if c is None:
+                return None
+            return {"total": money_json(c.total), "options": sorted(c.codes)}
+
+        return {
+            "model": self.model,
+            "date": self.on.isoformat() if self.on else None,
+            "configurations": str(self.configurations),
+            "dead_options": list(self.dead_options),
+            "forced_options": list(self.forced_options),
+            "cheapest": money_json(self.cheapest.total) if self.cheapest else None,
+            "dearest": money_json(self.dearest.total) if self.dearest else None,
+            "cheapest_configuration": completion(self.cheapest),
+            "dearest_configuration": completion(self.dearest),
+            "compile_seconds": round(self.compile_seconds, 4),
+            "compiled_from_cache": self.cached,
+            "bdd_nodes": self.nodes,
+            "variables": self.variables,
+        }
+
+
+def catalog_stats(catalog: Catalog, on: dt.date | None = None) -> CatalogStats:
+    """Count, dead and forced options, cheapest and dearest valid configurations."""
+    engine = RulesEngine(catalog, on)
+    count = engine.count()
+    cheapest = engine.completion([], "cheapest") if count else None
+    dearest = engine.completion([], "dearest") if count else None
+    return CatalogStats(
+        model=catalog.id,
+        on=on,
+        configurations=count,
+        dead_options=tuple(engine.dead_options()),
+        forced_options=tuple(engine.forced_options()),
+        cheapest=cheapest,
+        dearest=dearest,
+        compile_seconds=engine.compiled.seconds,
+        cached=engine.compiled.cached,
+        nodes=engine.diagram.size,
+        variables=engine.nvars,
+    )
+
+
+def complete_configuration(
+    catalog: Catalog, configuration: Configuration, how: How, on: dt.date | None = None
+) -> Configuration:
+    """The configuration with every group the buyer left alone filled from the cheapest (or
+    dearest) valid completion of their choices instead of the defaults.
+
+    The added codes are those the completion needs beyond what the choices and the codes
+    added before them bring along (packages' contents, options' ``brings``), in catalog order.
+    A group the completion leaves empty although it has defaults gets its defaults (a
+    configuration cannot say "none"): completions prefer the defaults when prices tie, so
+    this only happens when a default is priced or ruled out. Raises a
+    :class:`ConfigurationError` with a minimal explanation when the choices cannot be
+    completed.
+    """
+    engine = engine_for(catalog, on)
+    chosen = engine._known(configuration.choices)
+    completion = engine.complete(chosen, how)
+    extra: list[str] = []
+    while True:
+        trial = Configuration(configuration.model, (*chosen, *extra), configuration.values)
+        selected = resolve(catalog, trial).codes
+        missing = [c for c in engine.codes if c in completion and c not in selected]
+        if not missing:
+            return trial
+        extra.append(missing[0])

@@ -1,0 +1,101 @@
+"""Rich rendering of the rules engine's answers: what can still be chosen, catalog statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich import box
+from rich.console import Group as RichGroup
+from rich.table import Table
+from rich.text import Text
+
+from configurator.money import format_money
+from configurator.rules.engine import CatalogStats, GroupState
+
+
+def availability_data(groups: Sequence[GroupState]) -> list[dict[str, Any]]:
+    """``available --json``: a list of groups, each with its options (code, available, reason)."""
+    from configurator.money import money_json
+
+    return [
+        {
+            "group": group.group,
+            "name": group.name,
+            "choose": group.choose,
+            "options": [
+                {
+                    "code": option.code,
+                    "name": option.name,
+                    "price": money_json(option.price),
+                    "chosen": option.chosen,
+                    "available": option.available,
+                    "reason": option.reason,
+                    "conflicts": list(option.explanation.codes) if option.explanation else [],
+                    "rules": list(option.explanation.rule_ids) if option.explanation else [],
+                }
+                for option in group.options
+            ],
+        }
+        for group in groups
+    ]
+
+
+def availability_view(groups: Sequence[GroupState], remaining: int, currency: str) -> RichGroup:
+    """One table per group: each option available (or why not), the chosen ones marked."""
+    parts: list[Any] = []
+    for group in groups:
+        table = Table(
+            title=Text.assemble((group.name, "bold"), f" ({group.choose})"),
+            title_justify="left",
+            box=box.SIMPLE,
+            show_header=False,
+            pad_edge=False,
+        )
+        table.add_column("", width=2)
+        table.add_column("code", no_wrap=True)
+        table.add_column("name")
+        table.add_column("price", justify="right", no_wrap=True)
+        table.add_column("reason", ratio=1)
+        for option in group.options:
+            mark = "●" if option.chosen else ("✓" if option.available else "✗")
+            style = "" if option.available else "dim"
+            table.add_row(
+                mark,
+                option.code,
+                option.name,
+                format_money(option.price),
+                Text(option.reason or "", style="italic"),
+                style=style,
+            )
+        parts.append(table)
+    parts.append(
+        Text(
+            f"{remaining:,} valid configuration{'s' if remaining != 1 else ''} remain "
+            f"(● chosen, ✓ available, ✗ not available; prices in {currency})"
+        )
+    )
+    return RichGroup(*parts)
+
+
+def stats_view(stats: CatalogStats, currency: str) -> Table:
+    """``catalog stats`` as a two-column table."""
+    table = Table(box=box.SIMPLE, show_header=False, title=stats.model, title_justify="left")
+    table.add_column("figure", style="bold", no_wrap=True)
+    table.add_column("value")
+    table.add_row("date", stats.on.isoformat() if stats.on else "any (availability ignored)")
+    table.add_row("configurations", f"{stats.configurations:,}")
+    table.add_row("dead options", ", ".join(stats.dead_options) or "none")
+    table.add_row("forced options", ", ".join(stats.forced_options) or "none")
+    for label, completion in (("cheapest", stats.cheapest), ("dearest", stats.dearest)):
+        table.add_row(
+            label,
+            f"{format_money(completion.total)} {currency}" if completion else "no configuration",
+        )
+    source = "loaded from the cache" if stats.cached else "compiled"
+    table.add_row(
+        "compiled form",
+        f"{stats.nodes:,} BDD nodes over {stats.variables} variables, "
+        f"{source} in {stats.compile_seconds * 1000:,.1f} ms",
+    )
+    return table
