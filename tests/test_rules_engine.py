@@ -295,8 +295,18 @@ def test_count_dead_and_forced_agree_with_enumeration(catalog: Catalog, with_dat
         assert set(engine.forced_options()) == {
             c for c in oracle.codes if all(c in s for s in oracle.valid)
         }
+    valid = set(oracle.valid)
+    cnf, solver = engine._sat()
+    selectors = list(cnf.selector)
+    spends = spend_constraints(catalog)
     for selection in oracle.selections():
-        assert engine.is_valid(selection) == (selection in oracle.valid)
+        assert engine.is_valid(selection) == (selection in valid)
+        # The SAT encoding means the same, constraint by constraint.
+        facts = [cnf.var[c] if c in selection else -cnf.var[c] for c in oracle.codes]
+        assert solver.solve(assumptions=facts + selectors) == (selection in valid)
+        # A spend constraint holds exactly when programme_spend on charged prices is met.
+        met = programme_spend(catalog, selection, charged_prices(catalog, selection))
+        assert all(c.holds(selection) for c in spends) == all(m.met for m in met)
 
 
 @FAST

@@ -161,7 +161,10 @@ def constraints(catalog: Catalog, on: dt.date | None = None) -> list[Constraint]
     if on is not None:
         for code, name, period, where in _availabilities(catalog):
             if period is not None and not period.contains(on):
-                span = f"{period.from_ or '...'} to {period.until or '...'}"
+                if period.from_ and period.until:
+                    span = f"from {period.from_} to {period.until}"
+                else:
+                    span = f"from {period.from_}" if period.from_ else f"until {period.until}"
                 result.append(
                     Constraint(
                         id=f"available:{code}",
