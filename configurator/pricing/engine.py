@@ -80,12 +80,12 @@ from configurator.quote import (
     Threshold,
     construct,
 )
-from configurator.rules.expr import Expr, fold, parse, to_text
 
 if TYPE_CHECKING:
     from configurator.catalog.loader import CatalogTree
     from configurator.catalog.schema import Catalog, Market, Period, Rule
     from configurator.rules.constraints import Constraint, ProgrammeSpend
+    from configurator.rules.expr import Expr
 
 Predicate = Callable[[AbstractSet[str]], bool]
 STALE_RATE_DAYS = 92
@@ -102,6 +102,8 @@ def expr_source(expr: Expr) -> str:
     The only values in that text are option codes written with ``repr``, so compiling it
     runs nothing from a catalog.
     """
+    from configurator.rules.expr import fold  # imported when a pricer is built, not loaded
+
     return fold(
         expr,
         var=lambda code: f"({code!r} in s)",
@@ -272,6 +274,7 @@ class Pricer:
 
     def __init__(self, catalog: Catalog, market: Market) -> None:
         from configurator.rules.constraints import constraints
+        from configurator.rules.expr import parse
 
         if catalog.currency != market.currency:
             where = catalog.where_of("currency") or Location(catalog.id)
@@ -695,6 +698,8 @@ class Pricer:
                 f"combinations"
             )
         elif first.expr is not None and first.kind != "availability":
+            from configurator.rules.expr import to_text
+
             explanation.append(f"the rule: {to_text(first.expr)}")
         if mine:
             explanation.append(f"your choice{'s' if len(mine) > 1 else ''}: {self._describe(mine)}")
