@@ -266,6 +266,18 @@ def test_a_corrupt_entry_is_rebuilt(cache: Path) -> None:
     assert isinstance(pickle.loads(_stored(cache)[0].read_bytes())[1], Pricer)
 
 
+def test_edited_core_code_means_a_new_pricer(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import configurator.pricing.stored as stored
+
+    for module in (("pricing", "engine.py"), ("rules", "constraints.py"), ("catalog", "schema.py")):
+        assert os.path.join(*module) + ":" in stored._layout()
+    model_pricer("xiaomi-su7-ultra", SHIPPED)
+    monkeypatch.setattr(stored, "_layout", lambda: "edited")
+    assert model_pricer("xiaomi-su7-ultra", SHIPPED)._catalog is not None  # built again
+    assert len(_stored(cache)) == 2
+    assert model_pricer("xiaomi-su7-ultra", SHIPPED)._catalog is None  # and stored
+
+
 def test_no_cache_no_stored_pricer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CONFIGURATOR_CACHE_DIR", "")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

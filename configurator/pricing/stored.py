@@ -7,10 +7,10 @@ compiling them. A Pricer is plain data, so it is pickled into the cache director
 (:func:`configurator.catalog.files.cache_dir`) next to the cached catalogs, and later runs
 load it without importing the schema, pydantic or YAML.
 
-An entry is keyed by the model file's place, the package version and the pricing code that
-makes the pickle (so an edited engine never reads an old layout); it records the sha256 of
-every file the pricer was made from (the model file, its includes and the market file) and is
-used only while all of them are unchanged. Anything else (a missing, stale, corrupt or
+An entry is keyed by the model file's place, the package version and the core code that makes
+the pickle (so an edited engine, schema or rule never reads an old pickle); it records the
+sha256 of every file the pricer was made from (the model file, its includes and the market
+file) and is used only while all of them are unchanged. Anything else (a missing, stale, corrupt or
 unreadable entry, ``CONFIGURATOR_CACHE_DIR=""``) means building the pricer the usual way.
 """
 
@@ -29,31 +29,27 @@ from configurator.pricing.engine import Pricer, pricer
 if TYPE_CHECKING:
     from configurator.catalog.schema import Catalog, Market
 
-# The modules whose classes a pickled Pricer holds, or whose code decides what it holds.
-_LAYOUT_MODULES = (
-    "configurator.pricing.engine",
-    "configurator.pricing.taxes",
-    "configurator.pricing.stored",
-    "configurator.quote",
-    "configurator.codes",
-)
+# The code whose classes a pickled Pricer holds or that decides what it holds (the schema,
+# the loader's checks, the constraints, the engine): under the package's directory.
+_CORE_DIRS = ("catalog", "pricing", "rules")
+_CORE_FILES = ("codes.py", "configuration.py", "errors.py", "money.py", "quote.py")
 
 
 def _layout() -> str:
-    """The code that made a pickle: the size and modification time of those modules."""
-    import sys
-
+    """The code that made a pickle: the size and modification time of every core module
+    (a few dozen ``stat`` calls; nothing is imported), '' when they cannot be read."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     stamps = []
-    for name in _LAYOUT_MODULES:
-        module = sys.modules.get(name)
-        path = getattr(module, "__file__", None)
-        if path is None:
-            return ""
-        try:
+    try:
+        paths = [os.path.join(package, name) for name in _CORE_FILES]
+        for directory in _CORE_DIRS:
+            with os.scandir(os.path.join(package, directory)) as entries:
+                paths += sorted(e.path for e in entries if e.name.endswith(".py"))
+        for path in paths:
             info = os.stat(path)
-        except OSError:
-            return ""
-        stamps.append(f"{name}:{info.st_size}:{info.st_mtime_ns}")
+            stamps.append(f"{os.path.relpath(path, package)}:{info.st_size}:{info.st_mtime_ns}")
+    except OSError:
+        return ""
     return "\0".join(stamps)
 
 
