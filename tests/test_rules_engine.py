@@ -36,7 +36,7 @@ ON = dt.date(2026, 3, 1)
 MARKET = Market.model_validate(
     {"id": "cn", "name": "China", "currency": "CNY", "prices_include_vat": True, "vat_rate": "0.13"}
 )
-CHOOSE = [
+CHOOSE: list[Any] = [
     "exactly-one",
     "at-most-one",
     "any",

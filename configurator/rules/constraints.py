@@ -28,9 +28,10 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import chain
 from typing import Literal
 
-from configurator.catalog.schema import Catalog, Programme, Rule
+from configurator.catalog.schema import Catalog, Period, Programme, Rule
 from configurator.errors import Location
 from configurator.rules.expr import And, Const, Expr, Not, Or, Var, evaluate, parse, variables
 
@@ -120,8 +121,8 @@ def constraints(catalog: Catalog, on: dt.date | None = None) -> list[Constraint]
             )
         )
     for table in catalog.tables:
-        rows = tuple(tuple(row) for row in table.rows)
-        involved = tuple(dict.fromkeys(code for row in rows for code in row))
+        rows = tuple(map(tuple, table.rows))
+        involved = tuple(dict.fromkeys(chain.from_iterable(rows)))
         result.append(
             Constraint(
                 id=table.id,
@@ -259,7 +260,9 @@ def spend_constraints(catalog: Catalog) -> list[Constraint]:
     return result
 
 
-def _availabilities(catalog: Catalog) -> Iterable[tuple[str, str, object, Location | None]]:
+def _availabilities(
+    catalog: Catalog,
+) -> Iterable[tuple[str, str, Period | None, Location | None]]:
     for group in catalog.groups:
         for option in group.options:
             yield option.code, option.name, option.available, option.where

@@ -172,8 +172,10 @@ class CheckResult:
         if self.explanation is not None:
             explanation = self.explanation
             kinds = {r.kind for r in explanation.rules}
-            cls = CardinalityError if kinds == {"cardinality"} else RuleViolationError
-            if kinds == {"spend"}:
+            cls: type[ConfigurationError] = RuleViolationError
+            if kinds == {"cardinality"}:
+                cls = CardinalityError
+            elif kinds == {"spend"}:
                 cls = MinimumSpendError
             return cls(
                 "the configuration breaks the catalog's rules: " + explanation.summary(),
@@ -304,10 +306,10 @@ class RulesEngine:
         for a, b in zip(self._start, self._start[1:], strict=False):
             parts.append((inner[a - 2 : b - 2], diagram.low[a:b], 0))
             parts.append((inner[a - 2 : b - 2], diagram.high[a:b], 1))
-        self._edge_parent = np.concatenate([p for p, _, _ in parts] or [inner])
-        self._edge_child = np.concatenate([c for _, c, _ in parts] or [inner])
+        self._edge_parent = np.concatenate([inner[:0], *(p for p, _, _ in parts)])
+        self._edge_child = np.concatenate([diagram.low[:0], *(c for _, c, _ in parts)])
         self._edge_bit = np.concatenate(
-            [np.full(len(p), bit, dtype=np.int8) for p, _, bit in parts] or [inner]
+            [np.zeros(0, dtype=np.int8), *(np.full(len(p), b, dtype=np.int8) for p, _, b in parts)]
         )
         self._edge_level = diagram.level[self._edge_parent]
         self._edge_start = [2 * (a - 2) for a in self._start]
