@@ -19,6 +19,7 @@ every programme's minimum spend is met (a condition for a configuration to be co
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -762,6 +763,8 @@ class RulesEngine:
 
             self._cnf = encode_cnf(self.problem)
             self._solver = Solver(name="g4", bootstrap_with=self._cnf.clauses)
+            # Free the solver with the engine, and at exit before modules are torn down.
+            weakref.finalize(self, self._solver.delete)
         assert self._cnf is not None
         return self._cnf, self._solver
 
