@@ -663,18 +663,10 @@ def encode_cnf(problem: Problem) -> Cnf:
                     top = max(top, enc.nv)
                     guarded.extend(enc.clauses)
         elif c.kind == "table":
-            rows = {tuple(dict.fromkeys(row)) for row in c.rows}
             if c.allowed:
-                supports = []
-                for row in sorted(rows):
-                    if len(row) == 1:
-                        supports.append(var[row[0]])
-                        continue
-                    r = fresh()
-                    clauses.extend([-r, var[code]] for code in row)
-                    supports.append(r)
-                guarded.append(supports)
+                guarded.append([_table_cnf(c.rows, var, clauses, fresh, true_lit)])
             else:
+                rows = {tuple(dict.fromkeys(row)) for row in c.rows}
                 guarded.extend([-var[code] for code in row] for row in sorted(rows))
         elif c.kind == "spend":
             guarded.append([_spend_cnf(c, var, clauses, fresh, tseitin, true_lit)])
@@ -683,6 +675,51 @@ def encode_cnf(problem: Problem) -> Cnf:
             guarded.append([tseitin(c.expr)])
         clauses.extend([-s, *clause] for clause in guarded)
     return Cnf(var, selectors, clauses, top)
+
+
+def _table_cnf(
+    rows: Sequence[Sequence[str]],
+    var: dict[str, int],
+    clauses: list[list[int]],
+    fresh: Callable[[], int],
+    true_lit: int,
+) -> int:
+    """A literal implying that some row has all its codes chosen.
+
+    The rows are shared as a decision graph: rows with the same first code share a node, and
+    equal sets of row endings are one node, so a table of 48,721 rows needs a few thousand
+    variables. A node holds when one of its edges does; an edge ``(code, next)`` implies the
+    code is chosen and the next node holds.
+    """
+    ordered = sorted({tuple(row) for row in rows})
+    nodes: dict[tuple[tuple[str, int], ...], int] = {}
+
+    def build(lo: int, hi: int, depth: int) -> int:
+        if len(ordered[lo]) == depth:  # a row ends here: the rest is satisfied
+            return true_lit
+        edges: list[tuple[str, int]] = []
+        start = lo
+        for i in range(lo + 1, hi + 1):
+            if i == hi or ordered[i][depth] != ordered[start][depth]:
+                edges.append((ordered[start][depth], build(start, i, depth + 1)))
+                start = i
+        key = tuple(edges)
+        if key not in nodes:
+            node = fresh()
+            alternatives = []
+            for code, child in edges:
+                if child == true_lit:
+                    alternatives.append(var[code])
+                    continue
+                edge = fresh()
+                clauses.append([-edge, var[code]])
+                clauses.append([-edge, child])
+                alternatives.append(edge)
+            clauses.append([-node, *alternatives])
+            nodes[key] = node
+        return nodes[key]
+
+    return build(0, len(ordered), 0) if ordered else -true_lit
 
 
 def _spend_cnf(
