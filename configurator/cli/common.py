@@ -56,7 +56,8 @@ def atomic_output(path: str | os.PathLike[str] | None) -> Iterator[IO[str]]:
         return
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(
+    # Not a `with` block: the file must outlive it, to be renamed or removed below.
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
         "w",
         encoding="utf-8",
         newline="",
