@@ -33,6 +33,7 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_XML = REPO.parent / "shared" / "data" / "renault-megane" / "megane.xml"
@@ -263,7 +264,26 @@ def measure(out: Path, sessions: int, seed: int) -> dict:
                 partial_counts.append(time.perf_counter() - started)
         if not engine.is_valid(chosen):
             raise SystemExit(f"a session ended with an invalid configuration: {chosen}")
+    # Explanations (SAT): why each option is unavailable half-way through a session.
+    started = time.perf_counter()
+    engine.explain([], [])
+    engine._sat()
+    sat_seconds = time.perf_counter() - started
+    chosen = []
+    open_groups = list(catalog.groups)
+    for _ in range(len(open_groups) // 3):
+        group = open_groups.pop(rng.randrange(len(open_groups)))
+        domains = engine.valid_domains(chosen)
+        chosen.append(rng.choice([c for c, ok in domains[group.id].items() if ok]))
+    blocked = [c for c, ok in engine.selectable(chosen).items() if not ok]
+    started = time.perf_counter()
+    for option in blocked:
+        assert engine.explain([c for c in chosen if c != option], [option]) is not None
+    explain_seconds = (time.perf_counter() - started) / max(1, len(blocked))
     return {
+        "explain_encoding_s": sat_seconds,
+        "explain_ms_per_option": explain_seconds * 1000,
+        "explained_options": len(blocked),
         "groups": len(catalog.groups),
         "options": sum(len(g.options) for g in catalog.groups),
         "tables": len(catalog.tables),
@@ -286,6 +306,57 @@ def measure(out: Path, sessions: int, seed: int) -> dict:
         "domains_max_ms": max(steps) * 1000,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def shipped(sessions: int, seed: int) -> dict[str, float]:
+    """The slowest answer of each operation on the shipped catalogs (milliseconds), over random
+    sessions, with the compiled forms cached as in everyday use."""
+    import datetime as dt
+
+    from configurator.catalog.loader import open_tree
+    from configurator.configuration import Configuration
+    from configurator.rules.engine import RulesEngine
+
+    tree = open_tree(None)
+    on = dt.date(2026, 3, 1)
+    worst: dict[str, float] = {}
+
+    def timed(name: str, work: Any, *args: Any) -> Any:
+        started = time.perf_counter()
+        result = work(*args)
+        worst[name] = max(worst.get(name, 0.0), (time.perf_counter() - started) * 1000)
+        return result
+
+    rng = random.Random(seed)
+    for model in tree.model_ids():
+        catalog = tree.load(model)
+        RulesEngine(catalog, on)  # compile once: later engines load the cached form
+        engine = timed("load compiled form", RulesEngine, catalog, on)
+        timed("SAT encoding", engine._sat)
+        for _ in range(sessions):
+            chosen: list[str] = []
+            for group in rng.sample(list(catalog.groups), len(catalog.groups)):
+                domains = timed("valid domains", engine.valid_domains, chosen)
+                timed("count", engine.count, chosen)
+                timed("cheapest completion", engine.completion, chosen, "cheapest")
+                flags = engine.selectable(chosen)
+                blocked = [c for c in engine.codes if not flags[c]]
+                for code in blocked[:5]:
+                    others = [c for c in chosen if c != code]
+                    timed("explain", engine.explain, others, [code])
+                if blocked:
+                    timed("alternatives", engine.alternatives, chosen, rng.choice(blocked))
+                choices = [c for c, ok in domains[group.id].items() if ok]
+                if choices:
+                    chosen.append(rng.choice(choices))
+                elif group.choose.min > 0:
+                    raise SystemExit(f"{model}: dead end after {chosen} in group {group.id}")
+            timed("check", engine.check, Configuration.of(model, chosen))
+            broken = Configuration.of(model, [*chosen, rng.choice(engine.codes)])
+            timed("check (invalid)", engine.check, broken)
+        timed("price ranges", engine.price_ranges)
+        timed("dead options", engine.dead_options)
+    return worst
 
 
 def cli_stats(out: Path) -> dict:
@@ -317,6 +388,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cli", action="store_true", help="also run `configurator catalog stats` and compare"
     )
+    parser.add_argument(
+        "--shipped",
+        action="store_true",
+        help="also time every operation on the shipped catalogs (slowest answer of each)",
+    )
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="megane-"))
     with tempfile.TemporaryDirectory(prefix="megane-cache-") as cache:
@@ -347,11 +423,23 @@ def main(argv: list[str] | None = None) -> int:
         f"valid domains over {figures['sessions']} sessions ({figures['steps']} steps): "
         f"median {figures['domains_median_ms']:.1f} ms, p95 {figures['domains_p95_ms']:.1f} ms, "
         f"max {figures['domains_max_ms']:.1f} ms | "
+        f"explanations: SAT encoding {figures['explain_encoding_s']:.2f} s, "
+        f"{figures['explain_ms_per_option']:.1f} ms per unavailable option "
+        f"({figures['explained_options']}) | "
         f"peak memory {figures['peak_rss_mb']:.0f} MB | "
         f"{'exact' if exact else 'MISMATCH with the known answers'}"
         + (f" | CLI {'agrees' if figures['cli_agrees'] else 'DISAGREES'}" if args.cli else "")
         + f" | catalog: {out}"
     )
+    if args.shipped:
+        with tempfile.TemporaryDirectory(prefix="shipped-cache-") as cache:
+            os.environ["CONFIGURATOR_CACHE_DIR"] = cache
+            worst = shipped(args.sessions, args.seed)
+        figures["shipped_worst_ms"] = worst
+        print(
+            "shipped catalogs, slowest answer per operation: "
+            + ", ".join(f"{name} {ms:.1f} ms" for name, ms in worst.items())
+        )
     if args.json:
         print(json.dumps(figures, indent=2))
     return 0 if exact and figures.get("cli_agrees", True) else 1
