@@ -33,19 +33,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import reduce
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from configurator import __version__
 from configurator.catalog.schema import Catalog
 from configurator.rules.constraints import (
+    Charge,
     Constraint,
     charge_cases,
     constraints,
     spend_constraints,
 )
 from configurator.rules.expr import And, Expr, Not, Var, fold, parse, to_text, variables
+
+T = TypeVar("T")
 
 FORMAT = 2  # bump when the cached form changes
 SIFT_ABOVE = 2_000  # BDD nodes: smaller diagrams are not worth reordering
@@ -413,36 +416,18 @@ class _Builder:
         return build(keyed)
 
     def spend(self, c: Constraint) -> Any:
-        """No programme option chosen, or their charges add up to the threshold: dynamic
-        programming over the codes (in level order) and the amount spent so far (capped)."""
-        items = sorted(zip(c.codes, c.charges, strict=True), key=lambda p: self.level[p[0]])
-        cases = [
-            [(self._first(conditions, k), amount) for k, (_, amount) in enumerate(conditions)]
-            for _, conditions in items
-        ]
-        threshold = c.threshold
-        memo: dict[tuple[int, Decimal, bool], Any] = {}
+        """No programme option chosen, or their charges add up to the threshold."""
 
-        def build(i: int, spent: Decimal, active: bool) -> Any:
-            spent = min(spent, threshold)
-            key = (i, spent, active)
-            if key in memo:
-                return memo[key]
-            if i == len(items):
-                f = self.true if (not active or spent >= threshold) else self.false
-            else:
-                chosen = self.false
-                for applies, amount in cases[i]:
-                    chosen = chosen | (applies & build(i + 1, spent + amount, True))
-                f = self.bdd.ite(self.node[items[i][0]], chosen, build(i + 1, spent, active))
-            memo[key] = f
-            return f
+        def node(code: str, charge: Charge, skip: Any, take: list[Any]) -> Any:
+            chosen = self.false
+            for k, high in enumerate(take):
+                chosen = chosen | (self.expression(first_case(charge, k)) & high)
+            return self.bdd.ite(self.node[code], chosen, skip)
 
-        return build(0, Decimal(0), False)
+        def leaf(met: bool) -> Any:
+            return self.true if met else self.false
 
-    def _first(self, conditions: Sequence[tuple[Expr, Decimal]], k: int) -> Any:
-        """Case ``k`` applies: its condition holds and no earlier one does."""
-        return self.expression(first_case(conditions, k))
+        return fold_spend(c, self.level.__getitem__, leaf, node)
 
     def constraint(self, c: Constraint) -> Any:
         if c.kind == "cardinality":
@@ -578,6 +563,38 @@ def _cache_put(key: str, diagram: Diagram) -> None:
 def first_case(conditions: Sequence[tuple[Expr, Decimal]], k: int) -> Expr:
     """The condition of case ``k`` of a charge, and of no earlier case."""
     return And((conditions[k][0], *(Not(e) for e, _ in conditions[:k])))
+
+
+def fold_spend(
+    c: Constraint,
+    order: Callable[[str], int],
+    leaf: Callable[[bool], T],
+    node: Callable[[str, Charge, T, list[T]], T],
+) -> T:
+    """A minimum spend as a decision diagram, built bottom-up into a BDD or clauses.
+
+    Dynamic programming over the programme's codes (sorted by ``order``) and the amount spent
+    so far, capped at the threshold (equal states are one node): ``node(code, charge, skip,
+    take)`` where ``skip`` follows when the code is not chosen and ``take[k]`` when it is and
+    case ``k`` of its charge applies; ``leaf(met)`` after the last code.
+    """
+    items = sorted(zip(c.codes, c.charges, strict=True), key=lambda item: order(item[0]))
+    memo: dict[tuple[int, Decimal, bool], T] = {}
+
+    def build(i: int, spent: Decimal, active: bool) -> T:
+        spent = min(spent, c.threshold)
+        key = (i, spent, active)
+        if key not in memo:
+            if i == len(items):
+                memo[key] = leaf(not active or spent >= c.threshold)
+            else:
+                code, charge = items[i]
+                skip = build(i + 1, spent, active)
+                take = [build(i + 1, spent + amount, True) for _, amount in charge]
+                memo[key] = node(code, charge, skip, take)
+        return memo[key]
+
+    return build(0, Decimal(0), False)
 
 
 # --- CNF for the SAT solver -----------------------------------------------------------------
@@ -730,29 +747,22 @@ def _spend_cnf(
     tseitin: Callable[[Expr], int],
     true_lit: int,
 ) -> int:
-    """A literal implying the minimum spend: the decision diagram of :meth:`_Builder.spend`
-    with one variable per node (``node and not x -> next``; ``node and x and case -> next``)."""
-    items = list(zip(c.codes, c.charges, strict=True))
-    cases = [
-        [(tseitin(first_case(conditions, k)), amount) for k, (_, amount) in enumerate(conditions)]
-        for _, conditions in items
-    ]
-    memo: dict[tuple[int, Decimal, bool], int] = {}
+    """A literal implying the minimum spend: :func:`fold_spend`'s diagram with a variable
+    per node (``node and not x -> skip``; ``node and x and case k -> take[k]``)."""
 
-    def build(i: int, spent: Decimal, active: bool) -> int:
-        spent = min(spent, c.threshold)
-        key = (i, spent, active)
-        if key in memo:
-            return memo[key]
-        if i == len(items):
-            lit = true_lit if (not active or spent >= c.threshold) else -true_lit
-        else:
-            x = var[items[i][0]]
-            lit = fresh()
-            clauses.append([-lit, x, build(i + 1, spent, active)])
-            for applies, amount in cases[i]:
-                clauses.append([-lit, -x, -applies, build(i + 1, spent + amount, True)])
-        memo[key] = lit
+    applies: dict[tuple[str, int], int] = {}  # (code, case) -> its Tseitin literal, once
+
+    def node(code: str, charge: Charge, skip: int, take: list[int]) -> int:
+        lit = fresh()
+        clauses.append([-lit, var[code], skip])
+        for k, high in enumerate(take):
+            if (code, k) not in applies:
+                applies[code, k] = tseitin(first_case(charge, k))
+            clauses.append([-lit, -var[code], -applies[code, k], high])
         return lit
 
-    return build(0, Decimal(0), False)
+    def leaf(met: bool) -> int:
+        return true_lit if met else -true_lit
+
+    position = {code: i for i, code in enumerate(var)}
+    return fold_spend(c, position.__getitem__, leaf, node)

@@ -35,6 +35,7 @@ from configurator.errors import (
     Location,
     MinimumSpendError,
     RuleViolationError,
+    UsageError,
 )
 from configurator.pricing.money import round_cents
 from configurator.rules.compile import Cnf, Compiled, compile_catalog, encode_cnf
@@ -690,6 +691,10 @@ class RulesEngine:
         """Check a configuration (resolved with defaults, packages and brought options) or a
         complete set of codes. Invalid: a minimal explanation, or the unmet minimum spends."""
         if isinstance(configuration, Configuration):
+            if configuration.model != self.catalog.id:
+                raise UsageError(
+                    f"the configuration is for '{configuration.model}', not '{self.catalog.id}'"
+                )
             selection = resolve(self.catalog, configuration)
         else:
             codes = frozenset(self._known(configuration))
