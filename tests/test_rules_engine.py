@@ -44,6 +44,25 @@ CHOOSE: list[Any] = [
     {"min": 1, "max": 2},
     {"min": 2, "max": 3},
 ]
+
+
+def small_catalog(**sections: Any) -> Catalog:
+    data: dict[str, Any] = {
+        "id": "test-car",
+        "brand": "T",
+        "name": "Car",
+        "model_year": 2026,
+        "version": "1",
+        "market": "cn",
+        "currency": "CNY",
+        "powertrain": "bev",
+        "nev": True,
+        "base_price": 1000,
+    }
+    data.update(sections)
+    return Catalog.model_validate(data)
+
+
 PRICES = st.sampled_from([0, 0, 100, 200, 500, 1200, 3000])
 
 
@@ -184,26 +203,15 @@ def catalogs(draw: st.DrawFn, max_codes: int = 9) -> Catalog:
                 "minimum_spend": draw(st.sampled_from([0, 300, 1000, 2500])),
             }
         )
-    catalog = Catalog.model_validate(
-        {
-            "id": "test-car",
-            "brand": "Test",
-            "name": "Car",
-            "model_year": 2026,
-            "version": "1",
-            "market": "cn",
-            "currency": "CNY",
-            "powertrain": "bev",
-            "nev": True,
-            "base_price": 10000,
-            "groups": groups,
-            "packages": packages,
-            "rules": rules,
-            "tables": tables,
-            "price_rules": price_rules,
-            "discounts": discounts,
-            "programmes": programmes,
-        }
+    catalog = small_catalog(
+        base_price=10000,
+        groups=groups,
+        packages=packages,
+        rules=rules,
+        tables=tables,
+        price_rules=price_rules,
+        discounts=discounts,
+        programmes=programmes,
     )
     assert check_catalog(catalog) == []
     return catalog
@@ -470,32 +478,20 @@ def test_alternatives_are_minimal_and_cheapest_first(
 
 
 def test_a_catalog_without_valid_configurations() -> None:
-    catalog = Catalog.model_validate(
-        {
-            "id": "test-car",
-            "brand": "T",
-            "name": "Car",
-            "model_year": 2026,
-            "version": "1",
-            "market": "cn",
-            "currency": "CNY",
-            "powertrain": "bev",
-            "nev": True,
-            "base_price": 1,
-            "groups": [
-                {
-                    "id": "g",
-                    "name": "G",
-                    "choose": "exactly-one",
-                    "default": ["A"],
-                    "options": [{"code": "A", "name": "A"}, {"code": "B", "name": "B"}],
-                }
-            ],
-            "rules": [
-                {"id": "no-a", "message": "No A", "option": "A", "requires": "B"},
-                {"id": "no-b", "message": "No B", "option": "B", "requires": "A"},
-            ],
-        }
+    catalog = small_catalog(
+        groups=[
+            {
+                "id": "g",
+                "name": "G",
+                "choose": "exactly-one",
+                "default": ["A"],
+                "options": [{"code": "A", "name": "A"}, {"code": "B", "name": "B"}],
+            }
+        ],
+        rules=[
+            {"id": "no-a", "message": "No A", "option": "A", "requires": "B"},
+            {"id": "no-b", "message": "No B", "option": "B", "requires": "A"},
+        ],
     )
     engine = RulesEngine(catalog)
     assert engine.count() == 0
@@ -510,56 +506,28 @@ def test_a_catalog_without_valid_configurations() -> None:
 
 
 def test_money_is_exact_decimal() -> None:
-    catalog = Catalog.model_validate(
-        {
-            "id": "test-car",
-            "brand": "T",
-            "name": "Car",
-            "model_year": 2026,
-            "version": "1",
-            "market": "cn",
-            "currency": "CNY",
-            "powertrain": "bev",
-            "nev": True,
-            "base_price": "100.10",
-            "groups": [
-                {
-                    "id": "g",
-                    "name": "G",
-                    "choose": "any",
-                    "options": [
-                        {"code": "A", "name": "A", "price": "0.10"},
-                        {"code": "B", "name": "B", "price": "0.20"},
-                    ],
-                }
-            ],
-            "discounts": [
-                {"id": "d", "reason": "D", "when": "A and B", "percent": "12.5", "of": ["A", "B"]}
-            ],
-        }
+    catalog = small_catalog(
+        base_price="100.10",
+        groups=[
+            {
+                "id": "g",
+                "name": "G",
+                "choose": "any",
+                "options": [
+                    {"code": "A", "name": "A", "price": "0.10"},
+                    {"code": "B", "name": "B", "price": "0.20"},
+                ],
+            }
+        ],
+        discounts=[
+            {"id": "d", "reason": "D", "when": "A and B", "percent": "12.5", "of": ["A", "B"]}
+        ],
     )
     engine = RulesEngine(catalog)
     dearest = engine.completion([], "dearest")
     assert dearest.codes == {"A", "B"}
     assert dearest.total == Decimal("100.36")  # 0.30 less 12.5% (0.0375, rounded half up: 0.04)
     assert isinstance(dearest.total, Decimal)
-
-
-def small_catalog(**sections: Any) -> Catalog:
-    data: dict[str, Any] = {
-        "id": "test-car",
-        "brand": "T",
-        "name": "Car",
-        "model_year": 2026,
-        "version": "1",
-        "market": "cn",
-        "currency": "CNY",
-        "powertrain": "bev",
-        "nev": True,
-        "base_price": 1000,
-    }
-    data.update(sections)
-    return Catalog.model_validate(data)
 
 
 def test_two_ways_to_make_room_cheapest_first() -> None:
