@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -229,7 +230,11 @@ def test_every_error_code_with_its_line_number() -> None:
         "m1": ("unknown_model", 8, "did you mean 'xiaomi-su7-ultra'?"),
         "c1": ("bad_code", 9, "check character"),
         "o1": ("unknown_option", 10, "did you mean 'PKG-TRACK'?"),
-        "k1": ("cardinality", 11, "2 are chosen"),
+        "k1": (
+            "cardinality",
+            11,
+            "choose exactly one (with PAINT-OBSIDIAN-BLACK, PAINT-PEARL-WHITE)",
+        ),
         "v1": ("bad_value", 12, "takes no value"),
         "s1": ("minimum_spend", 13, "at least"),
     }
@@ -254,7 +259,11 @@ def test_a_rule_violation_names_the_rule_and_explains_it() -> None:
     output, _ = run(f"id,model,options\nr1,{SU7},{rule.option} {rule.excludes[0]}\n")
     row = rows_of(output)[0]
     assert row["error_code"] == "rule_violation"
-    assert rule.id in row["error"] and "the rule:" in row["error"]
+    # The minimal explanation: the buyer's choices and the rule (message, id, file:line).
+    assert f"you chose {rule.option} " in row["error"]
+    assert f"you chose {rule.excludes[0]} " in row["error"]
+    assert f"{rule.message} [{rule.id}, " in row["error"]
+    assert re.search(rf"\[{re.escape(rule.id)}, \S+\.yaml:\d+:\d+\]", row["error"])
     assert "\n" not in row["error"]  # one line per cell
 
 

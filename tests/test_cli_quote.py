@@ -212,7 +212,7 @@ def test_code_errors(runner: CliRunner) -> None:
         (
             ["quote", "acme-coupe", "CALIPER-YELLOW"],
             4,
-            "rule 'yellow-calipers-need-ceramic' is broken",
+            "Yellow calipers come only with the ceramic brakes [yellow-calipers-need-ceramic, ",
         ),
         (
             ["quote", "acme-coupe", "PAINT-TO-SAMPLE", "WHEEL-21-GOLD", "INT-LEATHER"],
@@ -237,12 +237,23 @@ def test_errors(runner: CliRunner, args: list[str], exit_code: int, message: str
 def test_rule_message_is_on_stderr(runner: CliRunner) -> None:
     result = runner.invoke(app, [*TREE, "quote", "acme-coupe", "INT-RACE-TEX", "AUDIO-PREMIUM"])
     assert result.exit_code == 4
+    assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert lines[0] == (
-        "error: rule 'race-tex-no-premium-audio' is broken: "
-        "Race-Tex cars have no room for the premium audio amplifier"
+        "error: the configuration breaks the catalog's rules: "
+        "Race-Tex cars have no room for the premium audio amplifier "
+        "(with INT-RACE-TEX, AUDIO-PREMIUM)"
     )
-    assert "your choices: INT-RACE-TEX (Race-Tex), AUDIO-PREMIUM (Premium audio)" in lines[2]
+    # The minimal explanation: the buyer's two choices and the rule, with its id and place.
+    assert lines[1:3] == [
+        "  you chose INT-RACE-TEX (Race-Tex)",
+        "  you chose AUDIO-PREMIUM (Premium audio)",
+    ]
+    assert lines[3].startswith(
+        "  Race-Tex cars have no room for the premium audio amplifier [race-tex-no-premium-audio, "
+    )
+    assert lines[3].endswith("acme/coupe.yaml:101:5]")
+    assert len(lines) == 4
 
 
 def test_invalid_market_exits_3(runner: CliRunner, tmp_path: Path) -> None:

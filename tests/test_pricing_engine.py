@@ -146,31 +146,57 @@ def test_cardinality_names_the_buyers_choices(coupe: Pricer) -> None:
     with pytest.raises(CardinalityError) as caught:
         priced(coupe, "PAINT-WHITE", "PAINT-BLUE-MET")
     error = caught.value
-    assert error.rule_ids[0] == "group:paint"
-    assert "Paint: choose exactly one, but 2 are chosen" in error.message
+    assert error.rule_ids == ("group:paint",)
+    assert error.message == (
+        "the configuration breaks the catalog's rules: "
+        "Paint: choose exactly one (with PAINT-WHITE, PAINT-BLUE-MET)"
+    )
+    assert error.explanation[:2] == (
+        "you chose PAINT-WHITE (White)",
+        "you chose PAINT-BLUE-MET (Blue Metallic)",
+    )
+    # The rule with its id and where it is written (file:line:column).
+    assert error.explanation[2].startswith("Paint: choose exactly one [group:paint, ")
+    assert error.explanation[2].endswith("acme/coupe.yaml:19:5]")
+    assert len(error.explanation) == 3
     assert set(error.option_codes) == {"PAINT-WHITE", "PAINT-BLUE-MET"}
 
 
 def test_package_contents_count_against_their_group(coupe: Pricer) -> None:
+    # A cardinality error (the group is what the selection breaks), explained minimally: the
+    # package's inclusion is one of the rules that make it unavoidable.
     with pytest.raises(CardinalityError) as caught:
         priced(coupe, "PKG-SPORT", "WHEEL-21-GOLD")
-    text = str(caught.value)
-    assert "your choice: WHEEL-21-GOLD" in text
-    assert "included in your PKG-SPORT: WHEEL-21" in text
+    error = caught.value
+    assert error.rule_ids == ("group:wheels", "package:PKG-SPORT:WHEEL-21")
+    assert set(error.option_codes) == {"PKG-SPORT", "WHEEL-21-GOLD"}
+    text = str(error)
+    assert "you chose WHEEL-21-GOLD (21-inch forged gold wheels)" in text
+    assert "you chose PKG-SPORT (Sport package)" in text
+    assert "Sport package includes WHEEL-21 [package:PKG-SPORT:WHEEL-21, " in text
 
 
 def test_rule_violation_separates_choices_from_defaults(coupe: Pricer) -> None:
     with pytest.raises(RuleViolationError) as caught:
         priced(coupe, "PAINT-TO-SAMPLE", "WHEEL-21-GOLD", **{"PAINT-TO-SAMPLE": "Oak"})
     error = caught.value
-    assert error.rule_ids[0] == "sample-paint-full-interior"
+    assert error.rule_ids == ("sample-paint-full-interior",)
     assert error.message == (
-        "rule 'sample-paint-full-interior' is broken: "
-        "Paint to Sample cars get a full-leather or Race-Tex interior"
+        "the configuration breaks the catalog's rules: "
+        "Paint to Sample cars get a full-leather or Race-Tex interior "
+        "(with PAINT-TO-SAMPLE, INT-PARTIAL)"
     )
-    assert error.option_codes == ("PAINT-TO-SAMPLE",)
-    assert "the rule: if PAINT-TO-SAMPLE then not INT-PARTIAL" in error.explanation
-    assert "standard (not chosen by you): INT-PARTIAL (Partial leather)" in error.explanation
+    # Minimal: WHEEL-21-GOLD, chosen but not involved, is left out.
+    assert error.option_codes == ("PAINT-TO-SAMPLE", "INT-PARTIAL")
+    assert error.explanation[:2] == (
+        "you chose PAINT-TO-SAMPLE (Paint to Sample)",
+        "INT-PARTIAL (Partial leather) is a default",
+    )
+    assert error.explanation[2].startswith(
+        "Paint to Sample cars get a full-leather or Race-Tex interior [sample-paint-full-interior, "
+    )
+    assert error.explanation[2].endswith("acme/coupe.yaml:105:5]")
+    assert len(error.explanation) == 3
 
 
 def test_requires_and_excludes_and_table(coupe: Pricer) -> None:
@@ -191,7 +217,8 @@ def test_requires_and_excludes_and_table(coupe: Pricer) -> None:
             **{"PAINT-TO-SAMPLE": "Oak"},
         )
     assert caught.value.rule_ids == ("gold-wheels-calipers",)
-    assert "forbidden" in "\n".join(caught.value.explanation)
+    assert caught.value.option_codes == ("WHEEL-21-GOLD", "CALIPER-RED")
+    assert "Gold wheels do not go with red calipers" in caught.value.message
 
 
 def test_availability_by_date(coupe: Pricer) -> None:

@@ -43,13 +43,11 @@ from configurator.codes import codebook, decode, migrate
 from configurator.configuration import Configuration, Selection
 from configurator.errors import (
     BadValueError,
-    CardinalityError,
     CatalogError,
     ConfigurationError,
     Location,
     MinimumSpendError,
     Problem,
-    RuleViolationError,
     UnknownOptionError,
     UsageError,
     did_you_mean,
@@ -83,7 +81,7 @@ from configurator.quote import (
 
 if TYPE_CHECKING:
     from configurator.catalog.loader import CatalogTree
-    from configurator.catalog.schema import Catalog, Market, Period, Rule
+    from configurator.catalog.schema import Catalog, Market, Period
     from configurator.rules.constraints import Constraint, ProgrammeSpend
     from configurator.rules.expr import Expr
 
@@ -263,7 +261,6 @@ _NEVER_PICKLED = (
     "_discounts",
     "_fail_when_empty",
     "_constraint_list",
-    "_rule_index",
     "_unavailable",
     "_unavailable_on",
 )
@@ -361,7 +358,6 @@ class Pricer:
             (end for _, period in restricted for end in (period.from_, period.until)),
             lambda day: frozenset(code for code, period in restricted if not period.contains(day)),
         )
-        self._rule_index: dict[str, Rule] | None = None
         self._unavailable: dict[frozenset[str], dict[str, Constraint]] = {}
         self._unavailable_on: dict[dt.date, dict[str, Constraint]] = {}
 
@@ -497,7 +493,6 @@ class Pricer:
         self._catalog = self._market = None
         self._sources = None
         self._constraint_list = None
-        self._rule_index = None
         self._unavailable = {}
         self._unavailable_on = {}
         self._compile()
@@ -537,12 +532,6 @@ class Pricer:
 
             self._constraint_list = constraints(self.catalog)
         return self._constraint_list
-
-    @property
-    def _rules(self) -> dict[str, Rule]:
-        if self._rule_index is None:
-            self._rule_index = {rule.id: rule for rule in self.catalog.rules}
-        return self._rule_index
 
     # --- resolution and validity ----------------------------------------------------------
 
@@ -668,70 +657,19 @@ class Pricer:
         """
         self.price(configuration, on)
 
-    def _describe(self, codes: Iterable[str]) -> str:
-        return ", ".join(_label(code, self._names.get(code, code)) for code in codes)
+    def rejection(self, configuration: Configuration, on: dt.date) -> ConfigurationError:
+        """Why a configuration that breaks a constraint cannot be priced: the rules engine's
+        minimal explanation (the buyer's choices, and the defaults or absences, together with
+        the rules, each with its id, message and file:line, that cannot all hold).
 
-    def _violation(self, broken: list[Constraint], selection: Selection) -> ConfigurationError:
-        first = broken[0]
-        involved = [code for code in dict.fromkeys(first.codes) if code in selection.codes]
-        mine = [code for code in involved if code in selection.chosen]
-        along = [
-            code for code in involved if code not in selection.chosen and code in selection.brought
-        ]
-        standard = [
-            code
-            for code in involved
-            if code in selection.defaulted and code not in mine and code not in along
-        ]
-        explanation: list[str] = []
-        rule = self._rules.get(first.id)
-        if rule is not None:
-            if rule.requires is not None:
-                explanation.append(f"the rule: {rule.option} requires {rule.requires}")
-            elif rule.excludes is not None:
-                explanation.append(f"the rule: {rule.option} excludes {', '.join(rule.excludes)}")
-            else:
-                explanation.append(f"the rule: if {rule.if_} then {rule.then}")
-        elif first.kind == "table":
-            explanation.append(
-                f"the table '{first.id}' lists the {'allowed' if first.allowed else 'forbidden'} "
-                f"combinations"
-            )
-        elif first.expr is not None and first.kind != "availability":
-            from configurator.rules.expr import to_text
+        Only a rejection pays for it: it needs the catalog (loaded again for a stored pricer)
+        and the rules engine on ``on`` (its compiled form comes from the cache)."""
+        from configurator.rules.engine import engine_for
 
-            explanation.append(f"the rule: {to_text(first.expr)}")
-        if mine:
-            explanation.append(f"your choice{'s' if len(mine) > 1 else ''}: {self._describe(mine)}")
-        for code in along:
-            by = selection.brought[code]
-            how = "included in" if code in selection.packaged else "comes with"
-            explanation.append(f"{how} your {by}: {_label(code, self._names.get(code, code))}")
-        if standard:
-            explanation.append(f"standard (not chosen by you): {self._describe(standard)}")
-        if len(broken) > 1:
-            more = ", ".join(c.id for c in broken[1:6]) + (", ..." if len(broken) > 6 else "")
-            explanation.append(f"also broken: {more}")
-        options = mine or along or involved
-        rule_ids = [c.id for c in broken]
-        if first.kind == "cardinality":
-            count = len(involved)
-            return CardinalityError(
-                f"{first.message}, but {count} {'is' if count == 1 else 'are'} chosen",
-                option_codes=options,
-                rule_ids=rule_ids,
-                explanation=explanation,
-            )
-        if first.kind == "availability":
-            return RuleViolationError(
-                first.message, option_codes=options, rule_ids=rule_ids, explanation=explanation
-            )
-        return RuleViolationError(
-            f"rule '{first.id}' is broken: {first.message}",
-            option_codes=options,
-            rule_ids=rule_ids,
-            explanation=explanation,
-        )
+        result = engine_for(self.catalog, on).check(configuration)
+        if result.valid:  # the two engines share one definition of validity: a bug
+            raise RuntimeError(f"the rules engine accepts {configuration} that the pricer rejects")
+        return result.error()
 
     def _check_values(self, selection: Selection, values: dict[str, str]) -> None:
         for code, value in values.items():
@@ -866,9 +804,8 @@ class Pricer:
         choices, values = self.canonical(configuration)
         selection = self.resolve(choices)
         codes = selection.codes
-        broken = self.violated(selection, on)
-        if broken:
-            raise self._violation(broken, selection)
+        if self.violated(selection, on):
+            raise self.rejection(Configuration(self._model, choices, values), on)
         self._check_values(selection, values)
 
         chosen, packaged, brought = selection.chosen, selection.packaged, selection.brought
@@ -1288,8 +1225,10 @@ def price(
 ) -> Quote:
     """Price a configuration of ``catalog`` in ``market`` on ``on``.
 
-    Raises a :class:`~configurator.errors.ConfigurationError` subclass naming the broken rule,
-    its message and the buyer's options involved when the configuration is not valid.
+    Raises a :class:`~configurator.errors.ConfigurationError` subclass when the configuration
+    is not valid; a broken rule comes with the rules engine's minimal explanation (the buyer's
+    choices involved, and the rules with their id, message and file:line):
+    :meth:`Pricer.rejection`.
     """
     return pricer(catalog, market).price(configuration, on, currencies=currencies)
 

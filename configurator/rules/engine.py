@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -112,6 +112,13 @@ class Explanation:
     def rule_ids(self) -> tuple[str, ...]:
         return tuple(r.id for r in self.rules)
 
+    def leading(self, ids: Iterable[str]) -> Explanation:
+        """The same explanation with the rules whose id is in ``ids`` first (kept in order
+        otherwise): a rejection names the rule the selection breaks before the rules that
+        make it unavoidable."""
+        first = set(ids)
+        return replace(self, rules=tuple(sorted(self.rules, key=lambda r: r.id not in first)))
+
     def lines(self) -> list[str]:
         """One line per element, facts first: for the terminal and error messages."""
         return [f.describe() for f in self.facts] + [r.describe() for r in self.rules]
@@ -173,7 +180,11 @@ class CheckResult:
         """The error to raise for an invalid result (with the explanation's lines)."""
         if self.explanation is not None:
             explanation = self.explanation
-            kinds = {r.kind for r in explanation.rules}
+            # The class (batch's error code) is the kind of the first constraint, in catalog
+            # order, that the selection breaks; for choices that cannot be completed (nothing
+            # broken yet), the kinds of the explanation's rules.
+            broken = [r.kind for r in self.violated if r.kind != "spend"]
+            kinds = {broken[0]} if broken else {r.kind for r in explanation.rules}
             cls: type[ConfigurationError] = RuleViolationError
             if kinds == {"cardinality"}:
                 cls = CardinalityError
@@ -711,6 +722,7 @@ class RulesEngine:
         explanation = self.explain(selection.chosen)
         if explanation is None:
             explanation = self._explain_selection(selection)
+        explanation = explanation.leading(r.id for r in broken)
         return CheckResult(False, selection.codes, explanation, broken, spend)
 
     def explain(self, partial: Iterable[str], wanted: Sequence[str] = ()) -> Explanation | None:
