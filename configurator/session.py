@@ -255,27 +255,12 @@ class ConfigureSession:
         on: dt.date,
         start: Configuration | None = None,
     ) -> None:
-        from configurator.pricing.engine import Pricer, pricer
+        from configurator.pricing.engine import pricer
 
         self.catalog = catalog
         self.market = market
         self.on = on
         self._pricer = pricer(catalog, market)
-        # Running figures must show while a programme's minimum spend is not yet reached, so
-        # the summary prices with a copy of the catalog whose programmes have no minimum and
-        # reports the progress against the real minimums itself.
-        if any(p.minimum_spend > 0 for p in catalog.programmes):
-            relaxed = catalog.model_copy(
-                update={
-                    "programmes": [
-                        p.model_copy(update={"minimum_spend": Decimal(0)})
-                        for p in catalog.programmes
-                    ]
-                }
-            )
-            self._draft_pricer = Pricer(relaxed, market)
-        else:
-            self._draft_pricer = self._pricer
         self.steps: list[Step] = [
             Step(g.id, g.name, g.description, g.choose, tuple(o.code for o in g.options))
             for g in catalog.groups
@@ -298,7 +283,6 @@ class ConfigureSession:
         self._names.update({code: p.name for code, p in self._packages.items()})
         self._prices = {code: o.price for code, o in self._options.items()}
         self._prices.update({code: p.price for code, p in self._packages.items()})
-        self._minimums = {p.name: p.minimum_spend for p in catalog.programmes}
 
         self.index = 0
         self._choices: tuple[str, ...] = ()
@@ -734,13 +718,18 @@ class ConfigureSession:
             return cached
         configuration = self.configuration
         try:
-            quote = self._draft_pricer.price(self._drafted(configuration), self.on)
+            quote = self._draft(configuration)
         except ConfigurationError as error:
             result = Summary(currency=self.catalog.currency, priced=False, problem=str(error))
         else:
             result = self._summarise(quote)
         self._cache[key] = result
         return result
+
+    def _draft(self, configuration: Configuration) -> Quote:
+        """The running figures' quote: priced although values may be missing and programme
+        minimum spends not reached yet (their progress is in the quote's programmes)."""
+        return self._pricer.price(self._drafted(configuration), self.on, strict=False)
 
     def _drafted(self, configuration: Configuration) -> Configuration:
         """The configuration with placeholder values where values are missing (figures only).
@@ -758,7 +747,7 @@ class ConfigureSession:
 
     def _summarise(self, quote: Quote) -> Summary:
         programmes = tuple(
-            ProgrammeStatus(p.name, p.spend, self._minimums.get(p.name, p.minimum))
+            ProgrammeStatus(p.name, p.spend, p.minimum)
             for p in quote.programmes
         )
         purchase = quote.tax("purchase-tax")
@@ -824,9 +813,7 @@ class ConfigureSession:
         settled, _ = self._settled(self._ordered(choices))
         values = {c: v for c, v in self._values.items() if c in settled}
         try:
-            quote = self._draft_pricer.price(
-                self._drafted(Configuration(self.catalog.id, settled, values)), self.on
-            )
+            quote = self._draft(Configuration(self.catalog.id, settled, values))
         except ConfigurationError:
             return None
         return quote.total - now.total

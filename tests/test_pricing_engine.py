@@ -256,6 +256,38 @@ def test_minimum_spend(coupe: Pricer) -> None:
     assert error.option_codes == ("PAINT-TO-SAMPLE",)
 
 
+def test_not_strict_prices_a_draft_below_its_minimum_spend(coupe: Pricer) -> None:
+    configuration = Configuration.of(
+        "acme-coupe", ["PAINT-TO-SAMPLE", "INT-LEATHER"], {"PAINT-TO-SAMPLE": "Oak"}
+    )
+    quote = coupe.price(configuration, ON, strict=False)
+    (progress,) = quote.programmes
+    assert (progress.name, progress.met) == ("Acme Manufaktur", False)
+    assert (progress.spend, progress.minimum, progress.missing) == (
+        D("130000.00"),
+        D("150000.00"),
+        D("20000.00"),
+    )
+    assert quote.deposit == progress.deposit
+    # Met: the same quote as a strict one.
+    met = Configuration.of(
+        "acme-coupe",
+        ["PAINT-TO-SAMPLE", "INT-LEATHER", "WHEEL-21-GOLD"],
+        {"PAINT-TO-SAMPLE": "Oak"},
+    )
+    quote = coupe.price(met, ON, strict=False)
+    assert quote == coupe.price(met, ON)
+    assert quote.programmes[0].met and quote.programmes[0].missing == 0
+    # Every other check still applies.
+    with pytest.raises(RuleViolationError):
+        coupe.price(
+            Configuration.of("acme-coupe", ["INT-RACE-TEX", "AUDIO-PREMIUM"]), ON, strict=False
+        )
+    with pytest.raises(BadValueError):
+        no_value = Configuration.of("acme-coupe", ["PAINT-TO-SAMPLE", "INT-LEATHER"])
+        coupe.price(no_value, ON, strict=False)
+
+
 @pytest.mark.parametrize(
     ("values", "fragment"),
     [

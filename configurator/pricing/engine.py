@@ -798,9 +798,20 @@ class Pricer:
     # --- pricing --------------------------------------------------------------------------
 
     def price(
-        self, configuration: Configuration, on: dt.date, *, currencies: Sequence[str] = ()
+        self,
+        configuration: Configuration,
+        on: dt.date,
+        *,
+        currencies: Sequence[str] = (),
+        strict: bool = True,
     ) -> Quote:
-        """Price a configuration on a date; raise a ConfigurationError when it is not valid."""
+        """Price a configuration on a date; raise a ConfigurationError when it is not valid.
+
+        ``strict=False`` prices a configuration that is valid except for a programme's
+        minimum spend (a draft the buyer is still completing): the quote's
+        :class:`ProgrammeProgress` then says ``met=False`` and what is ``missing``, instead of
+        a :class:`MinimumSpendError`. Every other check still applies.
+        """
         choices, values = self.canonical(configuration)
         selection = self.resolve(choices)
         codes = selection.codes
@@ -885,7 +896,8 @@ class Pricer:
             for programme, spend, in_programme in self.programme_spends(codes, charged):
                 if not in_programme:
                     continue
-                if spend < programme.minimum_spend:
+                missing = programme.minimum_spend - spend
+                if missing > 0 and strict:
                     raise self._minimum_spend(programme.id, codes, charged)
                 deposit += programme.deposit
                 extra_weeks = max(extra_weeks, programme.extra_lead_time_weeks)
@@ -896,8 +908,8 @@ class Pricer:
                         name=programme.name,
                         spend=spend,
                         minimum=programme.minimum_spend,
-                        met=True,
-                        missing=ZERO,
+                        met=missing <= 0,
+                        missing=max(missing, ZERO),
                         deposit=programme.deposit,
                         extra_lead_time_weeks=programme.extra_lead_time_weeks,
                         options=list(in_programme),
