@@ -746,10 +746,7 @@ class ConfigureSession:
         return Configuration(configuration.model, configuration.choices, values)
 
     def _summarise(self, quote: Quote) -> Summary:
-        programmes = tuple(
-            ProgrammeStatus(p.name, p.spend, p.minimum)
-            for p in quote.programmes
-        )
+        programmes = tuple(ProgrammeStatus(p.name, p.spend, p.minimum) for p in quote.programmes)
         purchase = quote.tax("purchase-tax")
         luxury = quote.tax("ultra-luxury-tax")
         others = tuple(
