@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import io
 import os
 import sys
@@ -13,7 +12,7 @@ from typing import IO, Annotated
 import typer
 
 from configurator.cli import app
-from configurator.cli.common import atomic_output, tree
+from configurator.cli.common import atomic_output, date_option, parse_date, tree
 from configurator.errors import ExitCode, UsageError
 
 
@@ -53,11 +52,7 @@ def batch(
     ] = None,
     date: Annotated[
         str | None,
-        typer.Option(
-            "--date",
-            metavar="YYYY-MM-DD",
-            help="Price as on this date, for rows without their own (default: today).",
-        ),
+        date_option("Price as on this date, for rows without their own (default: today)."),
     ] = None,
     currency: Annotated[
         str | None,
@@ -109,7 +104,7 @@ def batch(
     catalogs = tree(ctx)
     in_format = input_format_for(input_path, input_format)
     out_format = output_format_for(output, output_format, in_format)
-    default_date = _day(date)
+    default_date = parse_date(date)
     if currency is not None:
         currency = currency.strip().upper()
     settings = Settings(
@@ -149,15 +144,6 @@ def batch(
         raise
     print_summary(summary)
     raise typer.Exit(int(summary.exit_code))
-
-
-def _day(text: str | None) -> dt.date:
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"--date '{text}' is not a date: write YYYY-MM-DD") from None
 
 
 def _open_input(path: str) -> tuple[IO[str], int | None]:

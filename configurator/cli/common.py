@@ -1,30 +1,73 @@
-"""Helpers shared by the commands: the catalog tree, error reporting, safe output files."""
+"""Helpers shared by the commands: the catalog tree, shared parameters (``--date``, option
+codes), error reporting, safe output files."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import typer
 
-from configurator.errors import CatalogError, ConfigurationError, ConfiguratorError
+from configurator.errors import CatalogError, ConfigurationError, ConfiguratorError, UsageError
 
 if TYPE_CHECKING:  # the loader (pydantic, YAML) is imported by the commands that load
     from configurator.catalog.loader import CatalogTree
+
+
+def chosen_catalogs(ctx: typer.Context) -> str | None:
+    """The tree given with --catalogs / $CONFIGURATOR_CATALOGS (None: the shipped one)."""
+    root_obj = ctx.find_root().obj
+    return root_obj.get("catalogs") if root_obj else None
 
 
 def tree(ctx: typer.Context) -> CatalogTree:
     """The catalog tree chosen with --catalogs / $CONFIGURATOR_CATALOGS, or the shipped one."""
     from configurator.catalog.loader import open_tree
 
-    root_ctx = ctx.find_root()
-    catalogs = (root_ctx.obj or {}).get("catalogs") if root_ctx.obj else None
-    return open_tree(catalogs)
+    return open_tree(chosen_catalogs(ctx))
+
+
+# --- parameters several commands take ----------------------------------------------------------
+
+
+PRICE_DATE_HELP = "Price under the rules in force on this day (default: today)."
+
+
+def date_option(help_text: str) -> Any:
+    """The ``--date YYYY-MM-DD`` option (text, read with :func:`parse_date`)."""
+    return typer.Option("--date", help=help_text, metavar="YYYY-MM-DD", show_default=False)
+
+
+def option_codes_argument(help_text: str) -> Any:
+    """The option and package codes a command takes as arguments (any number)."""
+    return typer.Argument(help=help_text, metavar="OPTION-CODE", show_default=False)
+
+
+def parse_date(text: str | None) -> dt.date:
+    """``--date``: an ISO date, YYYY-MM-DD; today when it is not given.
+
+    A UsageError (exit code 2) for anything else, e.g. "--date '2025-13-01' is not a date:
+    write YYYY-MM-DD, e.g. 2026-03-01".
+    """
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"--date '{text}' is not a date: write YYYY-MM-DD, e.g. 2026-03-01"
+        ) from None
+
+
+def optional_date(text: str | None) -> dt.date | None:
+    """``--date`` for a command where no date means "whatever the date" (None)."""
+    return None if text is None else parse_date(text)
 
 
 def report_error(error: ConfiguratorError) -> None:

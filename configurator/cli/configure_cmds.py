@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from configurator.cli import app
+from configurator.cli.common import PRICE_DATE_HELP, date_option
 from configurator.errors import ConfiguratorError, ExitCode, UnknownOptionError, UsageError
 
 if TYPE_CHECKING:
@@ -58,15 +59,7 @@ def configure(
             show_default=False,
         ),
     ] = None,
-    date: Annotated[
-        str | None,
-        typer.Option(
-            "--date",
-            help="Price under the rules in force on this day (default: today).",
-            metavar="YYYY-MM-DD",
-            show_default=False,
-        ),
-    ] = None,
+    date: Annotated[str | None, date_option(PRICE_DATE_HELP)] = None,
     save: Annotated[
         str | None,
         typer.Option(
@@ -92,8 +85,7 @@ def configure(
     """
     if not stdin_is_terminal():
         raise UsageError(NOT_A_TERMINAL)
-    from configurator.cli.common import tree
-    from configurator.cli.quote_cmds import parse_date
+    from configurator.cli.common import parse_date, tree
     from configurator.render import console
     from configurator.session import ConfigureSession, file_format
 

@@ -1,18 +1,26 @@
 """`configurator quote`: price one configuration (or a configuration code) on a date.
 
-A quote is a one-shot command, so this module imports only Typer at load time; the engine,
-the renderers and rich are imported when the command runs, and only those it needs.
+A quote is a one-shot command, so this module imports only Typer and the light helpers of
+:mod:`configurator.cli.common` at load time; the engine, the renderers and rich are imported
+when the command runs, and only those it needs.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from configurator.cli import app
+from configurator.cli.common import (
+    PRICE_DATE_HELP,
+    atomic_output,
+    chosen_catalogs,
+    date_option,
+    option_codes_argument,
+    parse_date,
+)
 from configurator.errors import UsageError
 
 
@@ -25,18 +33,6 @@ class QuoteFormat(StrEnum):
 class Completion(StrEnum):
     cheapest = "cheapest"
     dearest = "dearest"
-
-
-def parse_date(text: str | None) -> dt.date:
-    """``--date``: an ISO date (default: today)."""
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(
-            f"--date '{text}' is not a date: write YYYY-MM-DD, e.g. 2026-03-01"
-        ) from None
 
 
 def parse_values(items: list[str] | None) -> dict[str, str]:
@@ -65,10 +61,8 @@ def quote(
     ] = None,
     options: Annotated[
         list[str] | None,
-        typer.Argument(
-            help="Option and package codes the buyer chooses; untouched groups keep defaults.",
-            metavar="OPTION-CODE",
-            show_default=False,
+        option_codes_argument(
+            "Option and package codes the buyer chooses; untouched groups keep defaults."
         ),
     ] = None,
     value: Annotated[
@@ -89,15 +83,7 @@ def quote(
             show_default=False,
         ),
     ] = None,
-    date: Annotated[
-        str | None,
-        typer.Option(
-            "--date",
-            help="Price under the rules in force on this day (default: today).",
-            metavar="YYYY-MM-DD",
-            show_default=False,
-        ),
-    ] = None,
+    date: Annotated[str | None, date_option(PRICE_DATE_HELP)] = None,
     currency: Annotated[
         str | None,
         typer.Option(
@@ -146,7 +132,7 @@ def quote(
 
     on = parse_date(date)
     currencies = [currency.strip().upper()] if currency else []
-    root = catalog_root((ctx.find_root().obj or {}).get("catalogs"))  # a missing tree first
+    root = catalog_root(chosen_catalogs(ctx))  # a missing tree first
     if code is not None:
         from configurator.catalog.loader import CatalogTree
 
@@ -179,8 +165,6 @@ def quote(
             catalog = CatalogTree(root).load(model)
             configuration = complete_configuration(catalog, configuration, complete.value, on)
         result = pricer.price(configuration, on, currencies=currencies)
-
-    from configurator.cli.common import atomic_output
 
     with atomic_output(output) as out:
         if output_format is QuoteFormat.json:

@@ -6,7 +6,6 @@ imported when a command runs.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated
 
@@ -14,19 +13,13 @@ import typer
 
 from configurator.cli import app
 from configurator.cli.catalog_cmds import catalog_app
-from configurator.cli.common import tree
-from configurator.errors import UsageError
-
-
-def _date(text: str | None, default: dt.date | None) -> dt.date | None:
-    if text is None:
-        return default
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(
-            f"--date '{text}' is not a date: write YYYY-MM-DD, e.g. 2026-03-01"
-        ) from None
+from configurator.cli.common import (
+    date_option,
+    option_codes_argument,
+    optional_date,
+    parse_date,
+    tree,
+)
 
 
 @app.command("available")
@@ -34,21 +27,10 @@ def available(
     ctx: typer.Context,
     model: Annotated[str, typer.Argument(help="Model id, e.g. xiaomi-su7-ultra.", metavar="MODEL")],
     options: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="The option and package codes chosen so far.",
-            metavar="OPTION-CODE",
-            show_default=False,
-        ),
+        list[str] | None, option_codes_argument("The option and package codes chosen so far.")
     ] = None,
     date: Annotated[
-        str | None,
-        typer.Option(
-            "--date",
-            help="Judge availability on this day (default: today).",
-            metavar="YYYY-MM-DD",
-            show_default=False,
-        ),
+        str | None, date_option("Judge availability on this day (default: today).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
@@ -65,7 +47,7 @@ def available(
     from configurator.rules.engine import engine_for
 
     catalog = tree(ctx).load(model)
-    engine = engine_for(catalog, _date(date, dt.date.today()))
+    engine = engine_for(catalog, parse_date(date))
     chosen = list(options or [])
     groups = engine.availability(chosen)
     from configurator.render.rules import availability_data, availability_view
@@ -84,12 +66,7 @@ def stats(
     model: Annotated[str, typer.Argument(help="Model id, e.g. xiaomi-su7-ultra.", metavar="MODEL")],
     date: Annotated[
         str | None,
-        typer.Option(
-            "--date",
-            help="Count with the options available on this day (default: all options).",
-            metavar="YYYY-MM-DD",
-            show_default=False,
-        ),
+        date_option("Count with the options available on this day (default: all options)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -104,7 +81,7 @@ def stats(
     from configurator.rules.engine import catalog_stats
 
     catalog = tree(ctx).load(model)
-    figures = catalog_stats(catalog, _date(date, None))
+    figures = catalog_stats(catalog, optional_date(date))
     if as_json:
         typer.echo(json.dumps(figures.as_dict(), indent=2, ensure_ascii=False))
         return
