@@ -1070,22 +1070,7 @@ class Pricer:
                 f"at {at} ({label} {limit}), where {rate} of the whole {label} "
                 f"(at least {format_money(cost)}) becomes due"
             )
-            return construct(
-                Threshold,
-                tax_id=tax.id,
-                tax_name=tax.name,
-                threshold=period.threshold,
-                threshold_price=start,
-                base=outcome.base,
-                crossed=False,
-                headroom=headroom,
-                cost=cost,
-                culprit=None,
-                culprit_name=None,
-                culprit_amount=None,
-                culprit_enough=False,
-                message=message,
-            )
+            return _cliff(outcome, start, message, cost=cost, headroom=headroom)
         # The culprit: of the buyer's own options and packages, the priciest whose removal
         # alone takes the list price back under the cliff; when none is enough alone, the
         # priciest. Contributions count price rules; ties go to the later line.
@@ -1130,21 +1115,15 @@ class Pricer:
                     f"{_label(culprit, culprit_name)}, {format_money(culprit_amount)}, and the "
                     f"list price is {format_money(excess)} over the cliff"
                 )
-        return construct(
-            Threshold,
-            tax_id=tax.id,
-            tax_name=tax.name,
-            threshold=period.threshold,
-            threshold_price=start,
-            base=outcome.base,
-            crossed=True,
-            headroom=None,
+        return _cliff(
+            outcome,
+            start,
+            message,
             cost=outcome.amount,
             culprit=culprit,
             culprit_name=culprit_name,
             culprit_amount=culprit_amount,
             culprit_enough=bool(enough),
-            message=message,
         )
 
     # --- currencies -----------------------------------------------------------------------
@@ -1209,6 +1188,39 @@ class Pricer:
                 )
             )
         return replace(quote, conversions=conversions, warnings=warnings)
+
+
+def _cliff(
+    outcome: TaxOutcome,
+    start: Decimal,
+    message: str,
+    *,
+    cost: Decimal,
+    headroom: Decimal | None = None,
+    culprit: str | None = None,
+    culprit_name: str | None = None,
+    culprit_amount: Decimal | None = None,
+    culprit_enough: bool = False,
+) -> Threshold:
+    """Where a car stands against a cliff tax: crossed when the tax is owed (then the culprit,
+    if any), else the headroom; ``start`` is the list price where the cliff starts."""
+    assert outcome.period.threshold is not None
+    return construct(
+        Threshold,
+        tax_id=outcome.tax.id,
+        tax_name=outcome.tax.name,
+        threshold=outcome.period.threshold,
+        threshold_price=start,
+        base=outcome.base,
+        crossed=outcome.owed,
+        headroom=headroom,
+        cost=cost,
+        culprit=culprit,
+        culprit_name=culprit_name,
+        culprit_amount=culprit_amount,
+        culprit_enough=culprit_enough,
+        message=message,
+    )
 
 
 _PRICERS: dict[tuple[int, int], tuple[Catalog, Market, Pricer]] = {}
