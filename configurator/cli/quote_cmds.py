@@ -120,7 +120,8 @@ def quote(
 
     Groups you leave alone keep their defaults. Taxes follow the market's rules in force on
     --date. The quote's code reproduces it with --code. Exit codes: 2 usage, 3 catalog
-    invalid, 4 configuration invalid (the broken rule and your options involved are named).
+    invalid, 4 configuration invalid (a minimal explanation: the options involved and the
+    rules, each with its id and file:line).
 
     Example: configurator quote xiaomi-su7-ultra HOOD-CARBON-DUCTS --date 2026-03-01
 
