@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import shutil
@@ -447,3 +448,69 @@ def test_the_complete_example_in_the_docs_is_valid(tmp_path: Path) -> None:
 def test_market_and_catalog_models_keep_their_public_names() -> None:
     assert Market.model_fields["vat_rate"].is_required()
     assert loader.load_catalog is load_catalog
+
+
+# --- large tables: positions to the code, one look-up per file ------------------------------
+
+_TABLE = """
+tables:
+  - id: paint-wheels
+    message: This paint does not go with these wheels.
+    groups: [paint, wheels]
+    rows:
+      - [PAINT-WHITE, WHEEL-19]
+      - [PAINT-BLUE, 'WHEEL-20-FORGED']
+      - [PAINT-WHITE, wheel-19]
+      - [PAINT-BLUE]
+      - [PAINT-BLUE, ROOF-GLASS]
+      - ["PAINT-BLUE", WHEEL-19, ROOF-GLASS]
+"""
+
+
+def test_table_rows_are_located_to_the_code_or_the_row(tmp_path: Path) -> None:
+    shutil.copytree(MINI, tmp_path / "tree")
+    path = tmp_path / "tree" / "acme" / "roadster.yaml"
+    text = path.read_text(encoding="utf-8") + _TABLE
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("      - [PAINT-WHITE, wheel-19]") + 1
+    problems = CatalogTree(tmp_path / "tree").problems_in(path)
+    found = [(p.location.line - line, p.location.column, p.code) for p in problems]
+    assert found == [(0, 23, "bad-format")]  # the schema names the code itself
+    path.write_text(text.replace("wheel-19]", "WHEEL-19]"), encoding="utf-8")
+    problems = CatalogTree(tmp_path / "tree").problems_in(path)
+    found = [(p.location.line - line, p.location.column, p.code) for p in problems]
+    assert found == [  # the checks name the row
+        (1, 9, "table-row-length"),
+        (2, 9, "table-code-not-in-group"),
+        (3, 9, "table-row-length"),
+    ]
+    valid = text.replace("wheel-19]", "WHEEL-19]").split("      - [PAINT-BLUE]\n")[0]
+    path.write_text(valid, encoding="utf-8")
+    table = CatalogTree(tmp_path / "tree").load("acme-roadster").tables[0]
+    assert table.where_of("rows", 1, 1) == table.where_of("rows", 1)  # the row, in the model
+    assert (table.where_of("rows", 2).line - line, table.where_of("rows", 2).column) == (0, 9)
+    assert table.where_of("groups", 1).column == 21
+
+
+def test_a_cold_load_hashes_each_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIGURATOR_CACHE_DIR", str(tmp_path / "cache"))
+    read: list[str] = []
+    real_read_bytes = Path.read_bytes
+
+    def counted(self: Path) -> bytes:
+        read.append(self.name)
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    tree = CatalogTree(MINI)
+    catalog = tree.load("acme-roadster")
+    # Looking the cache up hashes the catalog; then each file is read once, and its digest
+    # (recorded in the cache entry) is that of the bytes parsed.
+    assert sorted(read) == ["_atelier.yaml", "roadster.yaml", "roadster.yaml"]
+    sources = dict(tree.sources_of(MINI / "acme" / "roadster.yaml"))
+    for name in ("roadster.yaml", "_atelier.yaml"):
+        content = real_read_bytes(MINI / "acme" / name)
+        assert sources[str(MINI / "acme" / name)] == hashlib.sha256(content).hexdigest()
+    read.clear()
+    assert CatalogTree(MINI).load("acme-roadster") == catalog  # from the cache: the key, then
+    assert sorted(read) == ["_atelier.yaml", "roadster.yaml", "roadster.yaml"]  # each source

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import re
 import time
 import tracemalloc
 from pathlib import Path
@@ -178,3 +181,137 @@ def test_column_of_a_repeated_token_counts_occurrences() -> None:
     line, column, raw, value = _scalar("when: 'A or A or A'\n", "when")
     third = value.rindex("A") + 1
     assert locate_in_scalar(line, column, raw, value, third) == (1, 18)
+
+
+# --- two ways of reading: libyaml's events, or PyYAML's node graph when there are anchors --
+
+_REPO = Path(__file__).resolve().parent.parent
+_YAML_FILES = sorted(
+    [*(_REPO / "catalogs").rglob("*.yaml"), *(_REPO / "tests" / "data").rglob("*.yaml")]
+)
+_SNIPPETS = [
+    "",
+    "---\n",
+    "# only a comment\n",
+    "~\n",
+    "[1, 2]\n",
+    "a:\nb: ~\n",
+    "a: 1\na: 2\nb: {c: 1, c: [x, y]}\n",
+    "? [a, b]\n: v\nc: 1\n",
+    "? {k: 1, k: 2}\n: {z: 1, z: 2}\nq: NO\n",
+    "[a, b]: 1\n",
+    "a: !!str 12\nb: !custom x\nc: !!int '7'\nd: !!float 1\ne: ! 12\nf: !!merge x\n",
+    "a: NO\nb: 012\nc: 2024-02-30\nd: 2024-02-03\ne: 1:30\nf: 0x1F\ng: .inf\nh: 0b101\n",
+    "a: |\n  text\n  more\nb: >-\n  folded\n  text\nc: plain\n  two lines\nd: 'it''s'\n",
+    'a: "esc\\tx"\nb: [x, "y", \'z\', [p, q], {k: v}, NO, 1, ~, 2024-01-02]\nc: [a\n  b, c]\n',
+    "- a\n- b: 1\n  b: 2\n- ? c\n- []\n- {}\n",
+    "café: 小米\nx: [é, 'é']\n",
+    "key: 'A & B'\nother: x&y\n",
+    "a: 1\n---\nb: 2\n",  # a second document
+    "a: [1, 2\nb: 3\n",  # a syntax error
+    "a: *x\n",  # an alias without an anchor
+    "a: &x 1\nb: *x\n",
+    "<<: {a: 1}\nb: 2\nc: {<<: [{x: 1}, {y: 2}], x: 0}\n",  # merge keys without anchors
+    "a: " + "[" * 101 + "]" * 101 + "\n",
+    "a: [" + "{k: [x, y]}, " * 30 + "]\n",
+]
+
+
+def _snapshot(parsed: yamlpos.ParsedYaml) -> tuple[object, ...]:
+    def typed(value: object) -> object:
+        if isinstance(value, dict):
+            return {key: typed(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [typed(item) for item in value]
+        return (type(value).__name__, value)
+
+    return (
+        typed(parsed.data),
+        dict(parsed.values),
+        parsed.keys,
+        parsed.quoted,
+        parsed.raw,
+        parsed.flagged,
+        parsed.problems,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [*(p.read_text(encoding="utf-8") for p in _YAML_FILES), *_SNIPPETS],
+    ids=[*(p.relative_to(_REPO).as_posix() for p in _YAML_FILES), *map(repr, _SNIPPETS)],
+)
+def test_events_and_node_graph_give_the_same_values_positions_and_problems(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = parse_yaml(text, "f.yaml")
+    monkeypatch.setattr(yamlpos, "_ANCHOR", re.compile(""))  # every text "has an anchor"
+    graph = parse_yaml(text, "f.yaml")
+    assert _snapshot(fast) == _snapshot(graph)
+
+
+def test_a_file_without_anchors_is_never_composed_into_a_node_graph(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def composed(*args: object) -> None:
+        pytest.fail("composed a node graph")
+
+    monkeypatch.setattr(yamlpos, "_parse_graph", composed)
+    for path in (_REPO / "catalogs").rglob("*.yaml"):
+        assert read_yaml_file(path, path.name).problems == []
+    assert parse_yaml("when: 'A & B'\nalso: x & y\n", "f.yaml").problems == []
+
+
+def test_anchors_and_aliases_still_work() -> None:
+    parsed = parse_yaml("when: 'A & B'\nbase: &b {x: 1}\ncopy: *b\n", "f.yaml")
+    assert parsed.problems == []
+    assert parsed.data["copy"] == {"x": 1}
+    assert parsed.values[("copy", "x")] == (2, 14)  # where the anchored value was written
+
+
+def test_sequence_items_are_packed_but_read_like_a_dict() -> None:
+    parsed = parse_yaml("rows:\n  - [A, 'B', C]\n  - [D]\n", "f.yaml")
+    values = parsed.values
+    assert values[("rows", 0, 1)] == (2, 9)  # the quote
+    assert values[("rows", 1)] == (3, 5)
+    assert ("rows", 0, 3) not in values and ("rows", -1) not in values
+    assert ("rows", "0") not in values and "rows" not in values
+    with pytest.raises(KeyError):
+        values[("rows", 2)]
+    assert values.get(("rows", 9)) is None
+    assert len(values) == len(list(values)) == 8  # (), rows, 2 rows, 4 codes
+    assert parsed.locate(("rows", 0, 2, "deeper")).column == 14  # the closest ancestor
+
+
+def test_nesting_deeper_than_the_limit_is_one_clear_problem() -> None:
+    parsed = parse_yaml("a: 1\nb: " + "[" * 100 + "]" * 100 + "\n", "f.yaml")
+    assert _codes(parsed) == [(2, 103, "yaml-too-deep")]  # the 101st level, with the mapping
+    assert "more than 100 deep" in parsed.problems[0].message
+    assert parsed.data is None
+    assert parse_yaml("b: " + "[" * 99 + "]" * 99 + "\n", "f.yaml").problems == []
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_garbage_collector_is_left_as_it_was(enabled: bool) -> None:
+    was = gc.isenabled()
+    try:
+        if not enabled:
+            gc.disable()
+        parse_yaml("a: [1, 2]\n", "f.yaml")
+        parse_yaml("a: [1, 2\n", "f.yaml")
+        assert gc.isenabled() is enabled
+    finally:
+        if was:
+            gc.enable()
+
+
+def test_a_file_read_knows_the_sha256_of_the_bytes_parsed(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_bytes("name: 小米\n".encode())
+    assert read_yaml_file(path, "f.yaml").digest == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_repeated_texts_share_one_string() -> None:
+    parsed = parse_yaml("rows:\n  - [ABC-1, XYZ]\n  - [ABC-1, XYZ]\nname: ABC-1\n", "f.yaml")
+    rows = parsed.data["rows"]
+    assert rows[0][0] is rows[1][0] is parsed.data["name"]

@@ -50,7 +50,7 @@ from configurator.catalog.schema import (
     Strict,
     TableRule,
 )
-from configurator.catalog.yamlpos import ParsedYaml, read_yaml_file
+from configurator.catalog.yamlpos import ParsedYaml, gc_paused, read_yaml_file
 from configurator.errors import (
     CatalogError,
     Location,
@@ -242,13 +242,17 @@ def _record_positions(obj: Any, path: Path_, parsed: ParsedYaml) -> None:
     obj._where = parsed.locate(path)
     spots: dict[Path_, Location] = {}
     texts: dict[Path_, tuple[int, int, str]] = {}
+    find, file, quoted, raw = parsed.values.find, parsed.file, parsed.quoted, parsed.raw
 
-    def note(sub: Path_, at: Path_) -> None:
-        if at in parsed.values:
-            spots[sub] = _spot(parsed, at)
-            if at in parsed.raw:
-                line, column = parsed.values[at]
-                texts[sub] = (line, column, parsed.raw[at])
+    def note(sub: Path_, at: Path_) -> None:  # what _spot() gives, with one look-up
+        position = find(at)
+        if position is None:
+            return
+        line, column = position
+        spots[sub] = Location(file, line, column + 1 if at in quoted else column)
+        source = raw.get(at)
+        if source is not None:
+            texts[sub] = (line, column, source)
 
     for name, info in type(obj).model_fields.items():
         key = info.alias or name
@@ -479,18 +483,23 @@ class CatalogTree(CatalogFiles):
 
     def load_file(self, path: Path) -> Catalog:
         """Load and check a catalog file; raise CatalogError listing every problem."""
-        cached = _cache_get(path, self.display(path))
-        if cached is not None and isinstance(cached[1], Catalog):
-            self._sources[path] = cached[0]
-            return cached[1]
-        catalog, problems, sources = self._load_uncached(path)
-        if problems or catalog is None:
-            raise CatalogError(problems)
-        self._sources[path] = _cache_put(path, self.display(path), sources, catalog)
-        return catalog
+        with gc_paused():  # every object made here lasts: collections would only walk them
+            cached = _cache_get(path, self.display(path))
+            if cached is not None and isinstance(cached[1], Catalog):
+                self._sources[path] = cached[0]
+                return cached[1]
+            catalog, problems, sources = self._load_uncached(path)
+            if problems or catalog is None:
+                raise CatalogError(problems)
+            self._sources[path] = _cache_put(path, self.display(path), sources, catalog)
+            return catalog
 
     def problems_in(self, path: Path) -> list[Problem]:
         """Every problem of a file (model, fragment or market), without raising."""
+        with gc_paused():
+            return self._problems_in(path)
+
+    def _problems_in(self, path: Path) -> list[Problem]:
         from configurator.catalog.checks import check_catalog, check_market
 
         kind = self.kind_of(path)
@@ -581,7 +590,8 @@ class CatalogTree(CatalogFiles):
     def _read(self, path: Path, sources: list[SourceFile]) -> ParsedYaml:
         display = self.display(path)
         parsed = read_yaml_file(path, display)
-        sources.append(SourceFile(path, display, _digest(path)))
+        # The digest of the bytes parsed (not a second read, which could see a newer file).
+        sources.append(SourceFile(path, display, parsed.digest or _digest(path)))
         return parsed
 
     def _collect_includes(
@@ -749,16 +759,18 @@ def merge_fragments(
 # --- cache ----------------------------------------------------------------------------------
 
 
-def _cache_file(path: Path, display: str) -> Path | None:
+def _cache_file(path: Path, display: str, content: str | None = None) -> Path | None:
     """The cache entry of a file: keyed by its content, where it is and how it is shown.
 
     The place matters as well as the content: a catalog's id must match its file name, and
-    its recorded positions name the file as shown from the working directory.
+    its recorded positions name the file as shown from the working directory. ``content`` is
+    the file's sha256 when known (else it is read and hashed).
     """
     directory = cache_dir()
     if directory is None:
         return None
-    content = _digest(path)
+    if content is None:
+        content = _digest(path)
     if not content:
         return None
     place = f"{__version__}\0{path.resolve()}\0{display}\0{content}".encode()
@@ -770,8 +782,10 @@ def _cache_get(path: Path, display: str) -> tuple[Sources, Any] | None:
 
 
 def _cache_put(path: Path, display: str, sources: list[SourceFile], value: Any) -> Sources:
+    """Store ``value`` made from ``sources`` (the first is ``path``, as it was parsed)."""
     recorded = [(str(s.path), s.digest) for s in sources]
-    cache_store(_cache_file(path, display), recorded, value)
+    content = sources[0].digest if sources and sources[0].path == path else None
+    cache_store(_cache_file(path, display, content), recorded, value)
     return recorded
 
 
