@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import pickle
 import re
 import shutil
 import time
@@ -15,7 +16,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from configurator.catalog import loader, yamlpos
 from configurator.catalog.export import catalog_json_schema, schema_text
@@ -27,7 +28,7 @@ from configurator.catalog.reference import (
     update_docs,
 )
 from configurator.catalog.schema import Catalog, Market, Option, parse_money
-from configurator.errors import CatalogError, Problem, UnknownModelError
+from configurator.errors import CatalogError, Location, Problem, UnknownModelError
 
 BROKEN = Path(__file__).resolve().parent / "data" / "broken"
 MINI = Path(__file__).resolve().parent / "data" / "mini"
@@ -514,3 +515,48 @@ def test_a_cold_load_hashes_each_file_once(tmp_path: Path, monkeypatch: pytest.M
     read.clear()
     assert CatalogTree(MINI).load("acme-roadster") == catalog  # from the cache: the key, then
     assert sorted(read) == ["_atelier.yaml", "roadster.yaml", "roadster.yaml"]  # each source
+
+
+def _all_spots(model: Any) -> list[tuple[str, dict[Any, Any], dict[Any, Any]]]:
+    found = []
+    stack = [model]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, list):
+            stack.extend(obj)
+        elif isinstance(obj, BaseModel) and hasattr(obj, "_spots"):
+            found.append((type(obj).__name__, dict(obj._spots), dict(obj._texts)))
+            stack.extend(getattr(obj, name) for name in type(obj).model_fields)
+    return found
+
+
+def test_long_lists_keep_packed_positions_that_read_like_the_dict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    codes = ["PAINT-WHITE", "'WHEEL-19'", '"ROOF-\\u0047LASS"', "AUDIO-PREMIUM"] * 20
+    rows = "".join(f"      - [{c}, WHEEL-19]\n" for c in codes)
+    package = (
+        f"  - code: PKG-LONG\n    name: Long\n    price: 1\n    includes: [{', '.join(codes)}]\n"
+    )
+    text = (MINI / "acme" / "roadster.yaml").read_text(encoding="utf-8")
+    text = text.replace("\nrules:\n", package + "\nrules:\n")
+    text += _TABLE.split("    rows:\n")[0] + "    rows:\n" + rows
+    path = tmp_path / "roadster.yaml"
+    path.write_text(text, encoding="utf-8")
+    packed, problems = loader._validate(yamlpos.read_yaml_file(path, "r.yaml"), Catalog)
+    assert problems == [] and packed is not None
+    assert isinstance(packed.tables[0]._spots, yamlpos.Spots)
+    monkeypatch.setattr(loader, "_PACKED_LIST", 10**9)
+    plain, _ = loader._validate(yamlpos.read_yaml_file(path, "r.yaml"), Catalog)
+    assert _all_spots(packed) == _all_spots(plain)
+    package = packed.packages[-1]
+    assert package.where_of("includes", 1).column == package.where_of("includes", 0).column + 14
+    assert package.where_in("includes", 1, offset=3).column == 30  # the token, in its quotes
+    plain_package = plain.packages[-1]
+    for index in range(len(codes)):
+        assert package.where_in("includes", index, offset=6) == plain_package.where_in(
+            "includes", index, offset=6
+        )
+    again = pickle.loads(pickle.dumps(packed))
+    assert _all_spots(again) == _all_spots(plain)
+    assert again.tables[0].where_of("rows", 79) == Location("r.yaml", text.count("\n"), 9)

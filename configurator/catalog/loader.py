@@ -14,6 +14,7 @@ import os
 import re
 import types
 import typing
+from array import array
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,7 @@ from configurator.catalog.schema import (
     Strict,
     TableRule,
 )
-from configurator.catalog.yamlpos import ParsedYaml, gc_paused, read_yaml_file
+from configurator.catalog.yamlpos import ParsedYaml, Spots, gc_paused, read_yaml_file
 from configurator.errors import (
     CatalogError,
     Location,
@@ -235,12 +236,16 @@ def validation_problems(
     return problems
 
 
+_PACKED_LIST = 64  # lists of plain values this long keep their items' positions packed
+
+
 def _record_positions(obj: Any, path: Path_, parsed: ParsedYaml) -> None:
     """Set ``_where``, ``_spots`` and ``_texts`` on every catalog object from the positions."""
     if not isinstance(obj, Strict):
         return
     obj._where = parsed.locate(path)
     spots: dict[Path_, Location] = {}
+    lists: dict[str | int, array[int]] = {}
     texts: dict[Path_, tuple[int, int, str]] = {}
     find, file, quoted, raw = parsed.values.find, parsed.file, parsed.quoted, parsed.raw
 
@@ -262,6 +267,11 @@ def _record_positions(obj: Any, path: Path_, parsed: ParsedYaml) -> None:
             _record_positions(value, at, parsed)
         elif isinstance(value, list):
             note((key,), at)
+            if len(value) >= _PACKED_LIST and not any(isinstance(i, Strict) for i in value):
+                packed = _packed_items(parsed, at, len(value), key, texts)
+                if packed is not None:
+                    lists[key] = packed
+                    continue
             for i, item in enumerate(value):
                 if isinstance(item, Strict):
                     _record_positions(item, (*at, i), parsed)
@@ -276,8 +286,30 @@ def _record_positions(obj: Any, path: Path_, parsed: ParsedYaml) -> None:
                     note((key, k), (*at, k))
         else:
             note((key,), at)
-    obj._spots = spots
+    obj._spots = Spots(parsed.file, spots, lists) if lists else spots
     obj._texts = texts
+
+
+def _packed_items(
+    parsed: ParsedYaml, at: Path_, length: int, key: str, texts: dict[Path_, tuple[int, int, str]]
+) -> array[int] | None:
+    """The spots of a long list's items, packed as the parser recorded them (a quoted item's
+    column moved in by one, as :func:`_spot` does); their source texts go into ``texts``."""
+    items = parsed.values.items_of(at)
+    if items is None:
+        return None
+    items = items[:length]
+    quoted, sources = parsed.marked_items(at)
+    if quoted:
+        items = array(items.typecode, items)
+        for index in quoted:
+            if index < len(items):
+                items[index] += 1
+    for index, source in sources.items():
+        if index < len(items):
+            line, column = parsed.values[(*at, index)]
+            texts[(key, index)] = (line, column, source)
+    return items
 
 
 def _spot(parsed: ParsedYaml, path: Path_) -> Location:

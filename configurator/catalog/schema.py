@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -165,7 +166,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)
 
     _where: Location | None = PrivateAttr(default=None)
-    _spots: dict[tuple[str | int, ...], Location] = PrivateAttr(default_factory=dict)
+    _spots: Mapping[tuple[str | int, ...], Location] = PrivateAttr(default_factory=dict)
     _texts: dict[tuple[str | int, ...], tuple[int, int, str]] = PrivateAttr(default_factory=dict)
 
     @property

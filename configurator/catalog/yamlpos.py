@@ -106,6 +106,10 @@ class Positions(Mapping[Path_, tuple[int, int]]):
         """Remember where each item of the sequence at ``path`` starts (packed positions)."""
         self._packed.setdefault(path, items)
 
+    def items_of(self, path: Path_) -> array[int] | None:
+        """The packed positions of the items of the sequence at ``path``, if it is one."""
+        return self._packed.get(path)
+
     def find(self, path: Path_) -> tuple[int, int] | None:
         """The position recorded for ``path``, or None (one look-up: ``get`` needs two)."""
         found = self._single.get(path)
@@ -145,6 +149,67 @@ class Positions(Mapping[Path_, tuple[int, int]]):
 _COLUMN_MASK = (1 << 32) - 1
 
 
+class Spots(Mapping[Path_, Location]):
+    """Where a catalog object's own values were written (``Strict._spots``), by sub-path.
+
+    A dict of Locations, except that the items of long lists of plain values (a table's rows)
+    are kept as one packed array per list (``line << 32 | column``): a 194,723-row table then
+    holds, caches and unpickles no Location per row.
+    """
+
+    __slots__ = ("file", "_single", "_lists", "_last")
+
+    def __init__(
+        self, file: str, single: dict[Path_, Location], lists: dict[str | int, array[int]]
+    ) -> None:
+        self.file = file
+        self._single = single
+        self._lists = lists
+        # ``where_of`` asks ``probe in spots`` then ``spots[probe]``: the second is the first's
+        self._last: tuple[Path_, Location | None] = ((), None)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Spots, (self.file, self._single, self._lists))
+
+    def _find(self, probe: Path_) -> Location | None:
+        if len(probe) == 2 and type(probe[1]) is int:
+            items = self._lists.get(probe[0])
+            if items is not None:  # a packed list (never also in _single)
+                index = probe[1]
+                if not 0 <= index < len(items):
+                    return None
+                packed = items[index]
+                return Location(self.file, packed >> 32, packed & _COLUMN_MASK)
+        return self._single.get(probe)
+
+    def __getitem__(self, probe: Path_) -> Location:
+        last, found = self._last
+        if probe is not last:
+            found = self._find(probe)
+        if found is None:
+            raise KeyError(probe)
+        return found
+
+    def __contains__(self, probe: object) -> bool:
+        if not isinstance(probe, tuple):
+            return False
+        found = self._find(probe)
+        self._last = (probe, found)
+        return found is not None
+
+    def __iter__(self) -> Iterator[Path_]:
+        yield from self._single
+        for key, items in self._lists.items():
+            for index in range(len(items)):
+                yield (key, index)
+
+    def __len__(self) -> int:
+        return len(self._single) + sum(len(items) for items in self._lists.values())
+
+    def __repr__(self) -> str:
+        return f"Spots({len(self):,} values of {self.file})"
+
+
 def _pack(marks: Iterable[Any]) -> array[int]:
     """Packed positions (``line << 32 | column``, 1-based) of the nodes or events given."""
     return array("q", [(mark.line + 1) << 32 | (mark.column + 1) for mark in marks])
@@ -164,6 +229,23 @@ class ParsedYaml:
     problems: list[Problem] = field(default_factory=list)
     digest: str = ""
     """The sha256 of the bytes parsed, when read from a file (cache entries record it)."""
+    _marked: dict[Path_, tuple[set[int], dict[int, str]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def marked_items(self, path: Path_) -> tuple[set[int], dict[int, str]]:
+        """Which items of the sequence at ``path`` are quoted, and the source text of those
+        whose text differs from their value (by index)."""
+        if self._marked is None:
+            marked: dict[Path_, tuple[set[int], dict[int, str]]] = {}
+            for quoted in self.quoted:
+                if quoted and type(quoted[-1]) is int:
+                    marked.setdefault(quoted[:-1], (set(), {}))[0].add(quoted[-1])
+            for at, source in self.raw.items():
+                if at and type(at[-1]) is int:
+                    marked.setdefault(at[:-1], (set(), {}))[1][at[-1]] = source
+            self._marked = marked
+        return self._marked.get(path, (set(), {}))
 
     def locate(self, path: Path_, *, key: bool = False) -> Location:
         """The position of the value (or key) at ``path``, or of its closest ancestor."""
