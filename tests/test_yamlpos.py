@@ -305,6 +305,13 @@ def test_the_garbage_collector_is_left_as_it_was(enabled: bool) -> None:
             gc.enable()
 
 
+def test_bytes_are_read_as_utf8() -> None:
+    parsed = parse_yaml("name: 'café'\nx: [小米, 'é']\n".encode(), "f.yaml")
+    assert parsed.data == {"name": "café", "x": ["小米", "é"]}
+    assert parsed.raw[("x", 1)] == "'é'" and parsed.values[("x", 1)] == (2, 9)
+    assert _codes(parse_yaml("name: caf\xe9\n".encode("latin-1"), "f.yaml")) == [(1, 1, "encoding")]
+
+
 def test_a_file_read_knows_the_sha256_of_the_bytes_parsed(tmp_path: Path) -> None:
     path = tmp_path / "f.yaml"
     path.write_bytes("name: 小米\n".encode())

@@ -296,8 +296,9 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def expanded_size(root: yaml.Node) -> int:
-    """How many nodes the document has once every alias is expanded, without expanding them.
+def node_counts(root: yaml.Node) -> tuple[int, int]:
+    """How many nodes the document has once every alias is expanded, and how many node
+    objects the composer made (each alias target once), without expanding anything.
 
     Shared nodes are counted once per use through memoisation, so a "billion laughs" file is
     measured in microseconds. Raise :class:`_RecursiveAlias` for an alias inside itself.
@@ -319,20 +320,7 @@ def expanded_size(root: yaml.Node) -> int:
         active.add(key)
         stack.append((node, True))
         stack.extend((child, False) for child in _children(node))
-    return sizes[id(root)]
-
-
-def distinct_nodes(root: yaml.Node) -> int:
-    """How many node objects the composer made (each alias target counted once)."""
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.extend(_children(node))
-    return len(seen)
+    return sizes[id(root)], len(sizes)  # one size per distinct node
 
 
 class _Builder:
@@ -644,7 +632,10 @@ class _StreamBuilder(_Builder):
 
 
 def parse_yaml(text: str | bytes, file: str) -> ParsedYaml:
-    """Parse one YAML document, recording positions and YAML problems (never raising)."""
+    """Parse one YAML document, recording positions and YAML problems (never raising).
+
+    Bytes must be UTF-8.
+    """
     size = len(text)
     if size > MAX_FILE_BYTES:
         return ParsedYaml(
@@ -660,15 +651,19 @@ def parse_yaml(text: str | bytes, file: str) -> ParsedYaml:
         )
     try:
         source = text if isinstance(text, str) else text.decode("utf-8")
-    except UnicodeDecodeError:
-        source = None  # the parser reports it
+    except UnicodeDecodeError as exc:
+        return ParsedYaml(
+            file=file,
+            data=None,
+            problems=[Problem(Location(file, 1, 1), "encoding", f"not UTF-8 text: {exc}")],
+        )
     with gc_paused():
-        if source is not None and _ANCHOR.search(source) is None:
+        if _ANCHOR.search(source) is None:
             try:
-                return _parse_events(text, source, file)
+                return _parse_events(source, file)
             except _Fallback:
                 pass
-        return _parse_graph(text, source, file)
+        return _parse_graph(source, file)
 
 
 # An anchor is '&' and a letter, digit, '_' or '-' (libyaml's and PyYAML's scanners read no
@@ -689,10 +684,10 @@ def _syntax_problem(exc: yaml.YAMLError, file: str) -> Problem:
     return Problem(Location(file, line, column), "yaml-syntax", f"YAML syntax error: {reason}")
 
 
-def _parse_events(text: str | bytes, source: str, file: str) -> ParsedYaml:
+def _parse_events(source: str, file: str) -> ParsedYaml:
     """Build the values from libyaml's events (raise _Fallback when the graph is needed)."""
     parsed = ParsedYaml(file=file, data=None)
-    loader = _Loader(text)
+    loader = _Loader(source)
     builder = _StreamBuilder(parsed, source, loader)
     try:
         parsed.data = builder.document()
@@ -731,10 +726,10 @@ def _too_many(size: int, file: str) -> Problem:
     )
 
 
-def _parse_graph(text: str | bytes, source: str | None, file: str) -> ParsedYaml:
+def _parse_graph(source: str, file: str) -> ParsedYaml:
     """Compose the node graph, refuse alias bombs, then build the values from the graph."""
     parsed = ParsedYaml(file=file, data=None)
-    loader = _Loader(text)
+    loader = _Loader(source)
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
@@ -748,7 +743,6 @@ def _parse_graph(text: str | bytes, source: str | None, file: str) -> ParsedYaml
     if bomb is not None:
         parsed.problems.append(bomb)
         return parsed
-    assert source is not None  # the parser refuses text that is not UTF-8
     builder = _Builder(parsed, source)
     try:
         parsed.data = builder.build(node, ())
@@ -771,7 +765,7 @@ def _parse_graph(text: str | bytes, source: str | None, file: str) -> ParsedYaml
 def _alias_bomb(node: yaml.Node, file: str) -> Problem | None:
     """A problem when aliases would expand the document beyond the limits, else None."""
     try:
-        size = expanded_size(node)
+        size, distinct = node_counts(node)
     except _RecursiveAlias:
         return Problem(
             Location(file, node.start_mark.line + 1, node.start_mark.column + 1),
@@ -779,7 +773,6 @@ def _alias_bomb(node: yaml.Node, file: str) -> Problem | None:
             "an alias refers to a value that contains it (a recursive alias): write the "
             "values out instead",
         )
-    distinct = distinct_nodes(node)
     allowed = min(MAX_VALUES, max(ALIAS_EXPANSION_FLOOR, ALIAS_EXPANSION_RATIO * distinct))
     if size <= allowed:
         return None
