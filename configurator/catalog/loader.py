@@ -298,13 +298,11 @@ def _packed_items(
     items = parsed.values.items_of(at)
     if items is None:
         return None
-    items = items[:length]
+    items = items[:length]  # a copy: the parser's array stays as it was
     quoted, sources = parsed.marked_items(at)
-    if quoted:
-        items = array(items.typecode, items)
-        for index in quoted:
-            if index < len(items):
-                items[index] += 1
+    for index in quoted:
+        if index < len(items):
+            items[index] += 1
     for index, source in sources.items():
         if index < len(items):
             line, column = parsed.values[(*at, index)]
