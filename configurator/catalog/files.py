@@ -26,11 +26,18 @@ class CatalogFiles:
         self.root = root
 
     def display(self, path: Path) -> str:
-        """A path as shown in messages: relative to the working directory when possible."""
+        """A path as shown in messages: relative below the working directory, else absolute.
+
+        An installed package's catalogs then read as a path an editor can open, not as
+        ``../../usr/lib/...``.
+        """
         try:
-            return os.path.relpath(path)
+            relative = os.path.relpath(path)
         except ValueError:  # pragma: no cover - another drive on Windows
             return str(path)
+        if relative == ".." or relative.startswith(".." + os.sep):
+            return str(Path(path).resolve())
+        return relative
 
     def model_files(self) -> list[Path]:
         """Every model catalog file, sorted (fragments start with '_' and are skipped)."""
