@@ -37,6 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from configurator.batch import ERROR_CODES  # noqa: E402
 from configurator.catalog.loader import open_tree  # noqa: E402
 from configurator.catalog.schema import Catalog  # noqa: E402
 from configurator.configuration import Configuration  # noqa: E402
@@ -45,16 +46,7 @@ from configurator.pricing.engine import Pricer  # noqa: E402
 
 DATE = dt.date(2026, 3, 1)  # the run's --date
 OTHER_DATES = ("2025-06-01", "2025-08-01")  # some rows carry their own date
-BAD_KINDS = (
-    "bad_row",
-    "unknown_model",
-    "bad_code",
-    "unknown_option",
-    "cardinality",
-    "rule_violation",
-    "minimum_spend",
-    "bad_value",
-)
+BAD_KINDS = ERROR_CODES  # one bad row of every kind batch reports
 
 
 @dataclass(frozen=True)
