@@ -84,9 +84,9 @@ def batch(
     the run goes on. The summary goes to stderr. Exit 0 when every row priced, 5 when
     some did not, 2 for a usage error, 130 when interrupted (no output file is left).
 
-    Example:
+    Example: configurator batch orders.csv -o quotes.csv --date 2026-03-01 --jobs 2
 
-        configurator batch orders.csv -o quotes.csv --date 2026-03-01 --jobs 2
+    Example: cat orders.jsonl | configurator batch - --input-format jsonl -o -
     """
     from configurator.batch import (
         RowFailedError,
