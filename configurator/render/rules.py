@@ -54,20 +54,21 @@ def availability_view(groups: Sequence[GroupState], remaining: int, currency: st
         )
         table.add_column("", width=2)
         table.add_column("code", no_wrap=True)
-        table.add_column("name")
+        table.add_column("name", ratio=1)
         table.add_column("price", justify="right", no_wrap=True)
-        table.add_column("reason", ratio=1)
-        for option in group.options:
+        options = list(group.options)
+        for index, option in enumerate(options):
             mark = "●" if option.chosen else ("✓" if option.available else "✗")
             style = "" if option.available else "dim"
-            table.add_row(
-                mark,
-                option.code,
-                option.name,
-                format_money(option.price),
-                Text(option.reason or "", style="italic"),
-                style=style,
-            )
+            table.add_row(mark, option.code, option.name, format_money(option.price), style=style)
+            following = options[index + 1] if index + 1 < len(options) else None
+            # One reason line under a run of options blocked for the same reason.
+            if (
+                option.reason
+                and not option.available
+                and (following is None or following.available or following.reason != option.reason)
+            ):
+                table.add_row("", "", Text(f"└ {option.reason}", style="italic"), "", style="dim")
         parts.append(table)
     parts.append(
         Text(
