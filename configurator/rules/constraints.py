@@ -93,6 +93,20 @@ def _implies(a: str, b: str) -> Expr:
     return Or((Not(Var(a)), Var(b)))
 
 
+def _implication(
+    kind: Kind, source: str, target: str, message: str, where: Location | None
+) -> Constraint:
+    """Choosing ``source`` brings ``target``: an option's `brings`, a package's contents."""
+    return Constraint(
+        id=f"{kind}:{source}:{target}",
+        kind=kind,
+        message=message,
+        codes=(source, target),
+        where=where,
+        expr=_implies(source, target),
+    )
+
+
 def constraints(catalog: Catalog, on: dt.date | None = None) -> list[Constraint]:
     """Every constraint of a (checked) catalog; availability only when a date is given."""
     result: list[Constraint] = []
@@ -138,25 +152,23 @@ def constraints(catalog: Catalog, on: dt.date | None = None) -> list[Constraint]
         for option in group.options:
             for extra in option.brings:
                 result.append(
-                    Constraint(
-                        id=f"brings:{option.code}:{extra}",
-                        kind="brings",
-                        message=f"{option.name} comes with {extra}",
-                        codes=(option.code, extra),
-                        where=option.where,
-                        expr=_implies(option.code, extra),
+                    _implication(
+                        "brings",
+                        option.code,
+                        extra,
+                        f"{option.name} comes with {extra}",
+                        option.where,
                     )
                 )
     for package in catalog.packages:
         for included in package.includes:
             result.append(
-                Constraint(
-                    id=f"package:{package.code}:{included}",
-                    kind="package",
-                    message=f"{package.name} includes {included}",
-                    codes=(package.code, included),
-                    where=package.where,
-                    expr=_implies(package.code, included),
+                _implication(
+                    "package",
+                    package.code,
+                    included,
+                    f"{package.name} includes {included}",
+                    package.where,
                 )
             )
     if on is not None:
