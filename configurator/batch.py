@@ -35,6 +35,7 @@ import operator
 import os
 import queue
 import re
+import reprlib
 import signal
 import sys
 import time
@@ -57,6 +58,7 @@ from configurator.errors import (
     Problem,
     UnknownModelError,
     UsageError,
+    shorten,
 )
 from configurator.money import money_json
 from configurator.pricing.engine import Pricer
@@ -91,6 +93,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_CHARS = 256 * 1024  # about 4,000 rows of a typical order book
 MAX_RECORD_CHARS = 4 * CHUNK_CHARS  # no sane CSV record is longer
 CHUNK_ROWS = 2_000  # rows per chunk for YAML input (already parsed in the main process)
+MAX_ROW_VALUES = 1_000  # values in one YAML row, aliases expanded (a row has a few fields)
 MEMO_SIZE = 65_536  # entries per memo level and per process
 
 
@@ -235,6 +238,67 @@ class Chunk:
     size: int = 0  # characters of input it covers (for progress)
 
 
+class InputText:
+    """The batch input as the readers see it: checked to be UTF-8, with classic Mac line
+    ends (a lone carriage return) read as newlines.
+
+    The file is opened with ``errors="surrogateescape"``, so a byte that is not UTF-8 arrives
+    here as a surrogate and is reported with its line (a usage error: the whole file is in
+    another encoding, so no row of it can be trusted). Whether line ends are lone carriage
+    returns is decided on the first block, before any row is read.
+    """
+
+    def __init__(self, source: IO[str], name: str) -> None:
+        self._source = source
+        self._name = name
+        self._head = source.read(CHUNK_CHARS)
+        self._lines = 0  # newlines handed out so far (for the line of a bad byte)
+        self._carriage_returns = _lone_carriage_returns(self._head)
+        self._after_return = False  # the last block ended with "\r" (maybe half a "\r\n")
+
+    def read(self, size: int = -1) -> str:
+        """Up to about ``size`` characters; "" at the end of the input."""
+        while True:
+            if self._head:
+                block, self._head = self._head, ""
+            else:
+                block = self._source.read(size)
+            if not block:
+                return ""
+            if self._carriage_returns:
+                if self._after_return and block.startswith("\n"):
+                    block = block[1:]
+                self._after_return = block.endswith("\r")
+                block = block.replace("\r\n", "\n").replace("\r", "\n")
+            if block:
+                break
+        if not block.isascii():
+            self._check_utf8(block)
+        self._lines += block.count("\n")
+        return block
+
+    def _check_utf8(self, block: str) -> None:
+        try:
+            block.encode("utf-8")
+        except UnicodeEncodeError as error:
+            line = self._lines + block.count("\n", 0, error.start) + 1
+            column = error.start - block.rfind("\n", 0, error.start)
+            bad = block[error.start].encode("utf-8", "surrogateescape")
+            raise UsageError(
+                f"{Location(self._name, line, column)}: the input is not UTF-8 text (byte "
+                f"0x{bad.hex()}): save it as UTF-8"
+            ) from None
+
+
+def _lone_carriage_returns(text: str) -> bool:
+    """Whether the first line ends with a lone carriage return (classic Mac line ends)."""
+    newline = text.find("\n")
+    ret = text.find("\r")
+    if ret == -1:
+        return False
+    return (newline == -1 or ret < newline) and text[ret + 1 : ret + 2] != "\n"
+
+
 def read_csv_header(source: IO[str], name: str) -> tuple[Header, str, int]:
     """Read the header record; return it, the text read past it, and the next line number."""
     buffer = ""
@@ -250,9 +314,12 @@ def read_csv_header(source: IO[str], name: str) -> tuple[Header, str, int]:
     head, rest = buffer[:cut], buffer[cut:]
     if head.startswith("\ufeff"):  # a byte-order mark left by a spreadsheet
         head = head[1:]
-    names = next(csv.reader(io.StringIO(head)), [])
-    columns = [n.strip().lower() for n in names]
     where = Location(name, 1, 1)
+    try:
+        names = next(csv.reader(io.StringIO(head), strict=True), [])
+    except csv.Error as error:
+        raise UsageError(f"{where}: the header row is not valid CSV: {error}") from None
+    columns = [n.strip().lower() for n in names]
     if not any(columns):
         raise UsageError(f"{where}: the CSV input is empty: it needs a header row")
     seen: set[str] = set()
@@ -302,7 +369,7 @@ def _record_boundary(text: str, *, first_only: bool = False) -> int:
 
 
 def text_chunks(
-    source: IO[str], first_line: int, pending: str = "", *, csv_quotes: bool
+    source: IO[str], first_line: int, pending: str = "", *, csv_quotes: bool, name: str = "-"
 ) -> Iterator[Chunk]:
     """Cut the input into chunks of whole records (lines; CSV records may span lines)."""
     line = first_line
@@ -318,6 +385,12 @@ def text_chunks(
             # thrown the count off. Cut at a newline anyway; the strict reader reports any
             # record this splits, and the quote count restarts with the next chunk.
             cut = buffer.rfind("\n") + 1
+            if cut == 0:
+                raise UsageError(
+                    f"{Location(name, line, 1)}: the line is longer than "
+                    f"{MAX_RECORD_CHARS:,} characters: records that long are not supported "
+                    "(is this a CSV or JSON lines file?)"
+                )
         if cut == 0:
             continue  # a record longer than a block: read more
         text, buffer = buffer[:cut], buffer[cut:]
@@ -344,7 +417,7 @@ def yaml_chunks(source: IO[str], name: str) -> Iterator[Chunk]:
                 while not loader.check_event(events.SequenceEndEvent):
                     node = loader.compose_node(None, None)  # type: ignore[arg-type]
                     assert node is not None
-                    items.append((node.start_mark.line + 1, loader.construct_document(node)))
+                    items.append(_yaml_row(loader, node, name))
                     if len(items) >= CHUNK_ROWS:
                         yield Chunk(first_line=items[0][0], items=tuple(items))
                         items = []
@@ -352,9 +425,11 @@ def yaml_chunks(source: IO[str], name: str) -> Iterator[Chunk]:
             elif not loader.check_event(events.DocumentEndEvent):
                 node = loader.compose_node(None, None)  # type: ignore[arg-type]
                 assert node is not None
-                items.append((node.start_mark.line + 1, loader.construct_document(node)))
+                items.append(_yaml_row(loader, node, name))
             loader.get_event()  # document end
             loader.anchors = {}
+    except RecursionError:
+        raise UsageError(f"{name}: the YAML input is nested too deeply to be rows") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
@@ -366,15 +441,60 @@ def yaml_chunks(source: IO[str], name: str) -> Iterator[Chunk]:
         yield Chunk(first_line=items[0][0], items=tuple(items))
 
 
+def _yaml_row(loader: Any, node: Any, name: str) -> tuple[int, Any]:
+    """One YAML row (its line and value), measured before it is built: aliases that would
+    expand it beyond :data:`MAX_ROW_VALUES` values (an alias bomb) fail the file at once,
+    as the catalog loader refuses them; a key given twice makes the row a bad row."""
+    import yaml
+
+    from configurator.catalog import yamlpos
+
+    line = node.start_mark.line + 1
+    try:
+        size, _ = yamlpos.node_counts(node)
+    except yamlpos._RecursiveAlias:
+        raise UsageError(
+            f"{Location(name, line, node.start_mark.column + 1)}: an alias in this row refers "
+            "to a value that contains it (a recursive alias): write the values out"
+        ) from None
+    if size > MAX_ROW_VALUES:
+        raise UsageError(
+            f"{Location(name, line, node.start_mark.column + 1)}: this row expands to "
+            f"{size:,} values through YAML aliases, over the limit of {MAX_ROW_VALUES:,} "
+            "for a row (an alias bomb?): write the values out"
+        )
+    value = loader.construct_document(node)
+    if isinstance(node, yaml.MappingNode) and isinstance(value, dict):
+        keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
+        if len(set(keys)) != len(keys):
+            twice = next(key for index, key in enumerate(keys) if key in keys[:index])
+            rid = value.get("id")
+            return line, _DuplicateKeyRow(str(rid) if isinstance(rid, str | int) else "", twice)
+    return line, value
+
+
+class _DuplicateKeyRow:
+    """A YAML row that gives a key twice (YAML says keys are unique; readers disagree on
+    which value wins), kept as an item so its row reports it."""
+
+    __slots__ = ("id", "key")
+
+    def __init__(self, rid: str, key: str) -> None:
+        self.id = rid
+        self.key = key
+
+
 def read_chunks(
     source: IO[str], input_format: InputFormat, name: str
 ) -> tuple[Header | None, Iterator[Chunk]]:
     """The input's header (CSV) and its chunks of rows."""
+    source = InputText(source, name)
+    csv.field_size_limit(MAX_RECORD_CHARS)  # Python's default (128 KB) is below our record limit
     if input_format == "csv":
         header, pending, line = read_csv_header(source, name)
-        return header, text_chunks(source, line, pending, csv_quotes=True)
+        return header, text_chunks(source, line, pending, csv_quotes=True, name=name)
     if input_format == "jsonl":
-        return None, text_chunks(source, 1, csv_quotes=False)
+        return None, text_chunks(source, 1, csv_quotes=False, name=name)
     return None, yaml_chunks(source, name)
 
 
@@ -440,6 +560,7 @@ class ChunkPricer:
     def __init__(self, settings: Settings, *, share: bool = False) -> None:
         self.settings = settings
         self.jsonl = settings.output_format == "jsonl"
+        csv.field_size_limit(MAX_RECORD_CHARS)  # also in spawned workers
         self.tree = _LoadedTree(Path(settings.catalogs))
         self.columns = output_columns(settings.tax_ids)
         self._blank_amounts = ("",) * (len(settings.tax_ids) + 2)  # subtotal, taxes, total
@@ -473,7 +594,8 @@ class ChunkPricer:
         add = parts.append
         # strict: a quoted field that never ends (or junk after a closing quote) is an error
         # for its row, never a silent merge of the rows that follow into one field
-        reader = csv.reader(io.StringIO(chunk.text), strict=True)
+        text = chunk.text
+        reader = csv.reader(io.StringIO(text), strict=True)
         width, id_at, model_at = header.width, header.id, header.model
         key_of = operator.itemgetter(header.model, header.options, header.code, header.date)
         outcome = self.outcome
@@ -514,13 +636,17 @@ class ChunkPricer:
                         break
                 break
             except csv.Error as error:
+                # The record that does not parse is its first line alone: it gets its error
+                # row (with the id, when the line shows one), and reading starts again at
+                # the next line, so no record after it is lost.
                 line = base + last + 1
-                last = reader.line_num
-                found = self._bad(
-                    f"not valid CSV: {error} (a field that holds a quote must be quoted, "
-                    "with its quotes doubled)"
-                )
-                self._failed_row(result, add, "", line, found)
+                text = _lines_after(text, last)
+                broken, _, text = text.partition("\n")
+                found = self._bad(_csv_problem(error), _salvaged_field(broken, model_at))
+                if self._failed_row(result, add, _salvaged_field(broken, id_at), line, found):
+                    break
+                base, last = line, 0
+                reader = csv.reader(io.StringIO(text), strict=True)
         result.ok = ok
         result.rows = ok + sum(result.errors.values())
         result.text = "".join(parts)
@@ -562,9 +688,13 @@ class ChunkPricer:
     def _item_outcome(self, item: Any) -> tuple[str, Outcome]:
         """A JSON or YAML row: check its shape, then price it through the memo."""
         if isinstance(item, _NotJson):
-            return "", self._bad(f"not a JSON object: {item.reason}")
+            if item.duplicate:
+                return item.id, self._bad(item.reason)
+            return item.id, self._bad(f"not a JSON object: {item.reason}")
+        if isinstance(item, _DuplicateKeyRow):
+            return item.id, self._bad(f"the key '{shorten(item.key)}' appears twice in the row")
         if not isinstance(item, dict):
-            return "", self._bad(f"a row must be an object with id and model, not {item!r:.40}")
+            return "", self._bad(f"a row must be an object with id and model, not {_brief(item)}")
         rid = item.get("id")
         model = item.get("model")
         options = item.get("options")
@@ -582,7 +712,7 @@ class ChunkPricer:
             return rid if isinstance(rid, str) else "", self._bad(problem, shown)
         for name, value in (("model", model), ("code", code), ("date", day)):
             if value is not None and not isinstance(value, str):
-                return rid, self._bad(f"'{name}' must be text, not {value!r:.40}", shown)
+                return rid, self._bad(f"'{name}' must be text, not {_brief(value)}", shown)
         if options is not None and not isinstance(options, str | tuple):
             return rid, self._bad("'options' must be text or a list of option codes", shown)
         return rid, self.outcome((model or "", options or "", code or "", day or ""))
@@ -789,24 +919,105 @@ class _LoadedTree(CatalogTree):
 
 
 class _NotJson:
-    """A JSON line that does not parse (kept as an item so its row reports it)."""
+    """A JSON line that does not parse (kept as an item so its row reports it), with the id
+    it seems to have."""
 
-    __slots__ = ("reason",)
+    __slots__ = ("duplicate", "id", "reason")
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, rid: str = "", *, duplicate: bool = False) -> None:
         self.reason = reason
+        self.id = rid
+        self.duplicate = duplicate
+
+
+def _brief(value: Any) -> str:
+    """A short repr of a row's value for a message: never the whole of a huge (or aliased,
+    exponentially large) structure."""
+    brief = reprlib.Repr()  # keyword arguments only from Python 3.12
+    brief.maxlevel, brief.maxstring, brief.maxother = 2, 40, 40
+    return brief.repr(value)
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object with a key twice (JSON parsers disagree on which one wins)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(f"the key '{shorten(key)}' appears twice in the row")
+            seen.add(key)
+    return found
+
+
+_decode_row = json.JSONDecoder(object_pairs_hook=_unique_keys).decode
+_JSON_ID = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
 
 
 def _json_lines(chunk: Chunk) -> Iterator[tuple[int, Any]]:
-    loads = json.loads
     line = chunk.first_line
     for text in chunk.text.split("\n"):
         if text.strip():
             try:
-                yield line, loads(text)
+                yield line, _decode_row(text)
+            except _DuplicateKey as error:
+                yield line, _NotJson(str(error), _salvaged_json_id(text), duplicate=True)
             except ValueError as error:
-                yield line, _NotJson(str(error))
+                yield line, _NotJson(str(error), _salvaged_json_id(text))
         line += 1
+
+
+def _salvaged_json_id(text: str) -> str:
+    """The id of a JSON line that does not parse, when it can be seen; else ""."""
+    found = _JSON_ID.search(text)
+    if found is None:
+        return ""
+    try:
+        value = json.loads(found.group(1))
+    except ValueError:
+        return ""
+    return str(value)
+
+
+_CSV_PROBLEMS = {  # Python's csv messages, as a spreadsheet user would understand them
+    "unexpected end of data": "a quoted field is never closed (its closing quote is missing)",
+    "expected after": "text follows the closing quote of a field",
+    "new-line character seen": "a line break (carriage return) inside an unquoted field",
+    "field larger than field limit": f"a field is longer than {MAX_RECORD_CHARS:,} characters",
+}
+
+
+def _csv_problem(error: csv.Error) -> str:
+    """A CSV reading error as the row's message."""
+    text = str(error)
+    reason = next((said for key, said in _CSV_PROBLEMS.items() if key in text), text)
+    return (
+        f"not valid CSV: {reason}; a field that holds a quote, a comma or a line break must "
+        "be quoted, with its quotes doubled"
+    )
+
+
+def _lines_after(text: str, count: int) -> str:
+    """``text`` without its first ``count`` lines."""
+    position = 0
+    for _ in range(count):
+        position = text.find("\n", position) + 1
+        if position == 0:
+            return ""
+    return text[position:]
+
+
+def _salvaged_field(line: str, index: int) -> str:
+    """A field of a CSV line that does not parse strictly, read leniently (for the id and
+    model of its error row); "" when the line has no such field."""
+    try:
+        fields = next(csv.reader([line.rstrip("\r")]), [])
+    except csv.Error:
+        fields = line.split(",")
+    return fields[index].strip() if index < len(fields) else ""
 
 
 def _failure(rid: str, line: int, found: Outcome) -> str:
