@@ -44,7 +44,7 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, Protocol
 
 from configurator.catalog.loader import CatalogTree
 from configurator.catalog.schema import Catalog, Market
@@ -95,6 +95,8 @@ MAX_RECORD_CHARS = 4 * CHUNK_CHARS  # no sane CSV record is longer
 CHUNK_ROWS = 2_000  # rows per chunk for YAML input (already parsed in the main process)
 MAX_ROW_VALUES = 1_000  # values in one YAML row, aliases expanded (a row has a few fields)
 MEMO_SIZE = 65_536  # entries per memo level and per process
+PARENT_CHECK_SECONDS = 1.0  # an idle worker checks this often that the main process lives
+PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a process gets when its parent dies
 
 
 class BadRowError(ConfiguratorError):
@@ -238,6 +240,12 @@ class Chunk:
     size: int = 0  # characters of input it covers (for progress)
 
 
+class TextSource(Protocol):
+    """What the readers read from: text, ``size`` characters at a time ("" at the end)."""
+
+    def read(self, size: int = -1, /) -> str: ...
+
+
 class InputText:
     """The batch input as the readers see it: checked to be UTF-8, with classic Mac line
     ends (a lone carriage return) read as newlines.
@@ -299,7 +307,7 @@ def _lone_carriage_returns(text: str) -> bool:
     return (newline == -1 or ret < newline) and text[ret + 1 : ret + 2] != "\n"
 
 
-def read_csv_header(source: IO[str], name: str) -> tuple[Header, str, int]:
+def read_csv_header(source: TextSource, name: str) -> tuple[Header, str, int]:
     """Read the header record; return it, the text read past it, and the next line number."""
     buffer = ""
     while True:
@@ -369,7 +377,7 @@ def _record_boundary(text: str, *, first_only: bool = False) -> int:
 
 
 def text_chunks(
-    source: IO[str], first_line: int, pending: str = "", *, csv_quotes: bool, name: str = "-"
+    source: TextSource, first_line: int, pending: str = "", *, csv_quotes: bool, name: str = "-"
 ) -> Iterator[Chunk]:
     """Cut the input into chunks of whole records (lines; CSV records may span lines)."""
     line = first_line
@@ -400,7 +408,7 @@ def text_chunks(
         yield Chunk(first_line=line, text=buffer, size=len(buffer))
 
 
-def yaml_chunks(source: IO[str], name: str) -> Iterator[Chunk]:
+def yaml_chunks(source: TextSource, name: str) -> Iterator[Chunk]:
     """YAML rows, streamed one item at a time: a top-level list of mappings, or one mapping
     per document. Each item keeps the line it starts on."""
     import yaml
@@ -488,14 +496,14 @@ def read_chunks(
     source: IO[str], input_format: InputFormat, name: str
 ) -> tuple[Header | None, Iterator[Chunk]]:
     """The input's header (CSV) and its chunks of rows."""
-    source = InputText(source, name)
+    text = InputText(source, name)
     csv.field_size_limit(MAX_RECORD_CHARS)  # Python's default (128 KB) is below our record limit
     if input_format == "csv":
-        header, pending, line = read_csv_header(source, name)
-        return header, text_chunks(source, line, pending, csv_quotes=True, name=name)
+        header, pending, line = read_csv_header(text, name)
+        return header, text_chunks(text, line, pending, csv_quotes=True, name=name)
     if input_format == "jsonl":
-        return None, text_chunks(source, 1, csv_quotes=False, name=name)
-    return None, yaml_chunks(source, name)
+        return None, text_chunks(text, 1, csv_quotes=False, name=name)
+    return None, yaml_chunks(text, name)
 
 
 # --- pricing rows -----------------------------------------------------------------------------
@@ -1196,7 +1204,9 @@ def _in_workers(chunks: Iterator[Chunk], settings: Settings, jobs: int) -> Itera
     inboxes = [context.Queue() for _ in range(jobs)]
     outboxes = [context.Queue() for _ in range(jobs)]
     workers = [
-        context.Process(target=_worker_main, args=(inboxes[i], outboxes[i], settings), daemon=True)
+        context.Process(
+            target=_worker_main, args=(inboxes[i], outboxes[i], settings, os.getpid()), daemon=True
+        )
         for i in range(jobs)
     ]
     for worker in workers:
@@ -1257,7 +1267,35 @@ def _guarded(pricer: ChunkPricer, chunk: Chunk) -> ChunkResult:
         return ChunkResult(fatal=(int(error.exit_code), str(error), []))
 
 
-def _worker_main(inbox: Any, outbox: Any, settings: Settings) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when the main process dies, even by ``kill -9``
+    (Linux's parent-death signal); elsewhere the worker's idle loop notices the new parent."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl (an unusual libc): the idle loop checks
+            pass
+    if os.getppid() != parent:  # the main process died before the signal was asked for
+        os._exit(0)
+
+
+def _release_standard_streams() -> None:
+    """Point the worker's stdin and stdout at /dev/null: it never uses them, and holding the
+    caller's pipes open would keep a caller waiting for their end after the main process
+    stops. (stderr stays: a crash of the interpreter itself is reported there.)"""
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for descriptor in (0, 1):
+            with contextlib.suppress(OSError):
+                os.dup2(null, descriptor)
+    finally:
+        os.close(null)
+
+
+def _worker_main(inbox: Any, outbox: Any, settings: Settings, parent: int) -> None:
     """A worker process: build the pricer once, then price chunks until told to stop.
 
     Ctrl-C is the main process's business, which stops workers with SIGTERM (its default
@@ -1265,9 +1303,16 @@ def _worker_main(inbox: Any, outbox: Any, settings: Settings) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
+    _release_standard_streams()
     pricer = ChunkPricer(settings, share=True)
     while True:
-        task = inbox.get()
+        try:
+            task = inbox.get(timeout=PARENT_CHECK_SECONDS)
+        except queue.Empty:
+            if os.getppid() != parent:  # the main process died (kill -9): nobody to work for
+                return
+            continue
         if task is None:
             return
         chunk, learned = task

@@ -14,6 +14,7 @@ from configurator.errors import CatalogError, ConfigurationError, ConfiguratorEr
 # Safe outputs (-o, --save), for every command that writes:
 from configurator.outputs import atomic_output as atomic_output
 from configurator.outputs import plan_output as plan_output
+from configurator.safetext import escape_controls
 
 if TYPE_CHECKING:  # the loader (pydantic, YAML) is imported by the commands that load
     from configurator.catalog.loader import CatalogTree
@@ -70,17 +71,19 @@ def optional_date(text: str | None) -> dt.date | None:
 
 
 def report_error(error: ConfiguratorError) -> None:
-    """Print a user mistake on stderr: one line per problem, no traceback."""
-    out = sys.stderr
+    """Print a user mistake on stderr: one line per problem, no traceback; control
+    characters from the input are written visibly, never sent to the terminal."""
+    lines: list[str] = []
     if isinstance(error, CatalogError):
         for problem in error.problems:
-            print(f"{problem.location}: error: {problem.message} [{problem.code}]", file=out)
+            lines.append(f"{problem.location}: error: {problem.message} [{problem.code}]")
         count = len(error.problems)
-        print(f"{count} problem{'s' if count != 1 else ''} in the catalog", file=out)
-        return
-    print(f"error: {error.message}", file=out)
-    if error.suggestion:
-        print(f"  {error.suggestion}", file=out)
-    if isinstance(error, ConfigurationError):
-        for line in error.explanation:
-            print(f"  {line}", file=out)
+        lines.append(f"{count} problem{'s' if count != 1 else ''} in the catalog")
+    else:
+        lines.append(f"error: {error.message}")
+        if error.suggestion:
+            lines.append(f"  {error.suggestion}")
+        if isinstance(error, ConfigurationError):
+            lines.extend(f"  {line}" for line in error.explanation)
+    for line in lines:
+        print(escape_controls(line), file=sys.stderr)

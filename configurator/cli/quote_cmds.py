@@ -172,8 +172,9 @@ def quote(
             out.write(result.to_json_text())  # no rendering package: JSON needs no rich
         elif output_format is QuoteFormat.markdown:
             from configurator.render.quote import quote_markdown
+            from configurator.safetext import escape_controls
 
-            out.write(quote_markdown(result))
+            out.write(escape_controls(quote_markdown(result)))
         else:
             from configurator.render.quote import print_quote
 
@@ -182,6 +183,8 @@ def quote(
 
                 print_quote(result, console())
             else:
-                from rich.console import Console
+                from configurator.render import SafeConsole
 
-                print_quote(result, Console(file=out, no_color=True, width=120, highlight=False))
+                print_quote(
+                    result, SafeConsole(file=out, no_color=True, width=120, highlight=False)
+                )
