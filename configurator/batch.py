@@ -50,6 +50,7 @@ from configurator.catalog.loader import CatalogTree
 from configurator.catalog.schema import Catalog, Market
 from configurator.codes import decode, migrate
 from configurator.configuration import Configuration
+from configurator.dates import iso_day
 from configurator.errors import (
     CatalogError,
     ConfiguratorError,
@@ -200,6 +201,8 @@ def parse_options(options: str | Iterable[str]) -> tuple[list[str], dict[str, st
                 raise BadRowError(f"'{token.strip()}' has no option code before '='")
             continue
         if equals:
+            if code in values:
+                raise BadRowError(f"{code}=... is given twice: give each option one value")
             values[code] = value.strip()
         codes.append(code)
     return codes, values
@@ -208,11 +211,11 @@ def parse_options(options: str | Iterable[str]) -> tuple[list[str], dict[str, st
 def parse_day(text: str) -> dt.date:
     """A row's date, ``YYYY-MM-DD``."""
     try:
-        if len(text) != 10:
-            raise ValueError(text)
-        return dt.date.fromisoformat(text)
+        return iso_day(text)
     except ValueError:
-        raise BadRowError(f"date '{text}' is not a date: write YYYY-MM-DD") from None
+        raise BadRowError(
+            f"date '{text}' is not a date: write YYYY-MM-DD, e.g. 2026-03-01"
+        ) from None
 
 
 # --- reading: chunks of rows ------------------------------------------------------------------

@@ -648,8 +648,8 @@ class ConfigureSession:
     def find_step(self, text: str) -> int:
         """The step named by a number (1-based), an id, a name, or an unambiguous prefix."""
         wanted = text.strip().casefold()
-        if wanted.isdigit():
-            number = int(wanted)
+        if wanted.isascii() and wanted.isdigit():  # not '²' or '①', which int() refuses
+            number = int(wanted) if len(wanted) <= 18 else 0
             if 1 <= number <= len(self.steps):
                 return number - 1
             raise UsageError(f"there is no step {number}: steps are 1 to {len(self.steps)}")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from configurator.dates import iso_day
 from configurator.errors import CatalogError, ConfigurationError, ConfiguratorError, UsageError
 
 # Safe outputs (-o, --save), for every command that writes:
@@ -50,7 +51,8 @@ def option_codes_argument(help_text: str) -> Any:
 
 
 def parse_date(text: str | None) -> dt.date:
-    """``--date``: an ISO date, YYYY-MM-DD; today when it is not given.
+    """``--date``: an ISO date, YYYY-MM-DD (only this form, as in batch rows); today when it
+    is not given.
 
     A UsageError (exit code 2) for anything else, e.g. "--date '2025-13-01' is not a date:
     write YYYY-MM-DD, e.g. 2026-03-01".
@@ -58,10 +60,10 @@ def parse_date(text: str | None) -> dt.date:
     if text is None:
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(text.strip())
+        return iso_day(text)
     except ValueError:
         raise UsageError(
-            f"--date '{text}' is not a date: write YYYY-MM-DD, e.g. 2026-03-01"
+            f"--date '{text}' is not a date: write YYYY-MM-DD, e.g. 2026-03-01 (only this form)"
         ) from None
 
 

@@ -36,7 +36,8 @@ class Completion(StrEnum):
 
 
 def parse_values(items: list[str] | None) -> dict[str, str]:
-    """``--value CODE=VALUE`` (repeatable) as a mapping of upper-case codes to values."""
+    """``--value CODE=VALUE`` (repeatable) as a mapping of upper-case codes to values; a
+    code given twice is a usage error (which one was meant?)."""
     values: dict[str, str] = {}
     for item in items or []:
         code, sep, value = item.partition("=")
@@ -44,7 +45,10 @@ def parse_values(items: list[str] | None) -> dict[str, str]:
             raise UsageError(
                 f"--value '{item}' is not CODE=VALUE, e.g. --value PAINT-TO-SAMPLE='Oak Green'"
             )
-        values[code.strip().upper()] = value
+        code = code.strip().upper()
+        if code in values:
+            raise UsageError(f"--value {code}=... is given twice: give each option one value")
+        values[code] = value
     return values
 
 
