@@ -651,9 +651,12 @@ class ChunkPricer:
                 # row (with the id, when the line shows one), and reading starts again at
                 # the next line, so no record after it is lost.
                 line = base + last + 1
+                spanned = reader.line_num - last > 1  # it read on past the line's end
                 text = _lines_after(text, last)
                 broken, _, text = text.partition("\n")
-                found = self._bad(_csv_problem(error), _salvaged_field(broken, model_at))
+                found = self._bad(
+                    _csv_problem(error, spanned), _salvaged_field(broken, model_at)
+                )
                 if self._failed_row(result, add, _salvaged_field(broken, id_at), line, found):
                     break
                 base, last = line, 0
@@ -1001,10 +1004,13 @@ _CSV_PROBLEMS = {  # Python's csv messages, as a spreadsheet user would understa
 }
 
 
-def _csv_problem(error: csv.Error) -> str:
-    """A CSV reading error as the row's message."""
+def _csv_problem(error: csv.Error, spanned: bool) -> str:
+    """A CSV reading error as the row's message (``spanned``: the record ran on into the
+    following lines before failing, so a quote opened on its line never closed there)."""
     text = str(error)
     reason = next((said for key, said in _CSV_PROBLEMS.items() if key in text), text)
+    if spanned and "larger than" not in text:
+        reason = _CSV_PROBLEMS["unexpected end of data"]
     return (
         f"not valid CSV: {reason}; a field that holds a quote, a comma or a line break must "
         "be quoted, with its quotes doubled"

@@ -102,11 +102,11 @@ def batch(
     from configurator.render.batch import print_summary, progress_bar
 
     summary = Summary()  # times the whole run, catalog loading included
+    destination = plan_output(output, input_path=input_path)  # before any work
     in_format = input_format_for(input_path, input_format)
     out_format = output_format_for(output, output_format, in_format)
     default_date = parse_date(date)
     jobs = _usable_jobs(jobs)
-    destination = plan_output(output, input_path=input_path)  # before any work
     catalogs = tree(ctx)
     if currency is not None:
         currency = currency.strip().upper()

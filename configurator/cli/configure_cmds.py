@@ -98,10 +98,10 @@ def configure(
 
     on = parse_date(date)
     if save is not None:
+        from configurator.outputs import plan_output
+
         file_format(save)
-        folder = Path(save).parent
-        if not folder.is_dir():
-            raise UsageError(f"--save {save}: the folder '{folder}' does not exist")
+        plan_output(save)  # a missing or read-only folder, a folder: said now, not at the end
     catalogs = tree(ctx)
     catalog = catalogs.load(model)
     market = catalogs.load_market(catalog.market)
