@@ -654,9 +654,7 @@ class ChunkPricer:
                 spanned = reader.line_num - last > 1  # it read on past the line's end
                 text = _lines_after(text, last)
                 broken, _, text = text.partition("\n")
-                found = self._bad(
-                    _csv_problem(error, spanned), _salvaged_field(broken, model_at)
-                )
+                found = self._bad(_csv_problem(error, spanned), _salvaged_field(broken, model_at))
                 if self._failed_row(result, add, _salvaged_field(broken, id_at), line, found):
                     break
                 base, last = line, 0

@@ -63,7 +63,7 @@ def parse_date(text: str | None) -> dt.date:
         return iso_day(text)
     except ValueError:
         raise UsageError(
-            f"--date '{text}' is not a date: write YYYY-MM-DD, e.g. 2026-03-01 (only this form)"
+            f"--date '{text}' is not a date: write YYYY-MM-DD, e.g. 2026-03-01"
         ) from None
 
 
