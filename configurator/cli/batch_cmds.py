@@ -23,7 +23,8 @@ def batch(
     input_path: Annotated[
         str,
         typer.Argument(
-            metavar="INPUT", help="Rows to price: a .csv, .jsonl or .yaml file, or - for stdin."
+            metavar="INPUT",
+            help="Rows to price: a .csv, .jsonl or .yaml file, a pipe, or - for stdin.",
         ),
     ],
     output: Annotated[
@@ -66,7 +67,10 @@ def batch(
     jobs: Annotated[
         int,
         typer.Option(
-            "--jobs", "-j", min=1, help="Worker processes (output keeps the input's order)."
+            "--jobs",
+            "-j",
+            min=1,
+            help="Worker processes, at most the CPUs (output keeps the input's order).",
         ),
     ] = 1,
     fail_fast: Annotated[
