@@ -54,6 +54,7 @@ from configurator.errors import (
     did_you_mean,
 )
 from configurator.quote import Quote
+from configurator.safetext import control_character
 
 PACKAGES_STEP = "packages"
 FILE_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
@@ -843,6 +844,12 @@ class ConfigureSession:
         text = value.strip()
         if not text:
             raise BadValueError(f"the value of {code} is empty: {spec.prompt}")
+        control = control_character(text)
+        if control is not None:  # as Configuration refuses it: asked again, not failed later
+            raise BadValueError(
+                f"the value of {code} holds a control character ({control}): a value is "
+                "plain text on one line"
+            )
         if len(text) > spec.max_length:
             raise BadValueError(
                 f"'{text}' has {len(text)} characters; at most {spec.max_length} are allowed"

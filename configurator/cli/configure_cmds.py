@@ -423,9 +423,10 @@ class _Dealer:
         if self.save is not None:
             try:
                 self._write(self.save, finished=True, code=quote.code)
-            except OSError as error:
+            except (OSError, ConfiguratorError) as error:  # the disk filled up, the folder went
                 print_finished(self.out, quote, None)
-                self.out.print(f"! could not save to {self.save}: {error.strerror or error}")
+                reason = error.message if isinstance(error, ConfiguratorError) else error.strerror
+                self.out.print(f"! could not save to {self.save}: {reason or error}")
                 self.out.print("Press Ctrl-C to save elsewhere, or f to try again.")
                 return False
         print_finished(self.out, quote, self.save)
