@@ -181,14 +181,17 @@ def shorten(text: str, limit: int = MAX_ECHO) -> str:
 MAX_MESSAGE = 2_000
 
 _QUOTED = re.compile(rf"'([^'\n]{{{MAX_ECHO + 1},}})'")
+_LONG_WORD = re.compile(rf"[^\s']{{{2 * MAX_ECHO + 1},}}")  # no real word is this long
 
 
 def shorten_echoes(message: str) -> str:
-    """A message with every quoted echo of user input (``'...'``) shortened to
-    :data:`MAX_ECHO` characters, and the whole to :data:`MAX_MESSAGE`."""
+    """A message with every quoted echo of user input (``'...'``), and any unquoted run of
+    over 160 characters without a space, shortened to :data:`MAX_ECHO` characters; the
+    whole to :data:`MAX_MESSAGE`."""
     if len(message) <= MAX_ECHO:
         return message
     message = _QUOTED.sub(lambda found: f"'{shorten(found.group(1))}'", message)
+    message = _LONG_WORD.sub(lambda found: shorten(found.group()), message)
     return shorten(message, MAX_MESSAGE)
 
 

@@ -454,8 +454,9 @@ def test_text_from_data_is_escaped_before_the_terminal(runner: CliRunner) -> Non
         result = runner.invoke(app, args)
         assert result.exit_code in (ExitCode.USAGE, ExitCode.CONFIGURATION_INVALID)
         assert "\x1b" not in result.stderr and "\\x1b" in result.stderr
-    result = runner.invoke(app, ["quote", "--code", "ABCD-EFGH-\x1b[2J"])
-    assert result.exit_code == ExitCode.USAGE and "\x1b" not in result.stderr
+    for args in (["quote", "--code", "ABCD-EFGH-\x1b[2J"], [f"model{ESCAPES}"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == ExitCode.USAGE and "\x1b" not in result.stderr
 
 
 # --- smaller ones: configure --------------------------------------------------------------------
@@ -665,6 +666,9 @@ def test_long_inputs_are_not_echoed_whole(runner: CliRunner) -> None:
         ["quote", SU7, "--date", long],
         ["quote", SU7, "--value", f"{long}"],
         ["quote", "--code", long],
+        ["quote", SU7, "--currency", long],
+        ["quote", SU7, "--format", long],  # Click's own messages too
+        [long],
     ):
         result = runner.invoke(app, args)
         assert result.exit_code in (ExitCode.USAGE, ExitCode.CONFIGURATION_INVALID), args

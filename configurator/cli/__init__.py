@@ -87,6 +87,14 @@ class _App(typer.core.TyperGroup):
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             ctx.exit(int(ExitCode.INTERRUPTED))
+        except typer.TyperException as error:  # a usage error Click found: its echo made safe
+            message = getattr(error, "message", None)
+            if isinstance(message, str):
+                from configurator.errors import shorten_echoes
+                from configurator.safetext import escape_controls
+
+                error.message = escape_controls(shorten_echoes(message))
+            raise
         except BrokenPipeError:  # the reader of our output stopped (`| head`): stop quietly
             from configurator.outputs import CLOSED_PIPE_EXIT
 
