@@ -362,21 +362,29 @@ def _record_boundary(text: str, *, first_only: bool = False) -> int:
     """The end of the last (or first) complete CSV record in ``text``; 0 when there is none.
 
     A newline ends a record when the quotes before it are balanced (RFC 4180 escapes a quote
-    by doubling it, so the parity of '"' tells whether we are inside a quoted field).
+    by doubling it, so the parity of '"' tells whether we are inside a quoted field). The
+    usual case is one count up to the last newline; when a stray or unclosed quote leaves
+    it unbalanced, the newlines are walked once, forward (never a count from the start for
+    each newline, which made a file with one broken quote quadratic).
     """
-    if first_only:
-        position = text.find("\n")
-        while position != -1:
-            if text.count('"', 0, position) % 2 == 0:
-                return position + 1
-            position = text.find("\n", position + 1)
+    last = text.rfind("\n")
+    if last == -1:
         return 0
-    position = text.rfind("\n")
-    while position != -1:
-        if text.count('"', 0, position) % 2 == 0:
-            return position + 1
-        position = text.rfind("\n", 0, position)
-    return 0
+    if not first_only and text.count('"', 0, last) % 2 == 0:
+        return last + 1
+    found = 0
+    inside = False
+    position = 0
+    while position <= last:
+        newline = text.find("\n", position)
+        if text.count('"', position, newline) % 2:
+            inside = not inside
+        if not inside:
+            found = newline + 1
+            if first_only:
+                return found
+        position = newline + 1
+    return found
 
 
 def text_chunks(
@@ -606,7 +614,9 @@ class ChunkPricer:
         # strict: a quoted field that never ends (or junk after a closing quote) is an error
         # for its row, never a silent merge of the rows that follow into one field
         text = chunk.text
-        reader = csv.reader(io.StringIO(text), strict=True)
+        stream = io.StringIO(text)
+        reader = csv.reader(stream, strict=True)
+        start = 0  # where in the text the reader started (it starts again after a bad record)
         width, id_at, model_at = header.width, header.id, header.model
         key_of = operator.itemgetter(header.model, header.options, header.code, header.date)
         outcome = self.outcome
@@ -652,13 +662,16 @@ class ChunkPricer:
                 # the next line, so no record after it is lost.
                 line = base + last + 1
                 spanned = reader.line_num - last > 1  # it read on past the line's end
-                text = _lines_after(text, last)
-                broken, _, text = text.partition("\n")
+                begins = _line_offset(text, start, last)
+                ends = text.find("\n", begins)
+                start = len(text) if ends == -1 else ends + 1
+                broken = text[begins:start]
                 found = self._bad(_csv_problem(error, spanned), _salvaged_field(broken, model_at))
                 if self._failed_row(result, add, _salvaged_field(broken, id_at), line, found):
                     break
                 base, last = line, 0
-                reader = csv.reader(io.StringIO(text), strict=True)
+                stream.seek(start)  # StringIO positions are character offsets
+                reader = csv.reader(stream, strict=True)
         result.ok = ok
         result.rows = ok + sum(result.errors.values())
         result.text = "".join(parts)
@@ -1007,7 +1020,7 @@ def _csv_problem(error: csv.Error, spanned: bool) -> str:
     following lines before failing, so a quote opened on its line never closed there)."""
     text = str(error)
     reason = next((said for key, said in _CSV_PROBLEMS.items() if key in text), text)
-    if spanned and "larger than" not in text:
+    if spanned:
         reason = _CSV_PROBLEMS["unexpected end of data"]
     return (
         f"not valid CSV: {reason}; a field that holds a quote, a comma or a line break must "
@@ -1015,21 +1028,21 @@ def _csv_problem(error: csv.Error, spanned: bool) -> str:
     )
 
 
-def _lines_after(text: str, count: int) -> str:
-    """``text`` without its first ``count`` lines."""
-    position = 0
+def _line_offset(text: str, start: int, count: int) -> int:
+    """Where the line ``count`` lines after offset ``start`` of ``text`` begins."""
+    position = start
     for _ in range(count):
         position = text.find("\n", position) + 1
         if position == 0:
-            return ""
-    return text[position:]
+            return len(text)
+    return position
 
 
 def _salvaged_field(line: str, index: int) -> str:
     """A field of a CSV line that does not parse strictly, read leniently (for the id and
     model of its error row); "" when the line has no such field."""
     try:
-        fields = next(csv.reader([line.rstrip("\r")]), [])
+        fields = next(csv.reader([line.rstrip("\r\n")]), [])
     except csv.Error:
         fields = line.split(",")
     return fields[index].strip() if index < len(fields) else ""
