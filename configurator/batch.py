@@ -44,7 +44,7 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal, Protocol
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
 
 from configurator.catalog.loader import CatalogTree
 from configurator.catalog.schema import Catalog, Market
@@ -63,6 +63,9 @@ from configurator.errors import (
 )
 from configurator.money import money_json
 from configurator.pricing.engine import Pricer
+
+if TYPE_CHECKING:  # YAML is imported only for YAML input
+    import yaml
 
 InputFormat = Literal["csv", "jsonl", "yaml"]
 OutputFormat = Literal["csv", "jsonl"]
@@ -95,6 +98,7 @@ CHUNK_CHARS = 256 * 1024  # about 4,000 rows of a typical order book
 MAX_RECORD_CHARS = 4 * CHUNK_CHARS  # no sane CSV record is longer
 CHUNK_ROWS = 2_000  # rows per chunk for YAML input (already parsed in the main process)
 MAX_ROW_VALUES = 1_000  # values in one YAML row, aliases expanded (a row has a few fields)
+MAX_ROW_DEPTH = 20  # nested lists and mappings in a YAML row (a row nests two deep)
 MEMO_SIZE = 65_536  # entries per memo level and per process
 PARENT_CHECK_SECONDS = 1.0  # an idle worker checks this often that the main process lives
 PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a process gets when its parent dies
@@ -425,7 +429,7 @@ def yaml_chunks(source: TextSource, name: str) -> Iterator[Chunk]:
     import yaml
     from yaml import events
 
-    loader = yaml.SafeLoader(source)
+    loader = _row_loader()(source)
     items: list[tuple[int, Any]] = []
     try:
         loader.get_event()  # stream start
@@ -458,6 +462,27 @@ def yaml_chunks(source: TextSource, name: str) -> Iterator[Chunk]:
         loader.dispose()
     if items:
         yield Chunk(first_line=items[0][0], items=tuple(items))
+
+
+@functools.cache
+def _row_loader() -> type[yaml.SafeLoader]:
+    """PyYAML's safe loader, refusing nesting deeper than :data:`MAX_ROW_DEPTH` as it scans
+    (a row is a mapping of a few fields; PyYAML's scanner is quadratic in the nesting and its
+    composer recursive, so thousands of brackets would take seconds, then overflow)."""
+    import yaml
+    from yaml.scanner import ScannerError
+
+    class RowLoader(yaml.SafeLoader):
+        def fetch_more_tokens(self) -> None:
+            if self.flow_level > MAX_ROW_DEPTH or len(self.indents) > MAX_ROW_DEPTH:
+                raise ScannerError(
+                    problem=f"lists and mappings are nested more than {MAX_ROW_DEPTH} deep "
+                    "(a row is a mapping of a few fields)",
+                    problem_mark=self.get_mark(),
+                )
+            super().fetch_more_tokens()
+
+    return RowLoader
 
 
 def _yaml_row(loader: Any, node: Any, name: str) -> tuple[int, Any]:
@@ -992,6 +1017,8 @@ def _json_lines(chunk: Chunk) -> Iterator[tuple[int, Any]]:
                 yield line, _NotJson(str(error), _salvaged_json_id(text), duplicate=True)
             except ValueError as error:
                 yield line, _NotJson(str(error), _salvaged_json_id(text))
+            except RecursionError:  # thousands of nested brackets
+                yield line, _NotJson("nested too deeply", _salvaged_json_id(text))
         line += 1
 
 

@@ -220,6 +220,8 @@ def test_broken_json_lines_keep_their_ids(runner: CliRunner, tmp_path: Path) -> 
         + '"\n{"id": 3, "model": '
         + "\n"
         + json.dumps({"id": "j4", "model": SU7})
+        + '\n{"id": "j5", "model": "x", "options": '
+        + "[" * 100_000  # nested too deeply for the JSON parser's recursion
         + "\n"
     )
     orders = write(tmp_path / "orders.jsonl", text)
@@ -231,7 +233,9 @@ def test_broken_json_lines_keep_their_ids(runner: CliRunner, tmp_path: Path) -> 
         ("j2", "error"),
         ("3", "error"),
         ("j4", "ok"),
+        ("j5", "error"),
     ]
+    assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize("suffix", ["csv", "jsonl"])
@@ -377,12 +381,14 @@ def test_yaml_alias_bombs_are_refused_at_once(runner: CliRunner, tmp_path: Path)
         ),
     )
     recursive = write(tmp_path / "recursive.yaml", f"- {{id: r, model: {SU7}, options: &r [*r]}}\n")
-    for path in (bomb, hidden, recursive):
+    deep = write(tmp_path / "deep.yaml", "- " + "[" * 20_000 + "]" * 20_000 + "\n")
+    for path in (bomb, hidden, recursive, deep):
         started = time.perf_counter()
         result = runner.invoke(app, ["batch", str(path), "--output-format", "csv", *DATE])
         assert time.perf_counter() - started < 1.0
         assert result.exit_code == ExitCode.USAGE, result.output
-        assert "alias" in result.stderr and "Traceback" not in result.output
+        assert "alias" in result.stderr or "nested more than 20 deep" in result.stderr
+        assert "Traceback" not in result.output
 
 
 def test_a_megabyte_code_is_refused_at_once_and_decoding_is_linear(
