@@ -15,6 +15,7 @@ import typer
 from configurator.cli import app
 from configurator.cli.common import atomic_output, date_option, parse_date, plan_output, tree
 from configurator.errors import ExitCode, UsageError
+from configurator.safetext import escape_controls
 
 
 @app.command("batch")
@@ -144,7 +145,7 @@ def batch(
     except KeyboardInterrupt:
         print_summary(summary)
         if to_file:
-            typer.echo(f"no output written to {output}", err=True)
+            typer.echo(f"no output written to {escape_controls(str(output))}", err=True)
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except RowFailedError:
         print_summary(summary)

@@ -20,6 +20,7 @@ from configurator.cli.common import (
     date_option,
     option_codes_argument,
     parse_date,
+    plan_output,
 )
 from configurator.errors import UsageError
 
@@ -136,6 +137,7 @@ def quote(
     from configurator.catalog.files import catalog_root
 
     on = parse_date(date)
+    destination = plan_output(output)  # a missing folder or a folder: said before the work
     currencies = [currency.strip().upper()] if currency else []
     root = catalog_root(chosen_catalogs(ctx))  # a missing tree first
     if code is not None:
@@ -171,7 +173,7 @@ def quote(
             configuration = complete_configuration(catalog, configuration, complete.value, on)
         result = pricer.price(configuration, on, currencies=currencies)
 
-    with atomic_output(output) as out:
+    with atomic_output(destination) as out:
         if output_format is QuoteFormat.json:
             out.write(result.to_json_text())  # no rendering package: JSON needs no rich
         elif output_format is QuoteFormat.markdown:
@@ -182,7 +184,7 @@ def quote(
         else:
             from configurator.render.quote import print_quote
 
-            if output is None:
+            if destination.mode == "stdout":
                 from configurator.render import console
 
                 print_quote(result, console())
