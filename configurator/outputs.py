@@ -16,6 +16,7 @@ is not a folder, and it is not the command's own input. Write errors (a full dis
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import sys
@@ -150,17 +151,23 @@ def _quoted(shown: str) -> str:
 
 @contextmanager
 def atomic_output(
-    output: str | os.PathLike[str] | OutputPlan | None, *, input_path: str | None = None
+    output: str | os.PathLike[str] | OutputPlan | None,
+    *,
+    input_path: str | None = None,
+    utf8: bool = False,
 ) -> Iterator[IO[str]]:
     """Write an output safely (see the module's docstring): stdout for None or '-'.
 
-    An error or interrupt leaves no temporary file and the old output untouched.
+    An error or interrupt leaves no temporary file and the old output untouched. ``utf8``:
+    data (batch rows) is UTF-8 on standard output too, as in a file, even where stdout's
+    own encoding (PYTHONIOENCODING, the locale) could not write every character.
     """
     plan = output if isinstance(output, OutputPlan) else plan_output(output, input_path=input_path)
     if plan.mode == "stdout":
-        writer = _GuardedWriter(sys.stdout, plan.shown)
-        yield writer  # type: ignore[misc]
-        writer.flush()
+        with _standard_output(utf8) as stdout:
+            writer = _GuardedWriter(stdout, plan.shown)
+            yield writer  # type: ignore[misc]
+            writer.flush()
         return
     assert plan.path is not None
     if plan.mode == "through":
@@ -195,6 +202,24 @@ def atomic_output(
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"cannot write '{plan.shown}': {_reason(error)}") from None
+
+
+@contextmanager
+def _standard_output(utf8: bool) -> Iterator[IO[str]]:
+    """sys.stdout, or (``utf8``, when its encoding is not UTF-8) a UTF-8 writer on its bytes."""
+    stream = sys.stdout
+    encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("_", "-")
+    raw = getattr(stream, "buffer", None)
+    if not utf8 or encoding.startswith("utf") or raw is None:
+        yield stream
+        return
+    stream.flush()
+    wrapper = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    try:
+        yield wrapper
+    finally:
+        wrapper.flush()
+        wrapper.detach()  # stdout's buffer stays open
 
 
 def _new_file_mode(target: Path) -> int:

@@ -622,17 +622,22 @@ def test_a_closed_output_pipe_stops_quietly(tmp_path: Path) -> None:
 
 
 def test_an_output_encoding_without_chinese_falls_back(tmp_path: Path) -> None:
+    """Text for people falls back to '?'; batch data stays UTF-8, as in a file."""
     environment = {**os.environ, "PYTHONIOENCODING": "latin-1"}
+    outputs = []
     for args in (["show", SU7], ["batch", "-", "--input-format", "csv"]):
         done = subprocess.run(
             [sys.executable, "-m", "configurator", *args],
             capture_output=True,
             env=environment,
-            input=f"id,model,options\nr1,{SU7},\n".encode(),
+            input=f"id,model,options\n订单-1,{SU7},\n".encode(),
             timeout=60,
         )
         assert done.returncode == 0, done.stderr.decode("latin-1")
         assert b"Traceback" not in done.stderr
+        outputs.append(done.stdout)
+    assert b"?" in outputs[0]  # the Chinese names of the catalog, replaced
+    assert csv_rows(outputs[1].decode("utf-8"))[0]["id"] == "订单-1"
 
 
 def test_batch_reads_pipes(runner: CliRunner, tmp_path: Path) -> None:

@@ -130,7 +130,7 @@ def batch(
             terminate_as_interrupt(),
             source if input_path != "-" else contextlib.nullcontext(),
             progress_bar(size) as progress,
-            atomic_output(destination) as sink,
+            atomic_output(destination, utf8=True) as sink,
         ):
             run_batch(
                 source,
