@@ -151,6 +151,11 @@ def test_output_to_dev_stdout_is_standard_output(tmp_path: Path) -> None:
     assert json.loads(captured.read_text())["model"] == SU7
     piped = cli("quote", SU7, "-f", "json", "-o", "/dev/stdout", *DATE)
     assert piped.returncode == 0 and json.loads(piped.stdout)["model"] == SU7
+    orders = write(tmp_path / "orders.csv", f"id,model,options\nr1,{SU7},\n")
+    rows = cli("batch", str(orders), "-o", "/dev/stdout", *DATE)
+    assert rows.returncode == 0, rows.stderr
+    assert csv_rows(rows.stdout)[0]["id"] == "r1"  # the input's format, as for '-'
+
     assert no_temporary_files(tmp_path)
 
 

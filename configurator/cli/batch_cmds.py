@@ -109,7 +109,8 @@ def batch(
     summary = Summary()  # times the whole run, catalog loading included
     destination = plan_output(output, input_path=input_path)  # before any work
     in_format = input_format_for(input_path, input_format)
-    out_format = output_format_for(output, output_format, in_format)
+    named = None if destination.mode == "stdout" else output  # /dev/stdout is as '-'
+    out_format = output_format_for(named, output_format, in_format)
     default_date = parse_date(date)
     jobs = _usable_jobs(jobs)
     catalogs = tree(ctx)
