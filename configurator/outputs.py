@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from configurator.errors import UsageError
+from configurator.safetext import escape_controls
 
 #: Paths that name the process's standard output (they are written as ``-`` is).
 STDOUT_NAMES = frozenset({"-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
@@ -113,13 +114,22 @@ def _reason(error: OSError) -> str:
 
 class _GuardedWriter:
     """A text stream whose write errors become :class:`OutputError` naming the output (a
-    closed pipe stays a :class:`BrokenPipeError`: the reader stopped, nothing went wrong)."""
+    closed pipe stays a :class:`BrokenPipeError`: the reader stopped, nothing went wrong).
+
+    On a terminal, control characters from the data (a row id holding an escape sequence)
+    are written visibly; files and pipes get the data unchanged."""
 
     def __init__(self, stream: IO[str], shown: str) -> None:
         self._stream = stream
         self._shown = shown
+        try:
+            self._terminal = stream.isatty()
+        except (AttributeError, ValueError, OSError):
+            self._terminal = False
 
     def write(self, text: str) -> int:
+        if self._terminal:
+            text = escape_controls(text)
         try:
             return self._stream.write(text)
         except BrokenPipeError:
@@ -139,7 +149,7 @@ class _GuardedWriter:
         return OutputError(f"cannot write {_quoted(self._shown)}: {_reason(error)}")
 
     def isatty(self) -> bool:
-        return self._stream.isatty()
+        return self._terminal
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._stream, name)

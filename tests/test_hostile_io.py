@@ -483,6 +483,36 @@ def test_text_from_data_is_escaped_before_the_terminal(runner: CliRunner) -> Non
         assert result.exit_code == ExitCode.USAGE and "\x1b" not in result.stderr
 
 
+def test_batch_rows_on_a_terminal_are_escaped_and_in_a_pipe_unchanged(tmp_path: Path) -> None:
+    import pty
+
+    orders = write(tmp_path / "orders.csv", f'id,model,options\n"x{ESCAPES}y",{SU7},\n')
+    piped = cli("batch", str(orders), *DATE)
+    assert csv_rows(piped.stdout)[0]["id"] == f"x{ESCAPES}y"  # data, unchanged
+    primary, secondary = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "configurator", "batch", str(orders), *DATE],
+            stdout=secondary,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
+        os.close(secondary)
+        seen = b""
+        while True:
+            try:
+                data = os.read(primary, 65536)
+            except OSError:  # the terminal's other end closed
+                break
+            if not data:
+                break
+            seen += data
+    finally:
+        os.close(primary)
+    assert done.returncode == 0
+    assert b"\x1b" not in seen and b"x\\x1b]0;PWNED\\x07\\x1b[2Jy" in seen
+
+
 # --- smaller ones: configure --------------------------------------------------------------------
 
 
