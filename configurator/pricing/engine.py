@@ -82,8 +82,8 @@ from configurator.quote import (
 if TYPE_CHECKING:
     from configurator.catalog.loader import CatalogTree
     from configurator.catalog.schema import Catalog, Market, Period
+    from configurator.expr import Expr
     from configurator.rules.constraints import Constraint, ProgrammeSpend
-    from configurator.rules.expr import Expr
 
 Predicate = Callable[[AbstractSet[str]], bool]
 STALE_RATE_DAYS = 92
@@ -100,7 +100,7 @@ def expr_source(expr: Expr) -> str:
     The only values in that text are option codes written with ``repr``, so compiling it
     runs nothing from a catalog.
     """
-    from configurator.rules.expr import fold  # imported when a pricer is built, not loaded
+    from configurator.expr import fold  # imported when a pricer is built, not loaded
 
     return fold(
         expr,
@@ -270,8 +270,8 @@ class Pricer:
     """Everything needed to price configurations of one catalog in one market, precomputed."""
 
     def __init__(self, catalog: Catalog, market: Market) -> None:
+        from configurator.expr import parse
         from configurator.rules.constraints import constraints
-        from configurator.rules.expr import parse
 
         if catalog.currency != market.currency:
             where = catalog.where_of("currency") or Location(catalog.id)

@@ -39,6 +39,7 @@ import numpy as np
 
 from configurator import __version__
 from configurator.catalog.schema import Catalog
+from configurator.expr import And, Expr, Not, Var, fold, parse, to_text, variables
 from configurator.rules.constraints import (
     Charge,
     Constraint,
@@ -46,7 +47,6 @@ from configurator.rules.constraints import (
     constraints,
     spend_constraints,
 )
-from configurator.rules.expr import And, Expr, Not, Var, fold, parse, to_text, variables
 
 T = TypeVar("T")
 

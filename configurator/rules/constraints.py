@@ -33,7 +33,7 @@ from typing import Literal
 
 from configurator.catalog.schema import Catalog, Period, Programme, Rule
 from configurator.errors import Location
-from configurator.rules.expr import And, Const, Expr, Not, Or, Var, evaluate, parse, variables
+from configurator.expr import And, Const, Expr, Not, Or, Var, evaluate, parse, variables
 
 Kind = Literal["cardinality", "rule", "table", "brings", "package", "availability", "spend"]
 
