@@ -25,7 +25,7 @@ What a quote is made of (docs/pricing.md has the details):
 - deposit (programme deposits), delivery weeks, programme progress, tax cliffs (crossed or
   headroom), warnings and notes, conversions into other currencies.
 
-Rounding: :mod:`configurator.pricing.money`.
+Rounding: :mod:`configurator.money`.
 """
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ from configurator.errors import (
     UsageError,
     did_you_mean,
 )
-from configurator.money import format_money
-from configurator.pricing.money import (
+from configurator.money import (
     ZERO,
+    format_money,
     net_of,
     percent_of,
     round_cents,

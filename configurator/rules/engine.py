@@ -38,7 +38,7 @@ from configurator.errors import (
     UsageError,
 )
 from configurator.expr import evaluate, parse
-from configurator.pricing.money import round_cents
+from configurator.money import round_cents
 from configurator.rules.compile import Cnf, Compiled, compile_catalog, encode_cnf
 from configurator.rules.constraints import (
     Constraint,
