@@ -45,9 +45,9 @@ from configurator.money import ZERO, format_money
 from configurator.pricing.currency import Currencies, ExchangeRateFacts
 from configurator.pricing.lines import LineBook
 from configurator.pricing.selection import SelectionIndex
-from configurator.pricing.taxation import Taxation
+from configurator.pricing.taxation import StateTake, Taxation
 from configurator.pricing.taxes import PeriodTerms, TaxTerms
-from configurator.pricing.terms import BuyerTerms, ProgrammeFacts
+from configurator.pricing.terms import BuyerTerms, ProgrammeFacts, Programmes
 from configurator.pricing.validity import (
     CompiledChecks,
     compile_constraint,
@@ -305,12 +305,7 @@ class Pricer:
         if programmes.short is not None:
             raise self._minimum_spend(programmes.short, codes, charged)
         take = self.taxation.take(on, subtotal, lines, selection.chosen)
-        warnings = [item.message for item in take.thresholds if item.crossed]
-        notes = [item.message for item in take.thresholds if not item.crossed]
-        not_in_force = self.terms.in_force_warning(on)
-        if not_in_force is not None:
-            warnings.append(not_in_force)
-        notes += self.terms.capacity_notes(programmes.progress)
+        warnings, notes = self._told(on, take, programmes)
         quote = construct(
             Quote,
             model=self._model,
@@ -340,6 +335,19 @@ class Pricer:
             conversions=[],
         )
         return self.currencies.convert(quote, currencies) if currencies else quote
+
+    def _told(
+        self, on: dt.date, take: StateTake, programmes: Programmes
+    ) -> tuple[list[str], list[str]]:
+        """A quote's warnings (cliffs crossed, a catalog not in force) and notes (cliffs
+        ahead, programme capacities), in that order."""
+        warnings = [item.message for item in take.thresholds if item.crossed]
+        notes = [item.message for item in take.thresholds if not item.crossed]
+        not_in_force = self.terms.in_force_warning(on)
+        if not_in_force is not None:
+            warnings.append(not_in_force)
+        notes += self.terms.capacity_notes(programmes.progress)
+        return warnings, notes
 
     def _minimum_spend(
         self, programme_id: str, codes: frozenset[str], charged: dict[str, Decimal]

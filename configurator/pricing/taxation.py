@@ -182,30 +182,12 @@ class Taxation:
         lines: list[QuoteLine],
         chosen: AbstractSet[str],
     ) -> Threshold:
-        """A crossed cliff and its culprit: of the buyer's own options and packages, the
-        priciest whose removal alone takes the list price back under the cliff; when none is
-        enough alone, the priciest. Contributions count price rules; ties go to the later
-        line."""
+        """A crossed cliff, and the buyer's option that took it over (:func:`_culprit`)."""
         period, tax = outcome.period, outcome.tax
         assert period.threshold is not None and period.rate is not None
         base_label = BASE_LABEL[tax.base]
-        contribution: dict[str, Decimal] = {}
-        order: dict[str, int] = {}
-        for index, line in enumerate(lines):
-            code = line.code
-            if (
-                code is not None
-                and code in chosen
-                and line.kind in ("option", "package", "price_rule")
-            ):
-                contribution[code] = contribution.get(code, ZERO) + line.amount
-                order.setdefault(code, index)
         excess = subtotal - start
-        positive = [
-            (amount, order[code], code) for code, amount in contribution.items() if amount > 0
-        ]
-        enough = [item for item in positive if item[0] > excess]
-        pick = max(enough or positive, default=None)
+        pick, enough = _culprit(lines, chosen, excess)
         message = (
             f"{tax.name} due: the {base_label} {format_money(outcome.base)} reaches the "
             f"{format_money(period.threshold)} threshold (a list price of "
@@ -237,8 +219,26 @@ class Taxation:
             culprit=culprit,
             culprit_name=culprit_name,
             culprit_amount=culprit_amount,
-            culprit_enough=bool(enough),
+            culprit_enough=enough,
         )
+
+
+def _culprit(
+    lines: list[QuoteLine], chosen: AbstractSet[str], excess: Decimal
+) -> tuple[tuple[Decimal, int, str] | None, bool]:
+    """Of the buyer's own options and packages, the priciest whose removal alone takes the
+    list price back under the cliff (``excess`` over it), else the priciest; and whether it
+    is enough alone. Contributions count price rules; ties go to the later line."""
+    contribution: dict[str, Decimal] = {}
+    order: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        code = line.code
+        if code is not None and code in chosen and line.kind in ("option", "package", "price_rule"):
+            contribution[code] = contribution.get(code, ZERO) + line.amount
+            order.setdefault(code, index)
+    positive = [(amount, order[code], code) for code, amount in contribution.items() if amount > 0]
+    enough = [item for item in positive if item[0] > excess]
+    return max(enough or positive, default=None), bool(enough)
 
 
 def _cliff(

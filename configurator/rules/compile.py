@@ -613,6 +613,9 @@ class Cnf:
 
 def encode_cnf(problem: Problem) -> Cnf:
     """Encode every constraint of the problem (not the price auxiliaries) as guarded clauses."""
+    # Long on purpose: one clause encoding per constraint kind, side by side, mirrors the
+    # kinds of rules/constraints.py one to one, which is how the two are checked against
+    # each other.
     from pysat.card import CardEnc, EncType
 
     var: dict[str, int] = {}
