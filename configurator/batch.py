@@ -50,7 +50,6 @@ from configurator.catalog.loader import CatalogTree
 from configurator.catalog.schema import Catalog, Market
 from configurator.codes import decode, migrate
 from configurator.configuration import Configuration
-from configurator.dates import iso_day
 from configurator.errors import (
     CatalogError,
     ConfiguratorError,
@@ -61,6 +60,7 @@ from configurator.errors import (
     UsageError,
     shorten,
 )
+from configurator.isodates import iso_day
 from configurator.money import money_json
 from configurator.pricing.engine import Pricer
 

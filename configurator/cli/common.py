@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from configurator.dates import iso_day
 from configurator.errors import CatalogError, ConfigurationError, ConfiguratorError, UsageError
+from configurator.isodates import iso_day
 
 # Safe outputs (-o, --save), for every command that writes:
 from configurator.outputs import atomic_output as atomic_output
