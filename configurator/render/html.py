@@ -204,7 +204,7 @@ tr.line, tr.total-row, ul.contents li { break-inside: avoid; page-break-inside: 
 .codebox { text-align: center; width: 40mm; }
 .codebox .qr { width: 30mm; height: 30mm; display: block; margin: 0 auto 1mm; }
 .codebox .codetext { font-family: "DejaVu Sans Mono", "Noto Sans Mono", Menlo, Consolas,
-  monospace; font-size: 8pt; font-weight: 700; word-break: break-all; }
+  monospace; font-size: 8pt; font-weight: 700; }
 .codebox .explain { color: var(--muted); font-size: 7pt; }
 .warnings { border-left: 3px solid var(--warn); padding: 1mm 3mm; margin-top: 3mm;
   break-inside: avoid; page-break-inside: avoid; }
@@ -282,8 +282,8 @@ def _item_html(line: DocumentLine, language: Language) -> str:
     if line.code:
         parts.append(f'<span class="code">{_e(line.code)}</span>')
     note = line.note
-    if note == "standard":
-        note = label("standard", language)
+    if note in ("standard", "base price"):
+        note = label("standard" if note == "standard" else "base", language)
     if note:
         parts.append(f'<span class="note">{_e(note)}</span>')
     if line.contents:
@@ -484,7 +484,7 @@ def quote_html(document: QuoteDocument) -> str:
     out.append(
         '</div>\n<div class="codebox">'
         f"{qr_svg(document.code)}"
-        f'<div class="codetext">{_e(document.code)}</div>'
+        f'<div class="codetext">{_breakable_code(document.code)}</div>'
         f'<div class="explain">{_e(label("code", lang))}</div>'
         "</div>\n</section>\n"
     )
@@ -498,6 +498,11 @@ def quote_html(document: QuoteDocument) -> str:
     out.append(_list_section("notes", label("notes", lang), notes))
     footer = f"{document.model_name.text} · {document.reference}"
     return _page(lang, title, footer, "".join(out))
+
+
+def _breakable_code(code: str) -> str:
+    """A configuration code that wraps only after its dashes."""
+    return "-<wbr>".join(_e(part) for part in code.split("-"))
 
 
 def _list_section(css: str, heading: str, items: Iterable[str]) -> str:
