@@ -14,10 +14,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from configurator.errors import CatalogError, ConfiguratorError, UsageError
 from configurator.money import format_money, money_json
 from configurator.quote import Quote, QuoteLine
+
+if TYPE_CHECKING:
+    from configurator.catalog.loader import CatalogTree
 
 RowKind = Literal["base", "group", "packages", "price_rules", "discounts", "money", "delivery"]
 
@@ -151,7 +155,7 @@ def _line_text(line: QuoteLine) -> str:
 def _lines_cell(lines: Sequence[QuoteLine]) -> Cell:
     swatches = [line.swatch for line in lines if line.swatch]
     return Cell(
-        text=", ".join(_line_text(line) for line in lines) or "—",
+        text=", ".join(_line_text(line) for line in lines) or "none",
         codes=tuple(line.code or line.id or "" for line in lines),
         amount=sum((line.amount for line in lines), Decimal(0)),
         swatch=swatches[0] if len(swatches) == 1 and len(lines) == 1 else None,
@@ -240,12 +244,59 @@ def compare(cars: Sequence[ComparedCar], on: dt.date) -> Comparison:
     return Comparison(date=on, configurations=tuple(cars), rows=tuple(rows))
 
 
+def price_source(tree: CatalogTree, source: str, on: dt.date) -> ComparedCar:
+    """Price one argument of ``compare``: a file saved by ``configure --save`` (YAML or JSON)
+    or a configuration code, priced on ``on`` exactly as ``quote --code`` prices it.
+
+    Errors name the argument: "order.yaml: ...", "DBYB-F00X: ...".
+    """
+    from pathlib import Path
+
+    from configurator.pricing.engine import price, price_code
+    from configurator.session import FILE_FORMATS, read_configuration_file
+
+    try:
+        path = Path(source)
+        if path.suffix.lower() in FILE_FORMATS or path.exists():
+            saved = read_configuration_file(path)
+            if saved.configuration.choices or saved.code is None:
+                catalog = tree.load(saved.configuration.model)
+                market = tree.load_market(catalog.market)
+                quote = price(catalog, saved.configuration, market, on)
+            else:
+                quote = price_code(tree, saved.code, on)
+        else:
+            quote = price_code(tree, source, on)
+        catalog = tree.load(quote.model)
+    except CatalogError:
+        raise
+    except ConfiguratorError as error:
+        if not error.message.startswith(source):
+            error.message = f"{source}: {error.message}"
+        raise
+    return ComparedCar(
+        source=source,
+        quote=quote,
+        groups=tuple((group.id, group.name) for group in catalog.groups),
+    )
+
+
+def compare_sources(tree: CatalogTree, sources: Sequence[str], on: dt.date) -> Comparison:
+    """Price each source (code or saved file) on ``on`` and compare them (at least two)."""
+    if len(sources) < 2:
+        raise UsageError(
+            "compare needs at least two configurations (codes or saved files), "
+            "e.g. configurator compare CODE1 CODE2"
+        )
+    return compare([price_source(tree, source, on) for source in sources], on)
+
+
 def _base(quote: Quote) -> Decimal:
     return sum((line.amount for line in quote.lines if line.kind == "base"), Decimal(0))
 
 
 def _empty() -> Cell:
-    return Cell(text="—", amount=Decimal(0))
+    return Cell(text="none", amount=Decimal(0))
 
 
 def _money_row(label: str, key: str, amounts: Sequence[Decimal | None]) -> Row:

@@ -164,7 +164,7 @@ h2 { font-size: 10.5pt; margin: 5mm 0 1.5mm; text-transform: uppercase; letter-s
 dl.facts { display: grid; grid-template-columns: auto auto; gap: .4mm 3mm; margin: 0;
   font-size: 8.5pt; }
 dl.facts dt { color: var(--muted); text-align: right; }
-dl.facts dd { margin: 0; font-weight: 600; }
+dl.facts dd { margin: 0; font-weight: 600; white-space: nowrap; }
 .parties { display: flex; gap: 10mm; margin: 0 0 1mm; font-size: 9.5pt; }
 .parties .who { color: var(--muted); margin-right: 1.5mm; }
 table { width: 100%; border-collapse: collapse; }
@@ -212,8 +212,10 @@ tr.line, tr.total-row, ul.contents li { break-inside: avoid; page-break-inside: 
 .warnings ul, .notes ul { margin: 0; padding-left: 4mm; }
 .notes { color: var(--muted); font-size: 8pt; margin-top: 3mm; }
 .notes h2 { margin-top: 0; }
-table.compare td { width: auto; }
-table.compare td.label { color: var(--muted); font-size: 9pt; width: 18%; }
+table.compare { table-layout: fixed; }
+table.compare td { width: auto; overflow-wrap: anywhere; }
+table.compare td.label, table.compare th.label { color: var(--muted); font-size: 9pt;
+  width: 18%; }
 table.compare tr.differs td { background: #fff6d6; print-color-adjust: exact;
   -webkit-print-color-adjust: exact; }
 table.compare tr.differs td.label { color: var(--ink); font-weight: 600; }
@@ -525,7 +527,7 @@ def comparison_html(comparison: Comparison, language: Language = "en") -> str:
         f"<h1>{_e(' · '.join(car.model_name for car in cars))}</h1></div>\n"
         f'<dl class="facts"><dt>{_e(label("issued", lang))}</dt>'
         f"<dd>{_e(comparison.date.isoformat())}</dd></dl>\n</header>\n",
-        f'<table class="compare">\n<thead><tr><th></th>{head}</tr></thead>\n<tbody>\n',
+        f'<table class="compare">\n<thead><tr><th class="label"></th>{head}</tr></thead>\n<tbody>\n',
     ]
     for row in comparison.rows:
         css = ["row", row.kind]
@@ -546,7 +548,11 @@ def comparison_html(comparison: Comparison, language: Language = "en") -> str:
                 else ""
             )
             cells.append(f"<td>{text}{amount}</td>")
-        mark = f' <span class="alt">≠ {_e(label("differs", lang))}</span>' if row.differs else ""
+        mark = (
+            f' <span class="mark" title="{_e(label("differs", lang))}">≠</span>'
+            if row.differs
+            else ""
+        )
         out.append(
             f'<tr class="{" ".join(css)}"><td class="label">{_e(row.label)}{mark}</td>'
             f"{''.join(cells)}</tr>\n"
