@@ -14,7 +14,7 @@ from configurator.compare import Cell, Comparison
 from configurator.money import format_money
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
     from rich.table import Table
 
 LABEL_WIDTH = 17
@@ -22,15 +22,19 @@ MIN_CAR_WIDTH = 18
 DIFFERS = "≠ "
 
 
-def _cell_text(cell: Cell | None, width: int) -> str:
+def _cell(cell: Cell | None) -> RenderableType:
+    """The option names, then the amount on its own line, right-aligned."""
+    from rich.console import Group
+    from rich.text import Text
+
     if cell is None:
-        return "not offered"
+        return Text("not offered", style="dim")
     parts = []
     if cell.text:
-        parts.append(cell.text)
+        parts.append(Text(cell.text))
     if cell.amount is not None:
-        parts.append(format_money(cell.amount).rjust(width))
-    return "\n".join(parts) if parts else "—"
+        parts.append(Text(format_money(cell.amount), justify="right", no_wrap=True))
+    return Group(*parts)
 
 
 def comparison_table(comparison: Comparison, width: int) -> Table:
@@ -60,7 +64,7 @@ def comparison_table(comparison: Comparison, width: int) -> Table:
         label = Text(DIFFERS if row.differs else "  ", style="yellow" if row.differs else "")
         label.append(row.label)
         style = "bold" if row.differs or row.label_key == "total" else ""
-        cells = [Text(_cell_text(cell, car_width)) for cell in row.cells]
+        cells = [_cell(cell) for cell in row.cells]
         table.add_row(label, *cells, style=style)
     return table
 
