@@ -155,11 +155,11 @@ body:lang(zh-CN) { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingF
 .sheet { background: #fff; max-width: 210mm; margin: 8mm auto; padding: 12mm 14mm;
   box-shadow: 0 1px 4px rgba(0,0,0,.15); }
 header.doc { display: flex; justify-content: space-between; align-items: flex-start;
-  gap: 8mm; border-bottom: 2px solid var(--ink); padding-bottom: 3mm; margin-bottom: 4mm; }
+  gap: 8mm; border-bottom: 2px solid var(--ink); padding-bottom: 2.5mm; margin-bottom: 3mm; }
 .brand { font-size: 9pt; letter-spacing: .12em; text-transform: uppercase; color: var(--muted); }
 h1 { font-size: 17pt; margin: 0; line-height: 1.2; }
 h1 .alt { font-size: 11pt; font-weight: normal; color: var(--muted); }
-h2 { font-size: 10.5pt; margin: 5mm 0 1.5mm; text-transform: uppercase; letter-spacing: .06em;
+h2 { font-size: 10pt; margin: 3.5mm 0 1mm; break-after: avoid; page-break-after: avoid; text-transform: uppercase; letter-spacing: .06em;
   color: var(--muted); }
 dl.facts { display: grid; grid-template-columns: auto auto; gap: .4mm 3mm; margin: 0;
   font-size: 8.5pt; }
@@ -170,7 +170,7 @@ dl.facts dd { margin: 0; font-weight: 600; white-space: nowrap; }
 table { width: 100%; border-collapse: collapse; }
 th { text-align: left; font-size: 8pt; font-weight: 600; color: var(--muted);
   border-bottom: 1px solid var(--ink); padding: 1mm 1.5mm; }
-td { padding: 1mm 1.5mm; border-bottom: 1px solid var(--rule); vertical-align: top; }
+td { padding: .8mm 1.5mm; border-bottom: 1px solid var(--rule); vertical-align: top; }
 td.amount, th.amount { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.group { color: var(--muted); width: 22%; font-size: 9pt; }
 .alt { color: var(--muted); font-size: 8.5pt; }
@@ -194,7 +194,7 @@ tr.line, tr.total-row, ul.contents li { break-inside: avoid; page-break-inside: 
 .totals .explain { display: block; color: var(--muted); font-size: 8pt; font-weight: normal; }
 .totals td.label { width: 70%; }
 .terms { display: flex; gap: 6mm; align-items: flex-start; break-inside: avoid;
-  page-break-inside: avoid; margin-top: 4mm; }
+  page-break-inside: avoid; margin-top: 3mm; }
 .terms .facts-col { flex: 1; }
 .terms p { margin: 0 0 1.5mm; }
 .progress { height: 2.2mm; background: #e3e5ea; border-radius: 1mm; overflow: hidden;
@@ -284,8 +284,10 @@ def _item_html(line: DocumentLine, language: Language) -> str:
     if line.code:
         parts.append(f'<span class="code">{_e(line.code)}</span>')
     note = line.note
-    if note in ("standard", "base price"):
-        note = label("standard" if note == "standard" else "base", language)
+    if note == "standard":
+        note = label("standard", language)
+    elif line.kind == "base":
+        note = None  # the group column already says "Base price"
     if note:
         parts.append(f'<span class="note">{_e(note)}</span>')
     if line.contents:
@@ -396,19 +398,23 @@ def quote_html(document: QuoteDocument) -> str:
         )
     )
     for tax_index, tax in enumerate(document.taxes):
-        basis = label(
-            "tax_basis",
-            lang,
-            base=format_money(tax.base),
-            kind=label(f"{tax.base_kind}_kind", lang),
-            rate=_percent(tax.rate) if tax.rate is not None else "—",
-        )
+        # The engine explains each tax in English; a Chinese document adds the basis in Chinese.
+        explain = _e(tax.explanation)
+        if lang != "en":
+            basis = label(
+                "tax_basis",
+                lang,
+                base=format_money(tax.base),
+                kind=label(f"{tax.base_kind}_kind", lang),
+                rate=_percent(tax.rate) if tax.rate is not None else "—",
+            )
+            explain = f"{_e(basis)} · {explain}"
         out.append(
             _amount_row(
                 f"tax tax-{_e(tax.id)}",
                 _name_html(tax.name),
                 tax.amount,
-                f"{_e(basis)} · {_e(tax.explanation)}",
+                explain,
                 conversion.taxes[tax_index] if conversion else None,
             )
         )
