@@ -161,10 +161,11 @@ h1 { font-size: 17pt; margin: 0; line-height: 1.2; }
 h1 .alt { font-size: 11pt; font-weight: normal; color: var(--muted); }
 h2 { font-size: 10pt; margin: 3.5mm 0 1mm; break-after: avoid; page-break-after: avoid; text-transform: uppercase; letter-spacing: .06em;
   color: var(--muted); }
-dl.facts { display: grid; grid-template-columns: auto auto; gap: .4mm 3mm; margin: 0;
-  font-size: 8.5pt; }
-dl.facts dt { color: var(--muted); text-align: right; }
-dl.facts dd { margin: 0; font-weight: 600; white-space: nowrap; }
+header.doc > div { flex: 1 1 auto; min-width: 0; }
+table.facts { width: auto; flex: 0 0 auto; font-size: 8.5pt; }
+table.facts th { color: var(--muted); text-align: right; font-weight: normal; font-size: 8.5pt;
+  border: none; padding: 0 1.5mm 0 0; }
+table.facts td { margin: 0; font-weight: 600; white-space: nowrap; border: none; padding: 0; }
 .parties { display: flex; gap: 10mm; margin: 0 0 1mm; font-size: 9.5pt; }
 .parties .who { color: var(--muted); margin-right: 1.5mm; }
 table { width: 100%; border-collapse: collapse; }
@@ -330,13 +331,13 @@ def quote_html(document: QuoteDocument) -> str:
         (label("catalog", lang), document.catalog_version),
         (label("market", lang), f"{document.market} · {document.currency}"),
     ]
-    fact_html = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts)
+    fact_html = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts)
     out.append(
         '<header class="doc">\n<div>'
         f'<div class="brand">{_e(document.brand)} · {_e(label("quote", lang))}</div>'
         f"<h1>{_name_html(document.model_name)}</h1>"
         f'<div class="alt">{_e(document.model)}</div>'
-        f'</div>\n<dl class="facts">{fact_html}</dl>\n</header>\n'
+        f'</div>\n<table class="facts">{fact_html}</table>\n</header>\n'
     )
     parties = []
     if document.customer:
@@ -531,8 +532,8 @@ def comparison_html(comparison: Comparison, language: Language = "en") -> str:
         '<header class="doc">\n<div>'
         f'<div class="brand">{_e(label("comparison", lang))}</div>'
         f"<h1>{_e(' · '.join(car.model_name for car in cars))}</h1></div>\n"
-        f'<dl class="facts"><dt>{_e(label("issued", lang))}</dt>'
-        f"<dd>{_e(comparison.date.isoformat())}</dd></dl>\n</header>\n",
+        f'<table class="facts"><tr><th>{_e(label("issued", lang))}</th>'
+        f"<td>{_e(comparison.date.isoformat())}</td></tr></table>\n</header>\n",
         f'<table class="compare">\n<thead><tr><th class="label"></th>{head}</tr></thead>\n<tbody>\n',
     ]
     for row in comparison.rows:
