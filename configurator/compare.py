@@ -227,8 +227,8 @@ def compare(cars: Sequence[ComparedCar], on: dt.date) -> Comparison:
     for tax_id, name in tax_names.items():
         amounts: list[Decimal | None] = []
         for quote in quotes:
-            tax = quote.tax(tax_id)
-            amounts.append(tax.amount if tax is not None and tax.paid_by_buyer else None)
+            owed = quote.tax(tax_id)
+            amounts.append(owed.amount if owed is not None and owed.paid_by_buyer else None)
         rows.append(_money_row(name, f"tax:{tax_id}", amounts))
     rows.append(_money_row("Total", "total", [q.total for q in quotes]))
     rows.append(_money_row("Deposit", "deposit", [q.deposit for q in quotes]))

@@ -266,9 +266,7 @@ def build_document(
         delivery_weeks=quote.delivery_weeks,
         delivery_estimate=quote.date + dt.timedelta(weeks=quote.delivery_weeks),
         programmes=tuple(
-            DocumentProgramme(
-                name=_name(p.name, programme_names.get(p.id), language), progress=p
-            )
+            DocumentProgramme(name=_name(p.name, programme_names.get(p.id), language), progress=p)
             for p in quote.programmes
         ),
         thresholds=tuple(quote.thresholds),

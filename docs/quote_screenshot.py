@@ -56,8 +56,19 @@ def main() -> int:
         pdf = print_pdf(page, work / "quote.pdf")
         pages = pdf_pages(pdf)
         subprocess.run(
-            ["pdftoppm", "-png", "-r", str(DPI), "-f", "1", "-l", "1", "-singlefile", str(pdf),
-             str(work / "page")],
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                str(DPI),
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                str(pdf),
+                str(work / "page"),
+            ],
             check=True,
         )
         shutil.copyfile(work / "page.png", target)

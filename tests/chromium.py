@@ -65,7 +65,9 @@ def _run(html_file: Path, *flags: str) -> None:
         ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT)
     if done.returncode != 0:
-        raise RuntimeError(f"{Path(browser).name} failed ({done.returncode}): {done.stderr[-2000:]}")
+        raise RuntimeError(
+            f"{Path(browser).name} failed ({done.returncode}): {done.stderr[-2000:]}"
+        )
 
 
 def print_pdf(html_file: Path, pdf_file: Path) -> Path:

@@ -198,13 +198,15 @@ def test_buyer_text_is_escaped() -> None:
     tree = CatalogTree(PRICING)
     catalog = tree.load("acme-coupe")
     market = tree.load_market(catalog.market)
-    from configurator.pricing.engine import price
     from configurator.configuration import Configuration
+    from configurator.pricing.engine import price
 
     quote = price(
         catalog,
         Configuration.of(
-            "acme-coupe", ["PAINT-TO-SAMPLE", "INT-LEATHER", "WHEEL-21-GOLD"], {"PAINT-TO-SAMPLE": "Oak"}
+            "acme-coupe",
+            ["PAINT-TO-SAMPLE", "INT-LEATHER", "WHEEL-21-GOLD"],
+            {"PAINT-TO-SAMPLE": "Oak"},
         ),
         market,
         dt.date(2025, 8, 1),

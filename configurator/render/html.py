@@ -58,7 +58,10 @@ LABELS: dict[str, dict[Language, str]] = {
     "vat_contained": {"en": "contained in the subtotal", "zh-CN": "已含在小计中"},
     "vat_added": {"en": "added to the subtotal", "zh-CN": "另加于小计"},
     "taxes": {"en": "Taxes", "zh-CN": "税费"},
-    "tax_basis": {"en": "base {base} ({kind}) × {rate}", "zh-CN": "计税基础 {base}（{kind}）× {rate}"},
+    "tax_basis": {
+        "en": "base {base} ({kind}) × {rate}",
+        "zh-CN": "计税基础 {base}（{kind}）× {rate}",
+    },
     "net_kind": {"en": "without VAT", "zh-CN": "不含增值税"},
     "gross_kind": {"en": "with VAT", "zh-CN": "含增值税"},
     "total": {"en": "Total", "zh-CN": "合计"},
@@ -159,7 +162,8 @@ header.doc { display: flex; justify-content: space-between; align-items: flex-st
 .brand { font-size: 9pt; letter-spacing: .12em; text-transform: uppercase; color: var(--muted); }
 h1 { font-size: 17pt; margin: 0; line-height: 1.2; }
 h1 .alt { font-size: 11pt; font-weight: normal; color: var(--muted); }
-h2 { font-size: 10pt; margin: 3.5mm 0 1mm; break-after: avoid; page-break-after: avoid; text-transform: uppercase; letter-spacing: .06em;
+h2 { font-size: 10pt; margin: 3.5mm 0 1mm; break-after: avoid; page-break-after: avoid;
+  text-transform: uppercase; letter-spacing: .06em;
   color: var(--muted); }
 header.doc > div { flex: 1 1 auto; min-width: 0; }
 table.facts { width: auto; flex: 0 0 auto; font-size: 8.5pt; }
@@ -359,7 +363,7 @@ def quote_html(document: QuoteDocument) -> str:
     out.append(
         f'<section class="lines">\n<h2>{_e(label("configuration", lang))}</h2>\n'
         '<table class="lines">\n<thead><tr>'
-        f'<th>{_e(label("group", lang))}</th><th>{_e(label("item", lang))}</th>'
+        f"<th>{_e(label('group', lang))}</th><th>{_e(label('item', lang))}</th>"
         f'<th class="amount">{_e(document.currency)}</th>{conv_head}</tr></thead>\n<tbody>\n'
     )
     index = 0
@@ -450,8 +454,7 @@ def quote_html(document: QuoteDocument) -> str:
         issued=document.issued.isoformat(),
     )
     out.append(
-        f'<p class="delivery"><strong>{_e(label("delivery", lang))}:</strong> '
-        f"{_e(delivery)}</p>\n"
+        f'<p class="delivery"><strong>{_e(label("delivery", lang))}:</strong> {_e(delivery)}</p>\n'
     )
     for programme in document.programmes:
         progress = programme.progress
@@ -534,7 +537,8 @@ def comparison_html(comparison: Comparison, language: Language = "en") -> str:
         f"<h1>{_e(' · '.join(car.model_name for car in cars))}</h1></div>\n"
         f'<table class="facts"><tr><th>{_e(label("issued", lang))}</th>'
         f"<td>{_e(comparison.date.isoformat())}</td></tr></table>\n</header>\n",
-        f'<table class="compare">\n<thead><tr><th class="label"></th>{head}</tr></thead>\n<tbody>\n',
+        '<table class="compare">\n'
+        f'<thead><tr><th class="label"></th>{head}</tr></thead>\n<tbody>\n',
     ]
     for row in comparison.rows:
         css = ["row", row.kind]
