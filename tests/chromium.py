@@ -47,6 +47,8 @@ def _run(html_file: Path, *flags: str) -> None:
     browser = find_chromium()
     if browser is None:
         raise RuntimeError("no Chromium installed")
+    if not html_file.is_file():
+        raise FileNotFoundError(f"no page to print: {html_file}")
     with tempfile.TemporaryDirectory(prefix="configurator-chromium-") as profile:
         command = [
             browser,

@@ -14,7 +14,9 @@ one Chromium draws boxes, which pdftotext cannot read back); the page counts hol
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -26,8 +28,11 @@ from chromium import screenshot as chromium_screenshot
 from test_compare import SU7_FULL
 from typer.testing import CliRunner
 
+from configurator.catalog.loader import CatalogTree, default_catalog_root
 from configurator.cli import app
+from configurator.configuration import Configuration
 from configurator.money import format_money
+from configurator.rules.engine import complete_configuration
 
 pytestmark = pytest.mark.skipif(
     missing_tools() is not None, reason=f"browser tests: {missing_tools()}"
@@ -84,9 +89,10 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, d
         app, ["compare", *codes, "--date", DATE, "-f", "html", "-o", str(compare_page)]
     )
     assert result.exit_code == 0, result.output
+    _every_model(tmp / "models.html")
     jobs = [
         (chromium_pdf, tmp / f"{name}.html", tmp / f"{name}.pdf")
-        for name in ("standard", "full", "full-zh", "compare")
+        for name in ("standard", "full", "full-zh", "compare", "models")
     ]
     with ThreadPoolExecutor(max_workers=3) as pool:
         shot = pool.submit(chromium_screenshot, tmp / "standard.html", tmp / "shot.png", 800, 1000)
@@ -95,6 +101,46 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, d
         shot.result()
     found["compare"] = (compare_page, {})
     return found
+
+
+# Buyer values for the options that need one, so that "dearest" cars can be priced.
+VALUES = {
+    "PAINT-TO-SAMPLE-PLUS": "Grandfather's 1973 Tangerine",
+    "PAINT-TO-SAMPLE": "Oak Green",
+    "INT-EM-LEATHER-TO-SAMPLE": "Cognac",
+    "INT-EM-DOOR-SILLS": "Est. 2025",
+    "BADGE-CUSTOM": "小米 雷军01",
+}
+SHEET = re.compile(r'<main class="sheet" lang="[^"]+">.*?</main>', re.DOTALL)
+
+
+def _every_model(target: Path) -> None:
+    """One HTML file holding, sheet after sheet (each from a new page), the quote of every
+    shipped model's standard car and of its dearest car, in English and in Chinese: one
+    browser run prints them all, and the page where each sheet starts tells its length."""
+    runner = CliRunner()
+    sheets = []
+    head = ""
+    for catalog in CatalogTree(default_catalog_root()).load_all():
+        dearest = complete_configuration(
+            catalog, Configuration.of(catalog.id, []), "dearest", dt.date.fromisoformat(DATE)
+        )
+        values = [f"--value={code}={VALUES[code]}" for code in dearest.choices if code in VALUES]
+        for kind, extra in (("standard", []), ("dearest", [*dearest.choices, *values])):
+            for lang in ("en", "zh-CN"):
+                args = ["quote", catalog.id, *extra, "--date", DATE, "-f", "html", "--lang", lang]
+                result = runner.invoke(app, args)
+                assert result.exit_code == 0, result.output
+                page = result.stdout
+                head = head or page[: page.index("<body>")]
+                sheet = SHEET.search(page)
+                assert sheet is not None
+                marker = f'<p class="sheet-id">{catalog.id}/{kind}/{lang}</p>'
+                sheets.append(sheet.group(0).replace(">", ">" + marker, 1))
+    style = "<style>main.sheet + main.sheet { break-before: page; }</style>"
+    target.write_text(
+        head + style + "<body>" + "".join(sheets) + "</body></html>", encoding="utf-8"
+    )
 
 
 def _check_pdf(pdf: Path, data: dict[str, str], max_pages: int) -> str:
@@ -147,6 +193,24 @@ def test_screenshot_is_not_blank(printed: dict[str, tuple[Path, dict[str, str]]]
     dark = sum(histogram[:128])  # text, rules, the QR code
     assert 0.01 < dark / pixels < 0.5, f"{dark / pixels:.3f} of the pixels are dark"
     assert len([count for count in histogram if count]) > 20  # shades: not a flat image
+
+
+def test_every_shipped_model_prints_on_one_page_or_two_when_dearest(
+    printed: dict[str, tuple[Path, dict[str, str]]],
+) -> None:
+    pdf = printed["standard"][0].parent / "models.pdf"
+    pages = pdf_text(pdf).split("\f")
+    starts = {}
+    for number, text in enumerate(pages):
+        for sheet in re.findall(r"\S+/(?:standard|dearest)/(?:en|zh-CN)", text):
+            starts[sheet] = number
+    assert len(starts) >= 16, sorted(starts)  # 4 models x 2 cars x 2 languages
+    order = sorted(starts.items(), key=lambda item: item[1])
+    ends = [start for _, start in order[1:]] + [pdf_pages(pdf)]
+    lengths = {sheet: end - start for (sheet, start), end in zip(order, ends, strict=True)}
+    for sheet, length in lengths.items():
+        allowed = 1 if "/standard/" in sheet else 2
+        assert 1 <= length <= allowed, f"{sheet}: {length} pages"
 
 
 def test_comparison_prints(printed: dict[str, tuple[Path, dict[str, str]]]) -> None:

@@ -152,7 +152,7 @@ body { margin: 0; color: var(--ink); font-size: 10pt; line-height: 1.35;
   font-family: "Noto Sans", "DejaVu Sans", "Helvetica Neue", Arial, "Noto Sans CJK SC",
     "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei",
     "WenQuanYi Micro Hei", sans-serif; }
-body:lang(zh-CN) { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC",
+.sheet:lang(zh-CN) { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC",
   "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans", "DejaVu Sans",
   sans-serif; }
 .sheet { background: #fff; max-width: 210mm; margin: 8mm auto; padding: 12mm 14mm;
@@ -263,7 +263,7 @@ def _page(language: Language, title: str, footer: str, body: str) -> str:
         f"<title>{_e(title)}</title>\n"
         f"<style>{STYLE}"
         f"@page {{ @bottom-left {{ content: {css_string(footer)}; }} }}\n</style>\n"
-        f'</head>\n<body>\n<main class="sheet">\n{body}</main>\n</body>\n</html>\n'
+        f'</head>\n<body>\n<main class="sheet" lang="{lang}">\n{body}</main>\n</body>\n</html>\n'
     )
 
 
