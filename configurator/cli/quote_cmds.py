@@ -245,6 +245,7 @@ def quote(
 
     on = parse_date(date)
     document_options = document_settings(output_format.value, valid_days, customer, dealer, lang)
+    pdf_writer = None
     if output_format is QuoteFormat.pdf:
         pdf_writer = weasyprint_writer()  # before any pricing: a missing extra is a quick error
         if output is None and sys.stdout.isatty():
@@ -296,7 +297,7 @@ def quote(
         )
         page = quote_html(document)
         with atomic_output(output) as out:
-            if output_format is QuoteFormat.pdf:
+            if pdf_writer is not None:
                 out.flush()
                 out.buffer.write(pdf_writer(page))  # type: ignore[attr-defined]
             else:

@@ -44,7 +44,6 @@ LABELS: dict[str, dict[Language, str]] = {
     "configuration": {"en": "Configuration", "zh-CN": "配置明细"},
     "group": {"en": "Group", "zh-CN": "类别"},
     "item": {"en": "Item", "zh-CN": "项目"},
-    "amount": {"en": "Amount", "zh-CN": "金额"},
     "base": {"en": "Base price", "zh-CN": "基础车价"},
     "package": {"en": "Package", "zh-CN": "套装"},
     "includes": {"en": "Includes", "zh-CN": "包含"},
@@ -91,9 +90,7 @@ LABELS: dict[str, dict[Language, str]] = {
         "en": "≈ {currency}: approximate, 1 {currency} = {rate} {base} (rate of {date})",
         "zh-CN": "≈ {currency}：仅供参考，1 {currency} = {rate} {base}（{date} 汇率）",
     },
-    "page": {"en": "page", "zh-CN": "页"},
     "standard": {"en": "standard", "zh-CN": "标准配置"},
-    "model": {"en": "Model", "zh-CN": "车型"},
     "differs": {"en": "differs", "zh-CN": "不同"},
     "not_offered": {"en": "not offered", "zh-CN": "无此项"},
 }
