@@ -35,7 +35,15 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("choices", ("configurator.configuration", "configurator.quote", "configurator.codes")),
     ("rules", ("configurator.rules",)),
     ("pricing", ("configurator.pricing",)),
-    ("session and batch", ("configurator.session", "configurator.batch")),
+    (
+        "session, batch and documents",
+        (
+            "configurator.session",
+            "configurator.batch",
+            "configurator.document",
+            "configurator.compare",
+        ),
+    ),
     ("render", ("configurator.render",)),
     ("cli", ("configurator.cli", "configurator.__main__")),
 ]
