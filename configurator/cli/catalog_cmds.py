@@ -133,3 +133,6 @@ def schema(
 
 # `catalog stats` is registered by the rules engine's commands (configurator/cli/rules_cmds.py).
 from configurator.cli import rules_cmds  # noqa: E402, F401
+
+# `catalog lint`, `catalog diff` and `catalog test`: the editor's workbench.
+from configurator.cli import catalog_workbench  # noqa: E402, F401
