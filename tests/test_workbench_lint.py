@@ -172,7 +172,7 @@ def test_warnings_only_exit_zero_unless_strict(
     file = CatalogTree(root).display(root / "acme" / "car.yaml")
     assert result.stdout.splitlines() == [
         f"{file}:20:9: warning: paint PAINT-WHITE (White) has no swatch: add 'swatch: "
-        f"\"#rrggbb\"' [paint-without-swatch]",
+        f'"#rrggbb"\' [paint-without-swatch]',
         f"{file}:26:16: warning: the price of option PAINT-RED has neither 'source' nor 'note': "
         "cite where it is published, or say in a note that it is an estimate "
         "[price-without-source]",
@@ -271,9 +271,10 @@ def test_solution_space_faults(tmp_path: Path, shipped_root: Path) -> None:
     assert found["dead-option", "DEAD"][0] == 46
     assert "dead needs both trims" in found["dead-option", "DEAD"][1]
     assert found["unavailable-in-window", "TRIM-B"][0] == 30
-    assert "does not overlap the catalog's effective dates" in found[
-        "unavailable-in-window", "TRIM-B"
-    ][1]
+    assert (
+        "does not overlap the catalog's effective dates"
+        in found["unavailable-in-window", "TRIM-B"][1]
+    )
     assert found["programme-unreachable", "bespoke"][0] == 66
 
 

@@ -533,6 +533,10 @@ class CatalogTree(CatalogFiles):
         from configurator.catalog.checks import check_catalog, check_market
 
         kind = self.kind_of(path)
+        if kind == "cases":  # golden cases beside the catalogs (configurator.workbench.cases)
+            from configurator.workbench.cases import read_case_file
+
+            return read_case_file(path, self.display(path))[1]
         if kind == "market":
             parsed = read_yaml_file(path, self.display(path))
             market, problems = _validate(parsed, Market)

@@ -69,6 +69,8 @@ def _summary(checked: list[tuple[CatalogTree, Path]], problems: list[Problem]) -
         (kinds.count("fragment"), "fragment"),
         (kinds.count("market"), "market"),
     ]
+    if kinds.count("cases"):
+        counts.append((kinds.count("cases"), "case file"))
     listed = ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in counts)
     return f"{listed}: all valid"
 
@@ -119,20 +121,34 @@ def schema(
     market: Annotated[
         bool, typer.Option("--market", help="The schema of market files instead.")
     ] = False,
+    cases: Annotated[
+        bool, typer.Option("--cases", help="The schema of golden case files instead.")
+    ] = False,
 ) -> None:
     """Write the JSON Schema of catalog files (model catalogs and fragments), or of markets.
 
     Editors use it to complete and check fields: every shipped catalog starts with
     `# yaml-language-server: $schema=../schema/catalog.schema.json`.
 
+    With --cases, the schema of golden case files (`<brand>/<model>.cases.yaml`, run by
+    `catalog test`).
+
     Example: configurator catalog schema --output catalogs/schema/catalog.schema.json
     """
+    if market and cases:
+        raise UsageError("--market and --cases: choose one schema")
     with atomic_output(output) as handle:
-        handle.write(schema_text(market=market))
+        if cases:
+            from configurator.workbench.cases import cases_schema_text
+
+            handle.write(cases_schema_text())
+        else:
+            handle.write(schema_text(market=market))
 
 
 # `catalog stats` is registered by the rules engine's commands (configurator/cli/rules_cmds.py).
 from configurator.cli import rules_cmds  # noqa: E402, F401
 
-# `catalog lint`, `catalog diff` and `catalog test`: the editor's workbench.
-from configurator.cli import catalog_workbench  # noqa: E402, F401
+# `catalog lint`, `catalog diff` and `catalog test`: the editor's workbench (a statement, not
+# an import line, so that it stays apart from the import above).
+__import__("configurator.cli.catalog_workbench")

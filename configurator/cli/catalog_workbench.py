@@ -49,9 +49,7 @@ def lint(
     catalogs = [chosen.load(model) for model in models] if models else chosen.load_all()
     report = lint_catalogs(catalogs)
     if output_format is ReportFormat.JSON:
-        typer.echo(
-            json.dumps([f.as_dict() for f in report.findings], indent=2, ensure_ascii=False)
-        )
+        typer.echo(json.dumps([f.as_dict() for f in report.findings], indent=2, ensure_ascii=False))
     else:
         from configurator.render import console
         from configurator.render.workbench import lint_summary, print_findings
@@ -59,4 +57,56 @@ def lint(
         print_findings(report.findings, console())
         console(stderr=True).print(lint_summary(report), soft_wrap=True)
     if report.fails(strict):
+        raise typer.Exit(int(ExitCode.CATALOG_INVALID))
+
+
+@catalog_app.command("test")
+def test(
+    ctx: typer.Context,
+    models: Annotated[
+        list[str] | None,
+        typer.Argument(help="Model ids (default: every model with cases).", metavar="[MODEL]..."),
+    ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Rewrite the expectations of failing cases from what the catalog gives now.",
+        ),
+    ] = False,
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", help="text (failures only) or json (every case).")
+    ] = ReportFormat.TEXT,
+) -> None:
+    """Run the golden cases kept beside the catalogs (`<brand>/<model>.cases.yaml`).
+
+    Each case is a configuration (options, values, a date) and what it must give: amounts
+    (subtotal, total, the amount of a code's lines) or `invalid` with an error code. Every
+    failing case is listed with its `file:line` and each difference at the line of the
+    expected value. With --update, failing cases get their expectations rewritten (the rest
+    of the file is left as it is): review the change with `git diff` before committing it.
+    Exits 0 when every case passes, 3 when one fails or a case file is invalid.
+
+    Example: configurator catalog test xiaomi-su7-ultra
+    """
+    from configurator.workbench.cases import run_cases, update_cases
+
+    chosen = tree(ctx)
+    wanted = list(models) if models else None
+    from configurator.render import console
+
+    if update:
+        for file, count in update_cases(chosen, wanted):
+            console(stderr=True).print(
+                f"{file}: {count} case{'s' if count != 1 else ''} updated", soft_wrap=True
+            )
+    report = run_cases(chosen, wanted)
+    if output_format is ReportFormat.JSON:
+        typer.echo(json.dumps([r.as_dict() for r in report.results], indent=2, ensure_ascii=False))
+    else:
+        from configurator.render.workbench import case_summary, print_case_failures
+
+        print_case_failures(report, console())
+        console(stderr=True).print(case_summary(report), soft_wrap=True)
+    if report.failed:
         raise typer.Exit(int(ExitCode.CATALOG_INVALID))

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from configurator.catalog.schema import Catalog, Option, Period, Strict
 from configurator.errors import Location
-from configurator.rules.compile import first_case, problem_of
+from configurator.rules.compile import first_case
 from configurator.rules.constraints import charge_cases
 from configurator.rules.expr import And, Expr, Not, Or, Var, parse
 
@@ -55,8 +55,7 @@ CHECKS: dict[str, tuple[Severity, str]] = {
     "discount-never-applies": ("error", "a discount whose condition no valid car meets"),
     "unavailable-in-window": (
         "error",
-        "an option or package that no valid car can have on any date of its availability "
-        "window",
+        "an option or package that no valid car can have on any date of its availability window",
     ),
     "programme-unreachable": (
         "error",
@@ -347,8 +346,7 @@ class _Linter:
                 "unavailable-in-window",
                 (window.where if window is not None else None) or self.where_code(code),
                 code,
-                f"{self.label(code)} is available {span}, but no valid car can have it then: "
-                f"{why}",
+                f"{self.label(code)} is available {span}, but no valid car can have it then: {why}",
             )
 
     # --- editorial checks ----------------------------------------------------------------
@@ -418,7 +416,7 @@ class _Linter:
 def _meaning(constraint: Any) -> Expr:
     """A rule's or a variant table's condition as one expression."""
     if constraint.expr is not None:
-        return constraint.expr  # type: ignore[no-any-return]
+        return constraint.expr
     rows = Or(tuple(And(tuple(Var(code) for code in row)) for row in constraint.rows))
     return rows if constraint.allowed else Not(rows)
 
@@ -470,4 +468,3 @@ def lint_catalogs(catalogs: Sequence[Catalog]) -> LintReport:
         key=lambda f: (f.location.file, f.location.line, f.location.column, f.id, f.subject),
     )
     return LintReport(tuple(c.id for c in catalogs), tuple(ordered))
-
