@@ -7,13 +7,14 @@ in :mod:`configurator.workbench`, imported when a command runs.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from configurator.cli.catalog_cmds import ReportFormat, catalog_app
 from configurator.cli.common import tree
-from configurator.errors import ExitCode
+from configurator.errors import ExitCode, UsageError
 
 
 @catalog_app.command("lint")
@@ -110,3 +111,114 @@ def test(
         console(stderr=True).print(case_summary(report), soft_wrap=True)
     if report.failed:
         raise typer.Exit(int(ExitCode.CATALOG_INVALID))
+
+
+@catalog_app.command("diff")
+def diff(
+    ctx: typer.Context,
+    trees: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="OLD and NEW catalog trees (folders); with --rev, at most one: the tree.",
+            metavar="[OLD] [NEW]",
+            show_default=False,
+        ),
+    ] = None,
+    rev: Annotated[
+        str | None,
+        typer.Option(
+            "--rev",
+            help="Compare the tree with its state at this git revision (e.g. main, HEAD~1).",
+            metavar="REV",
+        ),
+    ] = None,
+    models: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="Only this model (repeatable).", metavar="MODEL"),
+    ] = None,
+    orders: Annotated[
+        str | None,
+        typer.Option(
+            "--orders",
+            help="Orders to re-price under both versions: any batch input (.csv, .jsonl, .yaml).",
+            metavar="FILE",
+        ),
+    ] = None,
+    input_format: Annotated[
+        str | None,
+        typer.Option(
+            "--input-format",
+            help="Format of --orders (default: from its extension).",
+            metavar="csv|jsonl|yaml",
+        ),
+    ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="Count with the options available on this day, and price undated orders on "
+            "it (default: counts ignore availability; orders are priced today).",
+            metavar="YYYY-MM-DD",
+        ),
+    ] = None,
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", help="text or json.")
+    ] = ReportFormat.TEXT,
+) -> None:
+    """Show what changed between two catalog trees, model by model, and its effect.
+
+    For every model that changed: options and packages added, removed and repriced, and
+    changes to groups, packages, rules, price rules and discounts, programmes and the
+    market's taxes. Then the exact number of valid configurations before and after (as
+    `catalog stats` counts them) and how many were lost and gained, with the example closest
+    to the standard car. With --orders, every order is priced under both versions and
+    classified: unchanged, repriced (old and new totals), invalid under the new catalogs
+    (error code and explanation), or now-valid.
+
+    With --format json: {"models": [{"model", "status", "added", "removed", "repriced":
+    [{"code", "old", "new"}], "rules": {"added", "removed", "changed"}, ..., "configurations":
+    {"old", "new", "lost", "gained", ...}}], "unchanged", "orders": [{"id", "status",
+    "old_total", "new_total", "error_code", ...}]}, counts and amounts as decimal strings.
+    Exits 0 (a diff is a report, not a verdict); 2 for a bad tree or revision, 3 when a
+    catalog of either tree is invalid.
+
+    Example: configurator catalog diff --rev main catalogs --orders orders.csv
+    """
+    from configurator.catalog.loader import CatalogTree
+    from configurator.cli.common import optional_date
+    from configurator.workbench.diff import classify_orders, diff_trees, tree_at_revision
+
+    given = list(trees or [])
+    on = optional_date(date)
+    for path in given:
+        if not path.is_dir():
+            raise UsageError(f"'{path}' is not a catalog tree (a folder)")
+
+    def run(old: CatalogTree, new: CatalogTree) -> None:
+        found = diff_trees(old, new, models, on)
+        if orders is not None:
+            from dataclasses import replace
+
+            found = replace(found, orders=classify_orders(old, new, orders, input_format, on))
+        if output_format is ReportFormat.JSON:
+            typer.echo(json.dumps(found.as_dict(), indent=2, ensure_ascii=False))
+            return
+        from configurator.render import console
+        from configurator.render.workbench import diff_lines
+
+        out = console()
+        for line in diff_lines(found):
+            out.print(line, soft_wrap=True)
+
+    if rev is not None:
+        if len(given) > 1:
+            raise UsageError("with --rev, give at most one tree (compared with itself at REV)")
+        new = CatalogTree(given[0]) if given else tree(ctx)
+        with tree_at_revision(new.root, rev) as old:
+            run(old, new)
+        return
+    if len(given) != 2:
+        raise UsageError(
+            "give two catalog trees, OLD and NEW, or --rev REV to compare with a git revision"
+        )
+    run(CatalogTree(given[0]), CatalogTree(given[1]))
