@@ -654,9 +654,20 @@ def tree_at_revision(root: Path, revision: str) -> Iterator[CatalogTree]:
     """The catalog tree ``root`` as it was at a git revision, checked out into a temporary
     folder (removed afterwards). Usage errors: not in a git repository, unknown revision."""
     root = root.resolve()
-    top = Path(_git(["rev-parse", "--show-toplevel"], root).strip())
+    try:
+        top = Path(_git(["rev-parse", "--show-toplevel"], root).strip())
+    except UsageError:
+        raise UsageError(
+            f"'{root}' is not in a git repository: --rev compares a tree with its state at a "
+            f"revision of its repository (or give two trees, OLD and NEW)"
+        ) from None
     inside = root.relative_to(top.resolve()).as_posix()
-    _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], root)
+    try:
+        _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], root)
+    except UsageError:
+        raise UsageError(
+            f"unknown git revision '{revision}' (e.g. main, HEAD~1, a commit id or a tag)"
+        ) from None
     listed = _git(["ls-tree", "-r", "-z", "--name-only", revision, "--", inside or "."], top)
     folder = Path(tempfile.mkdtemp(prefix="configurator-rev-"))
     try:
