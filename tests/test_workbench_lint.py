@@ -283,3 +283,13 @@ def test_the_shipped_catalogs_lint_clean(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert result.stderr.strip().endswith("models: no findings")
+
+
+def test_every_check_is_documented() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "catalog-editing.md").read_text(
+        encoding="utf-8"
+    )
+    for check, (severity, _) in CHECKS.items():
+        assert f"| `{check}` | {severity} |" in doc, check
