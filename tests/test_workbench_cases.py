@@ -183,3 +183,16 @@ def test_cases_schema_is_current_and_accepts_the_shipped_cases(
         data = _json_ready(yaml.safe_load(path.read_text("utf-8")))
         assert [e.message for e in validator.iter_errors(data)] == [], path
     assert not validator.is_valid({"model": "a", "cases": [{"name": "x", "date": "2025-01-01"}]})
+
+
+def test_a_model_without_cases_is_a_usage_error(
+    runner: CliRunner, tmp_path: Path, shipped_root: Path
+) -> None:
+    root = _copy(tmp_path, shipped_root)
+    (root / "porsche" / "taycan.cases.yaml").unlink()
+    result = runner.invoke(app, ["--catalogs", str(root), "catalog", "test", "porsche-taycan"])
+    assert result.exit_code == 2
+    assert "'porsche-taycan' has no golden cases: write them in " in result.stderr
+    assert "taycan.cases.yaml" in result.stderr
+    unknown = runner.invoke(app, ["catalog", "test", "porsche-taycn"])
+    assert unknown.exit_code == 2

@@ -31,10 +31,12 @@ def lint(
         bool, typer.Option("--strict", help="Fail (exit 3) on warnings too.")
     ] = False,
 ) -> None:
-    """Find what a valid catalog can still get wrong: dead options, packages that can never
-    be bought, redundant rules, price rules and discounts that never apply, options
-    unavailable on every day of their window, unreachable programme minimums, prices without
-    a source, missing Chinese names, paints without a swatch.
+    """Find what a valid catalog still gets wrong, each finding at its file:line:column.
+
+    Dead options, packages that can never be bought, false-optional options, redundant rules,
+    price rules and discounts that never apply, options unavailable on every day of their
+    window, unreachable programme minimums, prices without a source, missing Chinese names,
+    paints without a swatch (the ids: docs/catalog-editing.md).
 
     Each finding is one line, `file:line:column: severity: message [id]`; with --format json,
     a list of objects with file, line, column, id, severity, subject, message and model.
@@ -120,7 +122,7 @@ def diff(
         list[Path] | None,
         typer.Argument(
             help="OLD and NEW catalog trees (folders); with --rev, at most one: the tree.",
-            metavar="[OLD] [NEW]",
+            metavar="OLD NEW",
             show_default=False,
         ),
     ] = None,

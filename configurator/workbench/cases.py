@@ -25,7 +25,13 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from configurator.catalog.schema import Code, Money, Slug, Strict
-from configurator.errors import CatalogError, ConfigurationError, Location, Problem
+from configurator.errors import (
+    CatalogError,
+    ConfigurationError,
+    Location,
+    Problem,
+    UsageError,
+)
 from configurator.money import format_money, money_json
 
 CASES_SUFFIX = ".cases.yaml"
@@ -273,8 +279,11 @@ def _case_paths(tree: Any, models: list[str] | None) -> list[Path]:
     if models:
         known = {model_id_of(p): p for p in paths}
         for model in models:
-            tree.model_path(model)  # an unknown model is a usage error
-        paths = [known[m] for m in models if m in known]
+            model_path = tree.model_path(model)  # an unknown model is a usage error
+            if model not in known:
+                expected = tree.display(model_path.with_name(model_path.stem + ".cases.yaml"))
+                raise UsageError(f"'{model}' has no golden cases: write them in {expected}")
+        paths = [known[m] for m in models]
     return paths
 
 
