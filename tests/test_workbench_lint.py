@@ -293,3 +293,22 @@ def test_every_check_is_documented() -> None:
     )
     for check, (severity, _) in CHECKS.items():
         assert f"| `{check}` | {severity} |" in doc, check
+
+
+def test_a_comment_on_the_line_silences_a_finding(
+    runner: CliRunner, tmp_path: Path, shipped_root: Path
+) -> None:
+    text = WARNINGS_ONLY.replace(
+        "  - id: roof-needs-roof\n", "  - id: roof-needs-roof  # lint: ignore[redundant-rule]\n"
+    ).replace(
+        "      - code: PAINT-WHITE\n", "      - code: PAINT-WHITE  # lint: ignore[dead-option]\n"
+    )
+    root = _tree(tmp_path, shipped_root, text)
+    result = runner.invoke(app, ["--catalogs", str(root), "catalog", "lint", "--strict"])
+    ids = [line.rsplit("[", 1)[1] for line in result.stdout.splitlines()]
+    assert ids == ["paint-without-swatch]", "price-without-source]"]  # another id: still shown
+    assert result.stderr.strip() == "0 errors, 2 warnings in 1 model (1 ignored)"
+    everything = text.replace("[dead-option]", "").replace("[redundant-rule]", "")
+    root.joinpath("acme", "car.yaml").write_text(everything, encoding="utf-8")
+    result = runner.invoke(app, ["--catalogs", str(root), "catalog", "lint"])
+    assert result.stderr.strip() == "0 errors, 1 warning in 1 model (2 ignored)"

@@ -39,10 +39,11 @@ def lint(
     paints without a swatch (the ids: docs/catalog-editing.md).
 
     Each finding is one line, `file:line:column: severity: message [id]`; with --format json,
-    a list of objects with file, line, column, id, severity, subject, message and model.
-    Exits 0 when there are only warnings (or none), 3 on errors, and with --strict 3 on
-    warnings too. The catalogs must be valid first (`catalog validate`): otherwise their
-    problems are listed and lint exits 3.
+    a list of objects with file, line, column, id, severity, subject, message and model. A
+    comment `# lint: ignore[ID]` on the line a finding points at silences it. Exits 0 when
+    there are only warnings (or none), 3 on errors, and with --strict 3 on warnings too. The
+    catalogs must be valid first (`catalog validate`): otherwise their problems are listed
+    and lint exits 3.
 
     Example: configurator catalog lint xiaomi-su7-ultra --strict
     """

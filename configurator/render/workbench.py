@@ -47,9 +47,11 @@ def _plural(count: int, word: str) -> str:
 def lint_summary(report: LintReport) -> str:
     """'2 errors, 1 warning in 4 models' or '4 models: no findings'."""
     models = _plural(len(report.models), "model")
+    ignored = f" ({report.ignored} ignored)" if report.ignored else ""
     if not report.findings:
-        return f"{models}: no findings"
-    return f"{_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')} in {models}"
+        return f"{models}: no findings{ignored}"
+    counts = f"{_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}"
+    return f"{counts} in {models}{ignored}"
 
 
 # --- golden cases ------------------------------------------------------------------------------

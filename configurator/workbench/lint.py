@@ -20,8 +20,10 @@ Every finding has a stable id (:data:`CHECKS`), so scripts and people can rely o
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from configurator.catalog.schema import Catalog, Option, Period, Strict
@@ -101,10 +103,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class LintReport:
-    """Every finding of the catalogs linted, sorted by place, each reported once."""
+    """Every finding of the catalogs linted, sorted by place, each reported once; ``ignored``
+    counts the findings silenced by a ``# lint: ignore[...]`` comment on their line."""
 
     models: tuple[str, ...]
     findings: tuple[Finding, ...]
+    ignored: int = 0
 
     @property
     def errors(self) -> int:
@@ -455,16 +459,47 @@ def lint_catalog(catalog: Catalog) -> list[Finding]:
     return _Linter(catalog).run()
 
 
+_IGNORE = re.compile(r"#\s*lint:\s*ignore(?:\[([^\]]*)\])?")
+
+
+class _Suppressions:
+    """``# lint: ignore[id, ...]`` (or ``# lint: ignore``, every id) comments, by line."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, list[str]] = {}
+
+    def silences(self, finding: Finding) -> bool:
+        location = finding.location
+        if not location.line:
+            return False
+        if location.file not in self._lines:
+            try:
+                text = Path(location.file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = ""
+            self._lines[location.file] = text.splitlines()
+        lines = self._lines[location.file]
+        if location.line > len(lines):
+            return False
+        match = _IGNORE.search(lines[location.line - 1])
+        if match is None:
+            return False
+        listed = match.group(1)
+        return listed is None or finding.id in {i.strip() for i in listed.split(",")}
+
+
 def lint_catalogs(catalogs: Sequence[Catalog]) -> LintReport:
     """Lint several catalogs; a finding in a shared fragment is reported once, not once per
-    model including it."""
+    model including it. A finding whose line carries ``# lint: ignore[its-id]`` (or a bare
+    ``# lint: ignore``) is left out and counted as ignored."""
     findings: dict[tuple[Any, ...], Finding] = {}
     for catalog in catalogs:
         for finding in lint_catalog(catalog):
             key = (finding.location, finding.id, finding.subject, finding.message)
             findings.setdefault(key, finding)
+    suppressions = _Suppressions()
+    kept = [f for f in findings.values() if not suppressions.silences(f)]
     ordered = sorted(
-        findings.values(),
-        key=lambda f: (f.location.file, f.location.line, f.location.column, f.id, f.subject),
+        kept, key=lambda f: (f.location.file, f.location.line, f.location.column, f.id, f.subject)
     )
-    return LintReport(tuple(c.id for c in catalogs), tuple(ordered))
+    return LintReport(tuple(c.id for c in catalogs), tuple(ordered), len(findings) - len(kept))
