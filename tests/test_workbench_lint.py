@@ -278,6 +278,21 @@ def test_solution_space_faults(tmp_path: Path, shipped_root: Path) -> None:
     assert found["programme-unreachable", "bespoke"][0] == 66
 
 
+def test_the_last_option_left_by_dead_neighbours_is_not_false_optional(
+    tmp_path: Path, shipped_root: Path
+) -> None:
+    text = WARNINGS_ONLY.replace(
+        "rules:\n",
+        'rules:\n  - id: no-red\n    message: red is gone\n    if: PAINT-RED\n    then: "false"\n',
+    )
+    root = _tree(tmp_path, shipped_root, text)
+    found = {
+        (f.id, f.subject) for f in lint_catalogs([CatalogTree(root).load("acme-car")]).findings
+    }
+    assert ("dead-option", "PAINT-RED") in found
+    assert ("false-optional", "PAINT-WHITE") not in found
+
+
 def test_the_shipped_catalogs_lint_clean(runner: CliRunner) -> None:
     result = runner.invoke(app, ["catalog", "lint", "--strict"])
     assert result.exit_code == 0, result.output

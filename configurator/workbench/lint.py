@@ -191,7 +191,7 @@ class _Linter:
                     f"option {self.label(code)} can never be chosen: no valid configuration "
                     f"contains it{why}",
                 )
-        self.false_optional(engine)
+        self.false_optional(engine, dead)
         self.redundant_rules(sat)
         self.price_rules(sat)
         self.discounts(sat)
@@ -223,13 +223,16 @@ class _Linter:
             )
         return silenced
 
-    def false_optional(self, engine: Any) -> None:
+    def false_optional(self, engine: Any, dead: set[str]) -> None:
         forced = engine.forced_options()
         for code in forced:
             if code in self.options:
                 group = self.options[code][0]
                 if group.choose.min >= len(group.options):
                     continue  # the group itself takes every option
+                others = [o.code for o in group.options if o.code != code]
+                if group.choose.min >= 1 and all(other in dead for other in others):
+                    continue  # the only one left: its dead neighbours are the finding
                 where = f"group '{group.id}' ({group.choose.describe()})"
             else:
                 where = "the packages"
