@@ -95,6 +95,7 @@ def test_structural_changes(mini_pair: tuple[Path, Path]) -> None:
     assert data["repriced"] == [{"code": "PKG-SPORT", "old": "15000.00", "new": "16000.00"}]
     assert data["rules"]["added"] == ["no-21-with-blue"]
     assert data["options"]["changed"] == ["AUDIO-PREMIUM"]  # no longer brings AMP-EXTRA
+    assert data["options"]["details"] == ["option 'AUDIO-PREMIUM': brings: - AMP-EXTRA"]
     assert data["groups"]["changed"] == ["wheels", "extras"]
     assert (
         "group 'extras': choose any number -> at most one; options out: AMP-EXTRA"

@@ -209,13 +209,32 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _items(values: list[Any]) -> str:
+    shown = ", ".join(_short(v) for v in values[:5])
+    return shown + (f" and {len(values) - 5} more" if len(values) > 5 else "")
+
+
 def _field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    """'key: old -> new' for each key whose value differs."""
+    """'key: old -> new' for each key whose value differs; for lists (codes, table rows),
+    the items added and removed."""
     found = []
     for key in dict.fromkeys([*old, *new]):
         before, after = old.get(key), new.get(key)
-        if before != after:
-            found.append(f"{key}: {_short(before)} -> {_short(after)}")
+        if before == after:
+            continue
+        if isinstance(before, list) and isinstance(after, list):
+            keys_before = [json.dumps(v, sort_keys=True) for v in before]
+            keys_after = [json.dumps(v, sort_keys=True) for v in after]
+            plus = [v for v, k in zip(after, keys_after, strict=True) if k not in keys_before]
+            minus = [v for v, k in zip(before, keys_before, strict=True) if k not in keys_after]
+            parts = []
+            if plus:
+                parts.append(f"+ {_items(plus)}")
+            if minus:
+                parts.append(f"- {_items(minus)}")
+            found.append(f"{key}: {'; '.join(parts) if parts else 'reordered'}")
+            continue
+        found.append(f"{key}: {_short(before)} -> {_short(after)}")
     return found
 
 
