@@ -533,10 +533,6 @@ class CatalogTree(CatalogFiles):
         from configurator.catalog.checks import check_catalog, check_market
 
         kind = self.kind_of(path)
-        if kind == "cases":  # golden cases beside the catalogs (configurator.workbench.cases)
-            from configurator.workbench.cases import read_case_file
-
-            return read_case_file(path, self.display(path))[1]
         if kind == "market":
             parsed = read_yaml_file(path, self.display(path))
             market, problems = _validate(parsed, Market)
@@ -638,6 +634,10 @@ class CatalogTree(CatalogFiles):
         problems: list[Problem],
         state: _IncludeState,
     ) -> None:
+        """Read a file's includes, depth first, into ``sources``; every bad include becomes a
+        problem at its ``includes`` entry and the rest are still read."""
+        # Long on purpose: each way an include can be wrong (outside the tree, a loop, missing,
+        # not a fragment) is a check followed by its message, in the order they apply.
         root = self.root.resolve()
         for index, include in enumerate(includes):
             where = owner.where_of("includes", index) or Location(self.display(path))

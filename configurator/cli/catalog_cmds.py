@@ -101,7 +101,12 @@ def validate(
     checked = files_to_check(list(paths or []), chosen)
     problems: list[Problem] = []
     for owner, path in checked:
-        problems += owner.problems_in(path)
+        if owner.kind_of(path) == "cases":  # golden cases: configurator.workbench.cases
+            from configurator.workbench.cases import read_case_file
+
+            problems += read_case_file(path, owner.display(path))[1]
+        else:
+            problems += owner.problems_in(path)
     problems = list(dict.fromkeys(problems))
     if output_format is ReportFormat.JSON:
         typer.echo(json.dumps([p.as_dict() for p in problems], indent=2, ensure_ascii=False))
@@ -146,9 +151,16 @@ def schema(
             handle.write(schema_text(market=market))
 
 
-# `catalog stats` is registered by the rules engine's commands (configurator/cli/rules_cmds.py).
-from configurator.cli import rules_cmds  # noqa: E402, F401
+# `catalog stats` is the rules engine's answer, written in configurator/cli/rules_cmds.py and
+# registered here, after validate and schema: this module imports that one, never the reverse.
+from configurator.cli.rules_cmds import stats  # noqa: E402
 
-# `catalog lint`, `catalog diff` and `catalog test`: the editor's workbench (a statement, not
-# an import line, so that it stays apart from the import above).
-__import__("configurator.cli.catalog_workbench")
+catalog_app.command("stats")(stats)
+
+# `catalog lint`, `catalog test` and `catalog diff`, the editor's workbench, are written in
+# configurator/cli/catalog_workbench.py and registered here in the same way.
+from configurator.cli.catalog_workbench import diff, lint, test  # noqa: E402
+
+catalog_app.command("lint")(lint)
+catalog_app.command("test")(test)
+catalog_app.command("diff")(diff)

@@ -1,23 +1,28 @@
-"""`configurator catalog lint | diff | test`: the catalog editor's workbench.
+"""`configurator catalog lint | test | diff`: the catalog editor's workbench.
 
-Registered on the `catalog` group by :mod:`configurator.cli.catalog_cmds`; the analyses are
-in :mod:`configurator.workbench`, imported when a command runs.
+Registered on the `catalog` group by :mod:`configurator.cli.catalog_cmds` (this module never
+imports that one); the analyses are in :mod:`configurator.workbench`, imported when a command
+runs.
 """
 
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from configurator.cli.catalog_cmds import ReportFormat, catalog_app
 from configurator.cli.common import tree
 from configurator.errors import ExitCode, UsageError
 
 
-@catalog_app.command("lint")
+class ReportFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 def lint(
     ctx: typer.Context,
     models: Annotated[
@@ -64,7 +69,6 @@ def lint(
         raise typer.Exit(int(ExitCode.CATALOG_INVALID))
 
 
-@catalog_app.command("test")
 def test(
     ctx: typer.Context,
     models: Annotated[
@@ -116,7 +120,6 @@ def test(
         raise typer.Exit(int(ExitCode.CATALOG_INVALID))
 
 
-@catalog_app.command("diff")
 def diff(
     ctx: typer.Context,
     trees: Annotated[

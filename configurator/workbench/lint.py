@@ -28,9 +28,9 @@ from typing import Any, Literal
 
 from configurator.catalog.schema import Catalog, Option, Period, Strict
 from configurator.errors import Location
+from configurator.expr import And, Expr, Not, Or, Var, parse
 from configurator.rules.compile import first_case
 from configurator.rules.constraints import charge_cases
-from configurator.rules.expr import And, Expr, Not, Or, Var, parse
 
 Severity = Literal["error", "warning"]
 

@@ -13,8 +13,8 @@ import weakref
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from configurator.expr import Expr, fold
 from configurator.rules.compile import Problem, encode_cnf
-from configurator.rules.expr import Expr, fold
 
 
 class ConstraintSat:
