@@ -88,6 +88,7 @@ def validate(
 ) -> None:
     """Check catalogs, fragments and markets, and report every problem at once.
 
+    Golden case files (`<brand>/<model>.cases.yaml`, run by `catalog test`) are checked too.
     Each problem is one line, `file:line:column: error: message [code]`; with --format json,
     a list of objects with file, line, column, code and message. Exits 0 when all is valid
     and 3 when there is a problem.
