@@ -43,7 +43,8 @@ def test_validate_the_shipped_tree(runner: CliRunner, shipped_root: Path) -> Non
     assert counts[0] >= 4
     assert result.stdout == ""
     assert result.stderr.strip() == (
-        f"{counts[0]} catalogs, {counts[1]} fragments, {counts[2]} markets: all valid"
+        f"{counts[0]} catalogs, {counts[1]} fragments, {counts[2]} markets, "
+        f"{len(tree.case_files())} case files: all valid"
     )
 
 

@@ -36,12 +36,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("rules", ("configurator.rules",)),
     ("pricing", ("configurator.pricing",)),
     (
-        "session, batch and documents",
+        "session, batch, documents and the editor's workbench",
         (
             "configurator.session",
             "configurator.batch",
             "configurator.document",
             "configurator.compare",
+            "configurator.workbench",
         ),
     ),
     ("render", ("configurator.render",)),

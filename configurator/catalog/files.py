@@ -46,7 +46,9 @@ class CatalogFiles:
         return sorted(
             p
             for p in self.root.glob("*/*.yaml")
-            if not p.name.startswith("_") and p.parent.name not in ("markets", "schema")
+            if not p.name.startswith("_")
+            and p.parent.name not in ("markets", "schema")
+            and not p.name.endswith(".cases.yaml")  # golden cases (catalog test)
         )
 
     def market_files(self) -> list[Path]:
@@ -57,9 +59,25 @@ class CatalogFiles:
             p for p in self.root.glob("*/_*.yaml") if p.parent.name not in ("markets", "schema")
         )
 
+    def case_files(self) -> list[Path]:
+        """Every golden case file, ``<brand>/<model>.cases.yaml`` (``catalog test``)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            p
+            for p in self.root.glob("*/*.cases.yaml")
+            if p.parent.name not in ("markets", "schema")
+        )
+
     def all_files(self) -> list[Path]:
-        """Every file ``catalog validate`` checks by default: models, fragments, markets."""
-        return [*self.model_files(), *self.fragment_files(), *self.market_files()]
+        """Every file ``catalog validate`` checks by default: models, fragments, markets and
+        golden case files."""
+        return [
+            *self.model_files(),
+            *self.fragment_files(),
+            *self.market_files(),
+            *self.case_files(),
+        ]
 
     def model_ids(self) -> list[str]:
         return [self.model_id_for(p) for p in self.model_files()]
@@ -79,9 +97,12 @@ class CatalogFiles:
 
     @staticmethod
     def kind_of(path: Path) -> str:
-        """``market``, ``fragment`` or ``model``: what a file in a catalog tree holds."""
+        """``market``, ``fragment``, ``cases`` or ``model``: what a file in a catalog tree
+        holds."""
         if path.parent.name == "markets":
             return "market"
+        if path.name.endswith(".cases.yaml"):
+            return "cases"
         if path.name.startswith("_"):
             return "fragment"
         return "model"

@@ -69,6 +69,8 @@ def _summary(checked: list[tuple[CatalogTree, Path]], problems: list[Problem]) -
         (kinds.count("fragment"), "fragment"),
         (kinds.count("market"), "market"),
     ]
+    if kinds.count("cases"):
+        counts.append((kinds.count("cases"), "case file"))
     listed = ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in counts)
     return f"{listed}: all valid"
 
@@ -86,6 +88,7 @@ def validate(
 ) -> None:
     """Check catalogs, fragments and markets, and report every problem at once.
 
+    Golden case files (`<brand>/<model>.cases.yaml`, run by `catalog test`) are checked too.
     Each problem is one line, `file:line:column: error: message [code]`; with --format json,
     a list of objects with file, line, column, code and message. Exits 0 when all is valid
     and 3 when there is a problem.
@@ -99,7 +102,12 @@ def validate(
     checked = files_to_check(list(paths or []), chosen)
     problems: list[Problem] = []
     for owner, path in checked:
-        problems += owner.problems_in(path)
+        if owner.kind_of(path) == "cases":  # golden cases: configurator.workbench.cases
+            from configurator.workbench.cases import read_case_file
+
+            problems += read_case_file(path, owner.display(path))[1]
+        else:
+            problems += owner.problems_in(path)
     problems = list(dict.fromkeys(problems))
     if output_format is ReportFormat.JSON:
         typer.echo(json.dumps([p.as_dict() for p in problems], indent=2, ensure_ascii=False))
@@ -119,16 +127,29 @@ def schema(
     market: Annotated[
         bool, typer.Option("--market", help="The schema of market files instead.")
     ] = False,
+    cases: Annotated[
+        bool, typer.Option("--cases", help="The schema of golden case files instead.")
+    ] = False,
 ) -> None:
     """Write the JSON Schema of catalog files (model catalogs and fragments), or of markets.
 
     Editors use it to complete and check fields: every shipped catalog starts with
     `# yaml-language-server: $schema=../schema/catalog.schema.json`.
 
+    With --cases, the schema of golden case files (`<brand>/<model>.cases.yaml`, run by
+    `catalog test`).
+
     Example: configurator catalog schema --output catalogs/schema/catalog.schema.json
     """
+    if market and cases:
+        raise UsageError("--market and --cases: choose one schema")
     with atomic_output(output) as handle:
-        handle.write(schema_text(market=market))
+        if cases:
+            from configurator.workbench.cases import cases_schema_text
+
+            handle.write(cases_schema_text())
+        else:
+            handle.write(schema_text(market=market))
 
 
 # `catalog stats` is the rules engine's answer, written in configurator/cli/rules_cmds.py and
@@ -136,3 +157,11 @@ def schema(
 from configurator.cli.rules_cmds import stats  # noqa: E402
 
 catalog_app.command("stats")(stats)
+
+# `catalog lint`, `catalog test` and `catalog diff`, the editor's workbench, are written in
+# configurator/cli/catalog_workbench.py and registered here in the same way.
+from configurator.cli.catalog_workbench import diff, lint, test  # noqa: E402
+
+catalog_app.command("lint")(lint)
+catalog_app.command("test")(test)
+catalog_app.command("diff")(diff)
