@@ -164,6 +164,11 @@ class CodeError(UsageError):
     error_code = "bad_code"
 
 
+class CacheWarning(UserWarning):
+    """The on-disk cache cannot be trusted or used; work goes on without it. The CLI prints
+    these as ``warning: ...`` on stderr, once each."""
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """Return 'did you mean X?' for the closest candidate, or None when nothing is close."""
     pool = list(candidates)

@@ -9,7 +9,6 @@ defaults, expressions), so one run reports both kinds of mistake.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 import types
@@ -22,15 +21,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from configurator import __version__
-from configurator.catalog.files import (
-    CatalogFiles,
-    Sources,
-    cache_dir,
-    cache_load,
-    cache_store,
-    catalog_root,
-)
+from configurator import __version__, cache
+from configurator.catalog.files import CatalogFiles, Sources, catalog_root
+from configurator.catalog.files import cache_dir as cache_dir
 from configurator.catalog.files import default_catalog_root as default_catalog_root
 from configurator.catalog.files import digest as _digest
 from configurator.catalog.schema import (
@@ -514,8 +507,8 @@ class CatalogTree(CatalogFiles):
     def load_file(self, path: Path) -> Catalog:
         """Load and check a catalog file; raise CatalogError listing every problem."""
         with gc_paused():  # every object made here lasts: collections would only walk them
-            cached = _cache_get(path, self.display(path))
-            if cached is not None and isinstance(cached[1], Catalog):
+            cached = _cache_get(path, self.display(path), Catalog)
+            if cached is not None:
                 self._sources[path] = cached[0]
                 return cached[1]
             catalog, problems, sources = self._load_uncached(path)
@@ -705,8 +698,8 @@ class CatalogTree(CatalogFiles):
                 f"unknown market '{market_id}' (no {self.display(path)})",
                 suggestion=did_you_mean(market_id, known),
             )
-        cached = _cache_get(path, self.display(path))
-        if cached is not None and isinstance(cached[1], Market):
+        cached = _cache_get(path, self.display(path), Market)
+        if cached is not None:
             self._sources[path] = cached[0]
             return cached[1]
         sources: list[SourceFile] = []
@@ -789,33 +782,39 @@ def merge_fragments(
 # --- cache ----------------------------------------------------------------------------------
 
 
-def _cache_file(path: Path, display: str, content: str | None = None) -> Path | None:
-    """The cache entry of a file: keyed by its content, where it is and how it is shown.
+def _cache_key(path: Path, display: str, content: str | None = None) -> str | None:
+    """The cache key of a file: its content, where it is and how it is shown.
 
     The place matters as well as the content: a catalog's id must match its file name, and
     its recorded positions name the file as shown from the working directory. ``content`` is
     the file's sha256 when known (else it is read and hashed).
     """
-    directory = cache_dir()
-    if directory is None:
+    if cache.cache_dir() is None:
         return None
     if content is None:
         content = _digest(path)
     if not content:
         return None
-    place = f"{__version__}\0{path.resolve()}\0{display}\0{content}".encode()
-    return directory / f"catalog-{__version__}-{hashlib.sha256(place).hexdigest()[:40]}.pickle"
+    return cache.entry_key(__version__, path.resolve(), display, content)
 
 
-def _cache_get(path: Path, display: str) -> tuple[Sources, Any] | None:
-    return cache_load(_cache_file(path, display))
+def _cache_get(path: Path, display: str, expected: type) -> tuple[Sources, Any] | None:
+    key = _cache_key(path, display)
+    if key is None:
+        return None
+    try:
+        return cache.load_object("catalog", key, expected)
+    except LookupError:
+        return None
 
 
 def _cache_put(path: Path, display: str, sources: list[SourceFile], value: Any) -> Sources:
     """Store ``value`` made from ``sources`` (the first is ``path``, as it was parsed)."""
     recorded = [(str(s.path), s.digest) for s in sources]
     content = sources[0].digest if sources and sources[0].path == path else None
-    cache_store(_cache_file(path, display, content), recorded, value)
+    key = _cache_key(path, display, content)
+    if key is not None:
+        cache.save_object("catalog", key, recorded, value)
     return recorded
 
 

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,7 +48,7 @@ from configurator.rules.expr import And, Expr, Not, Var, fold, parse, to_text, v
 
 T = TypeVar("T")
 
-FORMAT = 2  # bump when the cached form changes
+FORMAT = 3  # bump when the cached form changes
 SIFT_ABOVE = 2_000  # BDD nodes: smaller diagrams are not worth reordering
 FORCE_ROUNDS = 100
 
@@ -254,7 +252,7 @@ class Compiled:
 def compile_catalog(catalog: Catalog, on: dt.date | None = None) -> Compiled:
     """Compile a catalog's constraints on a date (availability) into a :class:`Compiled`.
 
-    The result is cached in :func:`configurator.catalog.loader.cache_dir` keyed by the
+    The result is cached (:mod:`configurator.cache`) keyed by the
     constraints' content, the set of options unavailable on the date and the package version.
     """
     started = time.perf_counter()
@@ -515,49 +513,102 @@ def compile_problem(problem: Problem) -> tuple[Diagram, bool]:
 # --- the disk cache ---------------------------------------------------------------------------
 
 
-def _cache_file(key: str) -> Any:
-    from configurator.catalog.loader import cache_dir
-
-    directory = cache_dir()
-    return None if directory is None else directory / f"rules-{key[:40]}.pickle"
-
-
 def _cache_get(key: str, problem: Problem) -> Diagram | None:
-    target = _cache_file(key)
-    if target is None or not target.is_file():
+    """The cached diagram of ``key``: an authenticated entry (:mod:`configurator.cache`)
+    whose arrays are then checked to be a well-formed diagram over the problem's variables
+    (:func:`check_diagram`); None (so it is compiled again) for anything else."""
+    from configurator import cache
+
+    entry = cache.load("rules", key)
+    if entry is None:
         return None
     try:
-        with target.open("rb") as handle:
-            stored = pickle.load(handle)
-        if stored["key"] != key or set(stored["names"]) != set(problem.variables):
+        header = entry.header
+        names = tuple(str(name) for name in header["names"])
+        count = int(header["count"])
+        root = int(header["root"])
+        width = count * 4
+        if count < 2 or len(entry.body) != 3 * width:
             return None
-        return Diagram(
-            stored["names"], stored["level"], stored["low"], stored["high"], stored["root"]
-        )
-    except Exception:  # a stale or corrupt cache entry is simply rebuilt
+        arrays = [
+            np.frombuffer(entry.body, dtype="<i4", count=count, offset=k * width).astype(np.int32)
+            for k in range(3)
+        ]
+        if set(names) != set(problem.variables) or len(names) != len(problem.variables):
+            return None
+        if check_diagram(names, arrays[0], arrays[1], arrays[2], root) is not None:
+            return None
+        return Diagram(names, arrays[0], arrays[1], arrays[2], root)
+    except (KeyError, TypeError, ValueError):
         return None
+
+
+def check_diagram(
+    names: Sequence[str], level: np.ndarray, low: np.ndarray, high: np.ndarray, root: int
+) -> str | None:
+    """Why these arrays are not a reduced ordered BDD as :class:`Diagram` describes, or None.
+
+    Checked in a few vectorised passes: equal lengths; the two terminals at the bottom level;
+    internal nodes numbered by level, top first; every child a node of a greater level; no
+    node with equal children; every node below the root reachable and distinct, and the
+    root a node. A cached diagram that fails is compiled again, never used."""
+    nvars = len(names)
+    count = len(level)
+    if len(low) != count or len(high) != count or count < 2:
+        return "arrays of different lengths"
+    if level[0] != nvars or level[1] != nvars:
+        return "terminals not at the bottom level"
+    if not 0 <= root < count:
+        return "root out of range"
+    inner = level[2:]
+    if len(inner):
+        if inner.min() < 0 or inner.max() >= nvars:
+            return "a level out of range"
+        if np.any(np.diff(inner) < 0):
+            return "nodes not numbered by level"
+        lo, hi = low[2:], high[2:]
+        if lo.min() < 0 or hi.min() < 0 or lo.max() >= count or hi.max() >= count:
+            return "a child out of range"
+        if np.any(level[lo] <= inner) or np.any(level[hi] <= inner):
+            return "an edge that does not go down"
+        if np.any(lo == hi):
+            return "a redundant node"
+        pairs = np.stack([inner, lo, hi], axis=1)
+        if len(np.unique(pairs, axis=0)) != len(pairs):
+            return "two equal nodes"
+        reached = bytearray(count)
+        reached[root] = 1
+        lows, highs = low.tolist(), high.tolist()
+        for u in range(2, count):  # parents precede children: one pass in index order
+            if reached[u]:
+                reached[lows[u]] = reached[highs[u]] = 1
+        if reached.count(1, 2) != count - 2:
+            return "unreachable nodes"
+    elif root not in (0, 1):
+        return "root out of range"
+    return None
 
 
 def _cache_put(key: str, diagram: Diagram) -> None:
-    target = _cache_file(key)
-    if target is None:
-        return
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(f".{os.getpid()}.tmp")
-        stored = {
-            "key": key,
-            "names": diagram.names,
-            "level": diagram.level,
-            "low": diagram.low,
-            "high": diagram.high,
-            "root": diagram.root,
-        }
-        with temporary.open("wb") as handle:
-            pickle.dump(stored, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, target)
-    except OSError:
-        pass  # the cache is an optimisation; a read-only home must not break anything
+    """Store a diagram as plain data: its names and root in the header, then the level, low
+    and high arrays as little-endian int32 (no pickle)."""
+    from configurator import cache
+
+    body = b"".join(
+        np.ascontiguousarray(a, dtype="<i4").tobytes()
+        for a in (
+            diagram.level,
+            diagram.low,
+            diagram.high,
+        )
+    )
+    extra = {
+        "format": FORMAT,
+        "names": list(diagram.names),
+        "count": len(diagram.level),
+        "root": int(diagram.root),
+    }
+    cache.save("rules", key, [], body, extra)
 
 
 def first_case(conditions: Sequence[tuple[Expr, Decimal]], k: int) -> Expr:
