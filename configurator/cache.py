@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from configurator.errors import CacheWarning
+from configurator.safeio import read_regular
 
 Sources = list[tuple[str, str]]  # the files a cached value was made from: (path, sha256)
 
@@ -187,19 +188,10 @@ def _read_own_file(path: Path, limit: int, private: bool = False) -> bytes:
 
 def file_digest(path: str | os.PathLike[str]) -> str:
     """The sha256 of a regular file's bytes ('' when it is not one or cannot be read)."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
     try:
-        descriptor = os.open(path, flags)
+        return hashlib.sha256(read_regular(path, MAX_SOURCE_BYTES)).hexdigest()
     except OSError:
         return ""
-    with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SOURCE_BYTES:
-            return ""
-        try:
-            return hashlib.sha256(handle.read(MAX_SOURCE_BYTES + 1)).hexdigest()
-        except OSError:
-            return ""
 
 
 # --- entries --------------------------------------------------------------------------------

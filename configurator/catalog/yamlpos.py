@@ -37,6 +37,7 @@ from yaml.events import (
 )
 
 from configurator.errors import Location, Problem
+from configurator.safeio import UnreadableFile, read_regular
 
 try:  # libyaml is much faster; fall back to the pure-Python loader where it is absent
     _Loader: type = yaml.CSafeLoader
@@ -836,29 +837,21 @@ def _count(text: str, token: str, end: int) -> int:
 
 
 def read_yaml_file(path: Path, display: str) -> ParsedYaml:
-    """Read and parse a file, checking its size before reading it; ``digest`` is the sha256
-    of the bytes read (so that a cache entry names the content that was parsed)."""
+    """Read and parse a regular file of at most ``MAX_FILE_BYTES`` (a FIFO, a device, a
+    directory or a link loop is a problem, never read); ``digest`` is the sha256 of the bytes
+    read (so that a cache entry names the content that was parsed)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return ParsedYaml(
-                file=display,
-                data=None,
-                problems=[
-                    Problem(
-                        Location(display, 1, 1),
-                        "file-too-large",
-                        f"the file has {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}",
-                    )
-                ],
+        raw = read_regular(path, MAX_FILE_BYTES)
+    except UnreadableFile as exc:
+        if exc.size is not None:
+            problem = Problem(
+                Location(display, 1, 1),
+                "file-too-large",
+                f"the file has {exc.size:,} bytes, over the limit of {MAX_FILE_BYTES:,}",
             )
-        raw = path.read_bytes()
-    except OSError as exc:
-        return ParsedYaml(
-            file=display,
-            data=None,
-            problems=[Problem(Location(display), "unreadable", f"cannot read: {exc.strerror}")],
-        )
+        else:
+            problem = Problem(Location(display), "unreadable", f"cannot read: {exc.reason}")
+        return ParsedYaml(file=display, data=None, problems=[problem])
     digest = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8")
