@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from pathlib import Path
 
 
 class UnreadableFile(OSError):
@@ -76,3 +77,12 @@ def read_regular(path: str | os.PathLike[str], limit: int, *, follow: bool = Tru
     if len(data) > limit:  # it grew while being read
         raise UnreadableFile(f"it has more than {limit:,} bytes, over the limit", len(data))
     return data
+
+
+def resolved(path: str | os.PathLike[str]) -> Path:
+    """``Path(path).resolve()``, or the absolute path when it cannot be resolved (a loop of
+    symbolic links, a NUL byte): the file is then reported when it is read, not here."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return Path(os.path.abspath(path))

@@ -14,6 +14,7 @@ from configurator.cache import Sources as Sources
 from configurator.cache import cache_dir as cache_dir
 from configurator.cache import file_digest
 from configurator.errors import UnknownModelError, UsageError
+from configurator.safeio import resolved
 
 
 class CatalogFiles:
@@ -34,7 +35,7 @@ class CatalogFiles:
         except ValueError:  # pragma: no cover - another drive on Windows
             return str(path)
         if relative == ".." or relative.startswith(".." + os.sep):
-            return str(Path(path).resolve())
+            return str(resolved(path))
         return relative
 
     def model_files(self) -> list[Path]:

@@ -52,6 +52,7 @@ from configurator.errors import (
     UsageError,
     did_you_mean,
 )
+from configurator.safeio import UnreadableFile, read_regular, resolved
 
 M = TypeVar("M", bound=BaseModel)
 Path_ = tuple[str | int, ...]
@@ -630,7 +631,18 @@ class CatalogTree(CatalogFiles):
         root = self.root.resolve()
         for index, include in enumerate(includes):
             where = owner.where_of("includes", index) or Location(self.display(path))
-            target = (path.parent / include).resolve()
+            if not include.strip() or any(ord(c) < 32 or ord(c) == 127 for c in include):
+                state.blind = True
+                problems.append(
+                    Problem(
+                        where,
+                        "include-bad-name",
+                        f"include {include!r} is not a file name: write a fragment's path "
+                        f"relative to this file, e.g. '_shared.yaml'",
+                    )
+                )
+                continue
+            target = resolved(path.parent / include)
             if not target.is_relative_to(root):
                 state.blind = True
                 problems.append(
@@ -645,6 +657,13 @@ class CatalogTree(CatalogFiles):
             if target in stack:
                 chain = " -> ".join(self.display(p) for p in [*stack, target])
                 problems.append(Problem(where, "include-loop", f"include loop: {chain}"))
+                continue
+            if os.path.lexists(target) and not target.is_file():
+                state.blind = True
+                reason = _unreadable_reason(target)
+                problems.append(
+                    Problem(where, "include-unreadable", f"include '{include}': {reason}")
+                )
                 continue
             if not target.is_file():
                 state.blind = True
@@ -712,6 +731,15 @@ class CatalogTree(CatalogFiles):
             raise CatalogError(problems)
         self._sources[path] = _cache_put(path, self.display(path), sources, market)
         return market
+
+
+def _unreadable_reason(path: Path) -> str:
+    """Why a path that exists is not a file we read (a FIFO, a device, a link loop...)."""
+    try:
+        read_regular(path, 0)
+    except UnreadableFile as error:
+        return error.reason
+    return "it cannot be read"
 
 
 @dataclass
@@ -795,7 +823,7 @@ def _cache_key(path: Path, display: str, content: str | None = None) -> str | No
         content = _digest(path)
     if not content:
         return None
-    return cache.entry_key(__version__, path.resolve(), display, content)
+    return cache.entry_key(__version__, resolved(path), display, content)
 
 
 def _cache_get(path: Path, display: str, expected: type) -> tuple[Sources, Any] | None:

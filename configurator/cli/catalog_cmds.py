@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from configurator.catalog.loader import CatalogTree
 from configurator.cli import app
 from configurator.cli.common import atomic_output, tree
 from configurator.errors import ExitCode, Problem, UsageError
+from configurator.safeio import resolved
 
 catalog_app = typer.Typer(help="Check and analyse catalogs.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
@@ -27,7 +29,7 @@ class ReportFormat(StrEnum):
 def _tree_for(path: Path, chosen: CatalogTree) -> CatalogTree:
     """The tree a file belongs to: the chosen one when inside it, else ``<root>/<brand>/file``."""
     root = chosen.root.resolve()
-    if path.resolve().is_relative_to(root):
+    if resolved(path).is_relative_to(root):
         return chosen
     return CatalogTree(path.parent.parent)
 
@@ -49,8 +51,10 @@ def files_to_check(paths: list[Path], chosen: CatalogTree) -> list[tuple[Catalog
                 parent = _tree_for(path / "x.yaml", chosen)
                 found += [(parent, file) for file in sorted(path.glob("*.yaml"))]
             else:
-                inner = chosen if path.resolve() == chosen.root.resolve() else CatalogTree(path)
+                inner = chosen if resolved(path) == resolved(chosen.root) else CatalogTree(path)
                 found += [(inner, file) for file in inner.all_files()]
+        elif os.path.lexists(path):  # a FIFO, a device, a link loop: reported when read
+            found.append((_tree_for(path, chosen), path))
         else:
             raise UsageError(f"'{path}' does not exist")
     return list(dict.fromkeys(found))

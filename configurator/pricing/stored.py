@@ -24,6 +24,7 @@ from configurator import __version__, cache
 from configurator.catalog.files import CatalogFiles
 from configurator.catalog.files import catalog_root as _catalog_root
 from configurator.pricing.engine import Pricer, pricer
+from configurator.safeio import resolved
 
 if TYPE_CHECKING:
     from configurator.catalog.schema import Catalog, Market
@@ -58,7 +59,7 @@ def _entry_key(model_path: Path) -> str | None:
     layout = _layout()
     if not layout:
         return None
-    return cache.entry_key(__version__, model_path.resolve(), layout)
+    return cache.entry_key(__version__, resolved(model_path), layout)
 
 
 def model_pricer(model_id: str, catalogs: str | os.PathLike[str] | None = None) -> Pricer:
