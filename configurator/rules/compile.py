@@ -26,7 +26,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import os
+import select
+import signal
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,6 +42,7 @@ import numpy as np
 
 from configurator import __version__
 from configurator.catalog.schema import Catalog
+from configurator.errors import CompileBudgetExceeded
 from configurator.rules.constraints import (
     Charge,
     Constraint,
@@ -50,7 +56,80 @@ T = TypeVar("T")
 
 FORMAT = 3  # bump when the cached form changes
 SIFT_ABOVE = 2_000  # BDD nodes: smaller diagrams are not worth reordering
+SIFT_SECONDS, SIFT_RATIO = 5.0, 2.0  # sifting may take 5 s + twice the time spent building
 FORCE_ROUNDS = 100
+
+
+@dataclass(frozen=True)
+class CompileBudget:
+    """How far compilation may go before it gives up with
+    :class:`~configurator.errors.CompileBudgetExceeded`: live BDD nodes (a bound on memory:
+    CUDD needs some 40 to 60 bytes a node with its tables) and wall-clock seconds.
+
+    Nodes and time are checked after each constraint is built and after each conjunction.
+    Sifting (an optional size optimisation) runs in a child process on POSIX systems and is
+    abandoned, keeping the unsifted diagram, when the time left runs out. The defaults allow
+    about ten times what the Renault Megane benchmark needs; ``CONFIGURATOR_COMPILE_NODES``
+    and ``CONFIGURATOR_COMPILE_SECONDS`` change them.
+    """
+
+    nodes: int = 3_000_000
+    seconds: float = 30.0
+
+    @classmethod
+    def from_environment(cls) -> CompileBudget:
+        """The defaults, or ``$CONFIGURATOR_COMPILE_NODES`` / ``$CONFIGURATOR_COMPILE_SECONDS``
+        when they are positive numbers (anything else is ignored)."""
+        budget = cls()
+        nodes = _positive(os.environ.get("CONFIGURATOR_COMPILE_NODES"))
+        seconds = _positive(os.environ.get("CONFIGURATOR_COMPILE_SECONDS"))
+        return cls(
+            int(nodes) if nodes is not None else budget.nodes,
+            seconds if seconds is not None else budget.seconds,
+        )
+
+
+def _positive(text: str | None) -> float | None:
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 < value < float("inf") else None
+
+
+class _Meter:
+    """Checks a compilation against its budget: the time at every step, the live nodes
+    every tenth of a second (counting them costs a few milliseconds on a large manager)."""
+
+    NODE_CHECK_SECONDS = 0.1
+
+    def __init__(self, catalog_id: str, budget: CompileBudget) -> None:
+        self.catalog_id = catalog_id
+        self.budget = budget
+        self.started = time.perf_counter()
+        self.nodes_checked = self.started
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def left(self) -> float:
+        return self.budget.seconds - self.elapsed()
+
+    def check(self, nodes: Callable[[], int]) -> None:
+        now = time.perf_counter()
+        elapsed = now - self.started
+        if now - self.nodes_checked >= self.NODE_CHECK_SECONDS:
+            self.nodes_checked = now
+            count = nodes()
+            if count > self.budget.nodes:
+                raise CompileBudgetExceeded(
+                    self.catalog_id, "nodes", self.budget.nodes, count, elapsed
+                )
+        if elapsed > self.budget.seconds:
+            raise CompileBudgetExceeded(
+                self.catalog_id, "seconds", self.budget.seconds, elapsed, elapsed
+            )
+
 
 # --- the problem: what is compiled -----------------------------------------------------------
 
@@ -249,8 +328,13 @@ class Compiled:
     sifted: bool = False  # reordered by sifting during compilation
 
 
-def compile_catalog(catalog: Catalog, on: dt.date | None = None) -> Compiled:
+def compile_catalog(
+    catalog: Catalog, on: dt.date | None = None, budget: CompileBudget | None = None
+) -> Compiled:
     """Compile a catalog's constraints on a date (availability) into a :class:`Compiled`.
+
+    Raises :class:`~configurator.errors.CompileBudgetExceeded` when the diagram outgrows
+    ``budget`` (default: :meth:`CompileBudget.from_environment`) in nodes or time.
 
     The result is cached (:mod:`configurator.cache`) keyed by the
     constraints' content, the set of options unavailable on the date and the package version.
@@ -261,7 +345,7 @@ def compile_catalog(catalog: Catalog, on: dt.date | None = None) -> Compiled:
     diagram = _cache_get(key, problem)
     if diagram is not None:
         return Compiled(problem, diagram, key, time.perf_counter() - started, cached=True)
-    diagram, sifted = compile_problem(problem)
+    diagram, sifted = compile_problem(problem, budget or CompileBudget.from_environment())
     _cache_put(key, diagram)
     return Compiled(problem, diagram, key, time.perf_counter() - started, False, sifted)
 
@@ -437,13 +521,23 @@ class _Builder:
         assert c.expr is not None
         return self.expression(c.expr)
 
-    def conjoin(self) -> Any:
+    def live_nodes(self) -> int:
+        """Live nodes in the manager (CUDD's count of keys less dead ones: no table walk)."""
+        with warnings.catch_warnings():  # dd warns that a field we do not read changed unit
+            warnings.simplefilter("ignore")
+            return int(self.bdd.statistics(exact_node_count=False)["n_nodes"])
+
+    def conjoin(self, meter: _Meter | None = None) -> Any:
         """Every constraint and auxiliary definition, conjoined from the bottom of the order up
-        (far faster than top down: each step adds a constraint above what is built)."""
+        (far faster than top down: each step adds a constraint above what is built). The
+        ``meter`` checks the budget after each step."""
+        nodes = self.live_nodes
         parts: list[tuple[int, Any]] = []
         for c in self.problem.constraints:
             top = min((self.level[code] for code in support(c)), default=0)
             parts.append((top, self.constraint(c)))
+            if meter is not None:
+                meter.check(nodes)
         for aux in self.problem.aux:
             names = [aux.name, *(v.code for v in variables(aux.expr))]
             top = min(self.level[n] for n in names)
@@ -452,6 +546,8 @@ class _Builder:
         root = self.true
         for _, f in parts:
             root = root & f
+            if meter is not None:
+                meter.check(nodes)
         return root
 
     def sift(self, root: Any, blocks: Sequence[Sequence[str]]) -> None:
@@ -498,16 +594,87 @@ class _Builder:
         return Diagram(tuple(names_at), level, low, high, index[int(root)])
 
 
-def compile_problem(problem: Problem) -> tuple[Diagram, bool]:
-    """Build the BDD with CUDD and export it; return it and whether it was sifted."""
+def compile_problem(problem: Problem, budget: CompileBudget | None = None) -> tuple[Diagram, bool]:
+    """Build the BDD with CUDD and export it; return it and whether it was sifted.
+
+    Raises :class:`~configurator.errors.CompileBudgetExceeded` past the budget."""
+    meter = _Meter(problem.catalog_id, budget or CompileBudget())
     blocks = block_order(problem)
     order = [name for b in blocks for name in problem.blocks[b]]
     builder = _Builder(problem, order)
-    root = builder.conjoin()
-    sifted = len(root) > SIFT_ABOVE
-    if sifted:
-        builder.sift(root, problem.blocks)
-    return builder.export(root), sifted
+    root = builder.conjoin(meter)
+    if len(root) <= SIFT_ABOVE:
+        return builder.export(root), False
+    # Sifting is worth a few times what building took, not the whole budget.
+    allowed = min(meter.left(), SIFT_SECONDS + SIFT_RATIO * meter.elapsed())
+    sifted = _sift_within(builder, root, problem.blocks, allowed)
+    if sifted is not None:
+        return sifted, True
+    return builder.export(root), False
+
+
+def _sift_within(
+    builder: _Builder, root: Any, blocks: Sequence[Sequence[str]], seconds: float
+) -> Diagram | None:
+    """Sift and export in a forked child, given ``seconds`` at most; None when it did not
+    finish in time (the child is killed) or could not run. CUDD's sifting is one C call that
+    cannot be interrupted, and on a badly ordered diagram it can take minutes.
+
+    Without fork (Windows), sifting runs in this process, unbounded."""
+    if not hasattr(os, "fork"):  # pragma: no cover - POSIX everywhere we test
+        builder.sift(root, blocks)
+        return builder.export(root)
+    if seconds <= 0:
+        return None
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: sift, export, send, and leave without any clean-up
+        try:
+            os.close(read_end)
+            builder.sift(root, blocks)
+            diagram = builder.export(root)
+            header = json.dumps({"names": diagram.names, "root": diagram.root}).encode()
+            body = b"".join(
+                np.ascontiguousarray(a, dtype="<i4").tobytes()
+                for a in (diagram.level, diagram.low, diagram.high)
+            )
+            data = len(header).to_bytes(4, "big") + header + body
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(data)
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    os.close(write_end)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + seconds
+    finished = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_end], [], [], left)[0]:
+                break
+            chunk = os.read(read_end, 1 << 20)
+            if not chunk:
+                finished = True
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        if not finished:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    if not finished or status != 0:
+        return None
+    data = b"".join(chunks)
+    size = int.from_bytes(data[:4], "big")
+    header = json.loads(data[4 : 4 + size])
+    body = data[4 + size :]
+    count = len(body) // 12
+    arrays = [
+        np.frombuffer(body, dtype="<i4", count=count, offset=k * count * 4).astype(np.int32)
+        for k in range(3)
+    ]
+    return Diagram(tuple(header["names"]), arrays[0], arrays[1], arrays[2], int(header["root"]))
 
 
 # --- the disk cache ---------------------------------------------------------------------------
