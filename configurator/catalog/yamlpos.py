@@ -56,6 +56,13 @@ Path_ = tuple[str | int, ...]
 
 _YAML11_BOOL = re.compile(r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
 _YAML11_OCTAL = re.compile(r"^[-+]?0[0-9_]+$")
+# Other numbers YAML 1.1 reads in a base the writer rarely means: '1:30' is 90 (base 60, as
+# for times), '0x10' is 16, '0b101' is 5. Refused like the octal trap: quote them for text.
+_YAML11_OTHER_BASES = (
+    (re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$"), "base-60 (sexagesimal)"),
+    (re.compile(r"^[-+]?0x[0-9a-fA-F_]+$"), "hexadecimal"),
+    (re.compile(r"^[-+]?0b[0-1_]+$"), "binary"),
+)
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -447,6 +454,17 @@ class _Builder:
                 )
             return text.lower() in ("true", "yes", "y", "on")
         scalar = node if isinstance(node, yaml.ScalarNode) else yaml.ScalarNode(tag, text)
+        if tag in (_INT, _FLOAT):
+            for pattern, base in _YAML11_OTHER_BASES:
+                if pattern.match(text):
+                    self.problem(
+                        node,
+                        "yaml-number-base",
+                        f"'{text}' is read by YAML 1.1 as a {base} number: write the number "
+                        f"in decimal, or quote it ('{text}') for text",
+                        path,
+                    )
+                    return text
         if tag == _INT:
             if _YAML11_OCTAL.match(text):
                 self.problem(
