@@ -45,9 +45,14 @@ class Problem:
     location: Location
     code: str
     message: str
+    severity: str = "error"  # or "warning": reported, but the file is still usable
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message} [{self.code}]"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -56,6 +61,7 @@ class Problem:
             "column": self.location.column,
             "code": self.code,
             "message": self.message,
+            "severity": self.severity,
         }
 
 

@@ -727,7 +727,7 @@ class CatalogTree(CatalogFiles):
         problems = parsed.problems + problems
         if market is not None:
             problems += check_market(market, expected_id=market_id)
-        if problems or market is None:
+        if any(p.is_error for p in problems) or market is None:
             raise CatalogError(problems)
         self._sources[path] = _cache_put(path, self.display(path), sources, market)
         return market

@@ -61,11 +61,14 @@ def files_to_check(paths: list[Path], chosen: CatalogTree) -> list[tuple[Catalog
 
 
 def _summary(checked: list[tuple[CatalogTree, Path]], problems: list[Problem]) -> str:
+    warnings = [p for p in problems if not p.is_error]
+    problems = [p for p in problems if p.is_error]
+    noted = f" ({len(warnings)} warning{'s' if len(warnings) != 1 else ''})" if warnings else ""
     if problems:
         files = len({problem.location.file for problem in problems})
         return (
             f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in "
-            f"{files} file{'s' if files != 1 else ''}"
+            f"{files} file{'s' if files != 1 else ''}{noted}"
         )
     kinds = [CatalogTree.kind_of(path) for _, path in checked]
     counts = [
@@ -74,7 +77,7 @@ def _summary(checked: list[tuple[CatalogTree, Path]], problems: list[Problem]) -
         (kinds.count("market"), "market"),
     ]
     listed = ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in counts)
-    return f"{listed}: all valid"
+    return f"{listed}: all valid{noted}"
 
 
 @catalog_app.command("validate")
@@ -110,7 +113,7 @@ def validate(
     else:
         print_problems(problems, console())
         console(stderr=True).print(_summary(checked, problems), soft_wrap=True)
-    if problems:
+    if any(p.is_error for p in problems):
         raise typer.Exit(int(ExitCode.CATALOG_INVALID))
 
 

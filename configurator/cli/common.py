@@ -75,7 +75,10 @@ def report_error(error: ConfiguratorError) -> None:
     out = sys.stderr
     if isinstance(error, CatalogError):
         for problem in error.problems:
-            print(f"{problem.location}: error: {problem.message} [{problem.code}]", file=out)
+            print(
+                f"{problem.location}: {problem.severity}: {problem.message} [{problem.code}]",
+                file=out,
+            )
         count = len(error.problems)
         print(f"{count} problem{'s' if count != 1 else ''} in the catalog", file=out)
         return
