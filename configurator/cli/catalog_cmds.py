@@ -80,6 +80,18 @@ def _summary(checked: list[tuple[CatalogTree, Path]], problems: list[Problem]) -
     return f"{listed}: all valid{noted}"
 
 
+def _usability(owner: CatalogTree, path: Path) -> list[Problem]:
+    """A valid catalog that admits no car, or whose standard car breaks a rule."""
+    from configurator.errors import CatalogError
+    from configurator.rules.explain import usability_problems
+
+    try:
+        catalog = owner.load_file(path)
+    except CatalogError:
+        return []  # its problems are reported already
+    return usability_problems(catalog)
+
+
 @catalog_app.command("validate")
 def validate(
     ctx: typer.Context,
@@ -106,7 +118,10 @@ def validate(
     checked = files_to_check(list(paths or []), chosen)
     problems: list[Problem] = []
     for owner, path in checked:
-        problems += owner.problems_in(path)
+        found = owner.problems_in(path)
+        problems += found
+        if owner.kind_of(path) == "model" and not any(p.is_error for p in found):
+            problems += _usability(owner, path)
     problems = list(dict.fromkeys(problems))
     if output_format is ReportFormat.JSON:
         typer.echo(json.dumps([p.as_dict() for p in problems], indent=2, ensure_ascii=False))

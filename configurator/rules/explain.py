@@ -24,6 +24,7 @@ from typing import Any
 
 from configurator.catalog.schema import Catalog
 from configurator.configuration import Configuration, Selection, check_known, resolve
+from configurator.errors import Problem as CatalogProblem
 from configurator.errors import UsageError
 from configurator.rules.compile import Cnf, Problem, encode_cnf, problem_of
 from configurator.rules.constraints import Constraint, charged_prices, programme_spend
@@ -205,3 +206,54 @@ def explainer_for(catalog: Catalog, on: dt.date | None = None) -> Explainer:
         _EXPLAINERS.pop(next(iter(_EXPLAINERS)))
     _EXPLAINERS[key] = (catalog, explainer)
     return explainer
+
+
+# --- catalogs that validate but cannot be used -----------------------------------------------
+
+
+def usability_problems(catalog: Catalog) -> list[CatalogProblem]:
+    """What makes a well-formed catalog unusable, found with the SAT solver (no diagram):
+
+    - ``no-valid-car``: the rules admit no car at all, with a minimal set of constraints that
+      conflict (on any date: availability dates are left out);
+    - ``defaults-break-rule``: the standard car (every group's defaults) breaks a rule, with a
+      minimal explanation; it could then be neither quoted nor finished in ``configure``.
+    """
+    from configurator.errors import ConfiguratorError, Location
+
+    explainer = Explainer(catalog)
+    fallback = catalog.where_of() or Location(catalog.id)
+    conflict = explainer._mus([], [], include_spend=True)
+    if conflict is not None:
+        rules = ", ".join(
+            f"'{r.id}'" + (f" ({r.where})" if r.where is not None else "") for r in conflict.rules
+        )
+        first = next((r.where for r in conflict.rules if r.where is not None), fallback)
+        return [
+            CatalogProblem(
+                first,
+                "no-valid-car",
+                f"no car satisfies these rules together: {rules}: {conflict.summary()}",
+            )
+        ]
+    try:
+        result = explainer.check(Configuration(catalog.id))
+    except ConfiguratorError as error:
+        return [
+            CatalogProblem(fallback, "defaults-break-rule", f"the standard car: {error.message}")
+        ]
+    if result.valid:
+        return []
+    broken = [r for r in result.violated]
+    where = next((r.where for r in broken if r.where is not None), fallback)
+    reason = result.explanation.summary() if result.explanation is not None else ""
+    if not reason:
+        reason = result.error().message
+    names = ", ".join(f"'{r.id}'" for r in broken)
+    return [
+        CatalogProblem(
+            where,
+            "defaults-break-rule",
+            f"the standard car (every group's defaults) breaks {names}: {reason}",
+        )
+    ]
