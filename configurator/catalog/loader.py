@@ -356,7 +356,11 @@ def _names_in(raw: Any) -> set[str]:
         if isinstance(item, dict):
             for key, value in item.items():
                 if key in ("code", "id") and isinstance(value, str):
-                    found.add(value)
+                    # as written, and as the code it was probably meant to be ('roof-glass'
+                    # is refused, and references to ROOF-GLASS follow from that one mistake)
+                    found |= {value, value.strip().upper()}
+                elif key == "option_sets" and isinstance(value, list):
+                    found |= {v for v in value if isinstance(v, str)}
                 else:
                     stack.append(value)
         elif isinstance(item, list):
@@ -603,6 +607,10 @@ class CatalogTree(CatalogFiles):
         state = _IncludeState(lost=set(read.lost), blind=read.blind)
         includes = getattr(base, "includes", [])
         self._collect_includes(path, includes, base, [path], sources, problems, state)
+        for fragment in state.fragments:  # option sets pulled by a broken group: excused
+            for option_set in getattr(fragment, "option_sets", []):
+                if option_set.id in state.lost:
+                    state.lost |= {option.code for option in option_set.options}
         merged, merge_problems = merge_fragments(
             base, state.fragments, tolerate=state.lost, references=not state.blind
         )

@@ -874,10 +874,21 @@ def read_yaml_file(path: Path, display: str) -> ParsedYaml:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+        bad = raw[exc.start : exc.end].hex(" ")
         return ParsedYaml(
             file=display,
             data=None,
-            problems=[Problem(Location(display, 1, 1), "encoding", f"not UTF-8 text: {exc}")],
+            problems=[
+                Problem(
+                    Location(display, line, column),
+                    "encoding",
+                    f"not UTF-8 text: the byte{'s' if exc.end - exc.start > 1 else ''} {bad} "
+                    f"cannot be read as UTF-8 ({exc.reason}); save the file as UTF-8",
+                )
+            ],
             digest=digest,
         )
     parsed = parse_yaml(text, display)
