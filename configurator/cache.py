@@ -172,10 +172,11 @@ def _read_own_file(path: Path, limit: int, private: bool = False) -> bytes:
         if error.errno == getattr(os, "ELOOP", -1) or os.path.islink(path):
             raise _Untrusted(f"{path} is a symbolic link") from None
         raise
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):  # checked before fdopen, which refuses directories
+        os.close(descriptor)
+        raise _Untrusted(f"{path} is not a regular file")
     with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise _Untrusted(f"{path} is not a regular file")
         why = _unsafe(info, str(path))
         if why is None and private and info.st_mode & 0o077:
             why = f"{path} is readable by other users (mode {stat.filemode(info.st_mode)})"

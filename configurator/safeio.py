@@ -65,10 +65,11 @@ def read_regular(path: str | os.PathLike[str], limit: int, *, follow: bool = Tru
         if error.errno == errno.EISDIR:
             raise UnreadableFile("it is a directory") from None
         raise UnreadableFile(error.strerror or str(error)) from None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):  # checked before fdopen, which refuses directories
+        os.close(descriptor)
+        raise UnreadableFile(f"it is {_kind(info.st_mode)}, not a regular file")
     with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFile(f"it is {_kind(info.st_mode)}, not a regular file")
         if info.st_size > limit:
             raise UnreadableFile(
                 f"it has {info.st_size:,} bytes, over the limit of {limit:,}", info.st_size
