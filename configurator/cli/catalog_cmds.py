@@ -106,8 +106,10 @@ def validate(
     """Check catalogs, fragments and markets, and report every problem at once.
 
     Each problem is one line, `file:line:column: error: message [code]`; with --format json,
-    a list of objects with file, line, column, code and message. Exits 0 when all is valid
-    and 3 when there is a problem.
+    a list of objects with file, line, column, code, message and severity. Beyond the format,
+    a model must admit at least one car and its standard car (the defaults) must keep every
+    rule. Exits 0 when all is valid (warnings, such as a tax period that never applies, do
+    not count) and 3 when there is a problem.
 
     Example: configurator catalog validate catalogs/xiaomi/su7-ultra.yaml
     """
