@@ -56,7 +56,7 @@ T = TypeVar("T")
 
 FORMAT = 3  # bump when the cached form changes
 SIFT_ABOVE = 2_000  # BDD nodes: smaller diagrams are not worth reordering
-SIFT_SECONDS, SIFT_RATIO = 5.0, 2.0  # sifting may take 5 s + twice the time spent building
+SIFT_SECONDS, SIFT_RATIO = 10.0, 3.0  # sifting may take 10 s + 3 times the building time
 FORCE_ROUNDS = 100
 
 
