@@ -67,8 +67,9 @@ class CompileBudget:
     CUDD needs some 40 to 60 bytes a node with its tables) and wall-clock seconds.
 
     Nodes and time are checked after each constraint is built and after each conjunction.
-    Sifting (an optional size optimisation) runs in a child process on POSIX systems and is
-    abandoned, keeping the unsifted diagram, when the time left runs out. The defaults allow
+    Sifting (an optional size optimisation) then runs in a child process on POSIX systems,
+    with its own allowance of processor time and at most ``seconds`` more on the clock, and is
+    abandoned, keeping the unsifted diagram, when it runs out. The defaults allow
     about ten times what the Renault Megane benchmark needs; ``CONFIGURATOR_COMPILE_NODES``
     and ``CONFIGURATOR_COMPILE_SECONDS`` change them.
     """
@@ -598,33 +599,42 @@ def compile_problem(problem: Problem, budget: CompileBudget | None = None) -> tu
     """Build the BDD with CUDD and export it; return it and whether it was sifted.
 
     Raises :class:`~configurator.errors.CompileBudgetExceeded` past the budget."""
-    meter = _Meter(problem.catalog_id, budget or CompileBudget())
+    budget = budget or CompileBudget()
+    meter = _Meter(problem.catalog_id, budget)
+    cpu_started = time.process_time()
     blocks = block_order(problem)
     order = [name for b in blocks for name in problem.blocks[b]]
     builder = _Builder(problem, order)
     root = builder.conjoin(meter)
     if len(root) <= SIFT_ABOVE:
         return builder.export(root), False
-    # Sifting is worth a few times what building took, not the whole budget.
-    allowed = min(meter.left(), SIFT_SECONDS + SIFT_RATIO * meter.elapsed())
-    sifted = _sift_within(builder, root, problem.blocks, allowed)
+    # Sifting is worth a few times what building took, in processor time (so that a busy
+    # machine does not cut it short), and never more than the budget's seconds on the clock.
+    allowed = SIFT_SECONDS + SIFT_RATIO * (time.process_time() - cpu_started)
+    sifted = _sift_within(builder, root, problem.blocks, allowed, budget.seconds)
     if sifted is not None:
         return sifted, True
     return builder.export(root), False
 
 
 def _sift_within(
-    builder: _Builder, root: Any, blocks: Sequence[Sequence[str]], seconds: float
+    builder: _Builder,
+    root: Any,
+    blocks: Sequence[Sequence[str]],
+    cpu_seconds: float,
+    wall_seconds: float,
 ) -> Diagram | None:
-    """Sift and export in a forked child, given ``seconds`` at most; None when it did not
-    finish in time (the child is killed) or could not run. CUDD's sifting is one C call that
-    cannot be interrupted, and on a badly ordered diagram it can take minutes.
+    """Sift and export in a forked child, given ``cpu_seconds`` of processor time (where the
+    system reports a child's, else of the clock) and ``wall_seconds`` on the clock at most;
+    None when it did not finish in time (the child is killed) or could not run. CUDD's
+    sifting is one C call that cannot be interrupted, and on a badly ordered diagram it can
+    take minutes.
 
     Without fork (Windows), sifting runs in this process, unbounded."""
     if not hasattr(os, "fork"):  # pragma: no cover - POSIX everywhere we test
         builder.sift(root, blocks)
         return builder.export(root)
-    if seconds <= 0:
+    if cpu_seconds <= 0 or wall_seconds <= 0:
         return None
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -646,13 +656,16 @@ def _sift_within(
             os._exit(1)
     os.close(write_end)
     chunks: list[bytes] = []
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
     finished = False
     try:
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([read_end], [], [], left)[0]:
+            elapsed = time.monotonic() - started
+            used = _cpu_seconds(pid)
+            if elapsed >= wall_seconds or (used if used is not None else elapsed) >= cpu_seconds:
                 break
+            if not select.select([read_end], [], [], 0.1)[0]:
+                continue
             chunk = os.read(read_end, 1 << 20)
             if not chunk:
                 finished = True
@@ -675,6 +688,16 @@ def _sift_within(
         for k in range(3)
     ]
     return Diagram(tuple(header["names"]), arrays[0], arrays[1], arrays[2], int(header["root"]))
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """The processor time a child has used (Linux: ``/proc/<pid>/stat``), None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # --- the disk cache ---------------------------------------------------------------------------
