@@ -190,7 +190,7 @@ class CompileBudgetExceeded(ConfiguratorError):
         if limit == "nodes":
             what = f"its decision diagram reached {int(reached):,} nodes (budget {int(budget):,})"
         else:
-            what = f"compiling needs more than its budget of {budget:g} s"
+            what = f"compiling needs more than its budget of {budget:g} s of processor time"
         if limit == "nodes":
             what += f", after {seconds:.1f} s"
         super().__init__(

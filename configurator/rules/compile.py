@@ -64,12 +64,13 @@ FORCE_ROUNDS = 100
 class CompileBudget:
     """How far compilation may go before it gives up with
     :class:`~configurator.errors.CompileBudgetExceeded`: live BDD nodes (a bound on memory:
-    CUDD needs some 40 to 60 bytes a node with its tables) and wall-clock seconds.
+    CUDD needs some 40 to 60 bytes a node with its tables) and seconds of processor time
+    (the work itself: a machine shared with other jobs does not make a catalog fail).
 
     Nodes and time are checked after each constraint is built and after each conjunction.
     Sifting (an optional size optimisation) then runs in a child process on POSIX systems,
-    with its own allowance of processor time and at most ``seconds`` more on the clock, and is
-    abandoned, keeping the unsifted diagram, when it runs out. The defaults allow
+    with its own allowance (10 s plus three times the building time, at most ``seconds``), and
+    is abandoned, keeping the unsifted diagram, when it runs out. The defaults allow
     about ten times what the Renault Megane benchmark needs; ``CONFIGURATOR_COMPILE_NODES``
     and ``CONFIGURATOR_COMPILE_SECONDS`` change them.
     """
@@ -107,18 +108,16 @@ class _Meter:
     def __init__(self, catalog_id: str, budget: CompileBudget) -> None:
         self.catalog_id = catalog_id
         self.budget = budget
-        self.started = time.perf_counter()
-        self.nodes_checked = self.started
+        self.started = time.process_time()
+        self.nodes_checked = time.perf_counter()
 
     def elapsed(self) -> float:
-        return time.perf_counter() - self.started
-
-    def left(self) -> float:
-        return self.budget.seconds - self.elapsed()
+        """Processor time spent so far: what the work costs, however busy the machine is."""
+        return time.process_time() - self.started
 
     def check(self, nodes: Callable[[], int]) -> None:
+        elapsed = self.elapsed()
         now = time.perf_counter()
-        elapsed = now - self.started
         if now - self.nodes_checked >= self.NODE_CHECK_SECONDS:
             self.nodes_checked = now
             count = nodes()
@@ -601,17 +600,15 @@ def compile_problem(problem: Problem, budget: CompileBudget | None = None) -> tu
     Raises :class:`~configurator.errors.CompileBudgetExceeded` past the budget."""
     budget = budget or CompileBudget()
     meter = _Meter(problem.catalog_id, budget)
-    cpu_started = time.process_time()
     blocks = block_order(problem)
     order = [name for b in blocks for name in problem.blocks[b]]
     builder = _Builder(problem, order)
     root = builder.conjoin(meter)
     if len(root) <= SIFT_ABOVE:
         return builder.export(root), False
-    # Sifting is worth a few times what building took, in processor time (so that a busy
-    # machine does not cut it short), and never more than the budget's seconds on the clock.
-    allowed = SIFT_SECONDS + SIFT_RATIO * (time.process_time() - cpu_started)
-    sifted = _sift_within(builder, root, problem.blocks, allowed, budget.seconds)
+    # Sifting is worth a few times what building took, and never more than the budget.
+    allowed = min(budget.seconds, SIFT_SECONDS + SIFT_RATIO * meter.elapsed())
+    sifted = _sift_within(builder, root, problem.blocks, allowed)
     if sifted is not None:
         return sifted, True
     return builder.export(root), False
@@ -621,20 +618,18 @@ def _sift_within(
     builder: _Builder,
     root: Any,
     blocks: Sequence[Sequence[str]],
-    cpu_seconds: float,
-    wall_seconds: float,
+    seconds: float,
 ) -> Diagram | None:
-    """Sift and export in a forked child, given ``cpu_seconds`` of processor time (where the
-    system reports a child's, else of the clock) and ``wall_seconds`` on the clock at most;
-    None when it did not finish in time (the child is killed) or could not run. CUDD's
-    sifting is one C call that cannot be interrupted, and on a badly ordered diagram it can
-    take minutes.
+    """Sift and export in a forked child, given ``seconds`` of its processor time (on Linux;
+    elsewhere of the clock); None when it did not finish in time (the child is killed) or
+    could not run. CUDD's sifting is one C call that cannot be interrupted, and on a badly
+    ordered diagram it can take minutes.
 
     Without fork (Windows), sifting runs in this process, unbounded."""
     if not hasattr(os, "fork"):  # pragma: no cover - POSIX everywhere we test
         builder.sift(root, blocks)
         return builder.export(root)
-    if cpu_seconds <= 0 or wall_seconds <= 0:
+    if seconds <= 0:
         return None
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -660,9 +655,8 @@ def _sift_within(
     finished = False
     try:
         while True:
-            elapsed = time.monotonic() - started
             used = _cpu_seconds(pid)
-            if elapsed >= wall_seconds or (used if used is not None else elapsed) >= cpu_seconds:
+            if (used if used is not None else time.monotonic() - started) >= seconds:
                 break
             if not select.select([read_end], [], [], 0.1)[0]:
                 continue
