@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "models": "models_cmds",
     "show": "models_cmds",
     "quote": "quote_cmds",
+    "compare": "compare_cmds",
     "available": "rules_cmds",
     "catalog": "catalog_cmds",
 }

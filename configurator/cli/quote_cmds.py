@@ -7,8 +7,10 @@ when the command runs, and only those it needs.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,6 +30,8 @@ class QuoteFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    html = "html"
+    pdf = "pdf"
 
 
 class Completion(StrEnum):
@@ -46,6 +50,70 @@ def parse_values(items: list[str] | None) -> dict[str, str]:
             )
         values[code.strip().upper()] = value
     return values
+
+
+def document_settings(
+    output_format: str,
+    valid_days: str | None,
+    customer: str | None,
+    dealer: str | None,
+    lang: str | None,
+) -> dict[str, Any] | None:
+    """The document options (--valid-days, --customer, --dealer, --lang) for ``build_document``;
+    None for formats that are not documents (where giving one is a usage error)."""
+    given = {
+        "--valid-days": valid_days,
+        "--customer": customer,
+        "--dealer": dealer,
+        "--lang": lang,
+    }
+    if output_format not in ("html", "pdf"):
+        named = [name for name, value in given.items() if value is not None]
+        if named:
+            raise UsageError(
+                f"{', '.join(named)} {'is' if len(named) == 1 else 'are'} for printed "
+                "documents: add --format html (or pdf)"
+            )
+        return None
+    settings: dict[str, Any] = {"customer": customer, "dealer": dealer}
+    if valid_days is not None:
+        try:
+            settings["valid_days"] = int(valid_days.strip())
+        except ValueError:
+            raise UsageError(
+                f"--valid-days '{valid_days}' is not a number of days, e.g. --valid-days 30"
+            ) from None
+    if lang is not None:
+        languages = {"en": "en", "zh-cn": "zh-CN", "zh": "zh-CN"}
+        chosen = languages.get(lang.strip().lower())
+        if chosen is None:
+            raise UsageError(f"--lang '{lang}' is not a document language: write en or zh-CN")
+        settings["language"] = chosen
+    return settings
+
+
+def weasyprint_writer() -> Callable[[str], bytes]:
+    """HTML text -> PDF bytes with WeasyPrint (the optional ``pdf`` extra), or a UsageError
+    that says how to install it."""
+    try:
+        from weasyprint import HTML  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise UsageError(
+            "--format pdf needs WeasyPrint, an optional extra: pip install 'configurator[pdf]'",
+            suggestion="or write --format html and print it from a browser (the same page)",
+        ) from None
+    except OSError as error:  # WeasyPrint is installed but its system libraries (Pango) are not
+        raise UsageError(
+            f"--format pdf: WeasyPrint cannot load its system libraries ({error})",
+            suggestion="install Pango (e.g. apt-get install libpango-1.0-0 libpangoft2-1.0-0) "
+            "or write --format html and print it from a browser",
+        ) from None
+
+    def write(page: str) -> bytes:
+        pdf: bytes = HTML(string=page).write_pdf()
+        return pdf
+
+    return write
 
 
 @app.command("quote")
@@ -115,6 +183,42 @@ def quote(
             show_default=False,
         ),
     ] = None,
+    valid_days: Annotated[
+        str | None,
+        typer.Option(
+            "--valid-days",
+            help="html/pdf: days the offer is valid from --date (default: 30).",
+            metavar="DAYS",
+            show_default=False,
+        ),
+    ] = None,
+    customer: Annotated[
+        str | None,
+        typer.Option(
+            "--customer",
+            help="html/pdf: the buyer's name, printed on the quote.",
+            metavar="NAME",
+            show_default=False,
+        ),
+    ] = None,
+    dealer: Annotated[
+        str | None,
+        typer.Option(
+            "--dealer",
+            help="html/pdf: the dealer's name, printed on the quote.",
+            metavar="NAME",
+            show_default=False,
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="html/pdf: the document's language, en or zh-CN (default: en).",
+            metavar="LANG",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Price a configuration: lines, subtotal, VAT, taxes on the date, total and a code.
 
@@ -128,10 +232,24 @@ def quote(
     Example: configurator quote porsche-taycan PAINT-TO-SAMPLE --value PAINT-TO-SAMPLE=Oak -f json
 
     Example: configurator quote xiaomi-su7-ultra BADGE-GOLD-24K --complete cheapest
+
+    --format html writes a printable, self-contained page for the buyer (A4, with the code as
+    a QR code); --format pdf prints the same page to PDF (needs the pdf extra: pip install
+    'configurator[pdf]').
+
+    Example: configurator quote --code CODE --format html --customer 'Li Wei' -o quote.html
+
+    Example: configurator quote xiaomi-su7-ultra --format html --lang zh-CN -o quote.html
     """
     from configurator.catalog.files import catalog_root
 
     on = parse_date(date)
+    document_options = document_settings(output_format.value, valid_days, customer, dealer, lang)
+    pdf_writer = None
+    if output_format is QuoteFormat.pdf:
+        pdf_writer = weasyprint_writer()  # before any pricing: a missing extra is a quick error
+        if output is None and sys.stdout.isatty():
+            raise UsageError("--format pdf writes binary data: give -o FILE, e.g. -o quote.pdf")
     currencies = [currency.strip().upper()] if currency else []
     root = catalog_root(chosen_catalogs(ctx))  # a missing tree first
     if code is not None:
@@ -167,6 +285,24 @@ def quote(
             configuration = complete_configuration(catalog, configuration, complete.value, on)
         result = pricer.price(configuration, on, currencies=currencies)
 
+    if document_options is not None:
+        from configurator.catalog.loader import CatalogTree
+        from configurator.document import build_document
+        from configurator.render.html import quote_html
+
+        documents = CatalogTree(root)
+        catalog = documents.load(result.model)
+        document = build_document(
+            result, catalog, documents.load_market(catalog.market), **document_options
+        )
+        page = quote_html(document)
+        with atomic_output(output) as out:
+            if pdf_writer is not None:
+                out.flush()
+                out.buffer.write(pdf_writer(page))  # type: ignore[attr-defined]
+            else:
+                out.write(page)
+        return
     with atomic_output(output) as out:
         if output_format is QuoteFormat.json:
             out.write(result.to_json_text())  # no rendering package: JSON needs no rich

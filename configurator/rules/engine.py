@@ -35,7 +35,8 @@ from configurator.errors import (
     MinimumSpendError,
     RuleViolationError,
 )
-from configurator.pricing.money import round_cents
+from configurator.expr import evaluate, parse
+from configurator.money import round_cents
 from configurator.rules.compile import Cnf, Compiled, compile_catalog
 from configurator.rules.constraints import (
     Constraint,
@@ -43,7 +44,6 @@ from configurator.rules.constraints import (
     charge_cases,
     charged,
 )
-from configurator.rules.expr import evaluate, parse
 
 if TYPE_CHECKING:
     from configurator.rules.explain import Explainer
