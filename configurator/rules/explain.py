@@ -20,15 +20,195 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from configurator.catalog.schema import Catalog
 from configurator.configuration import Configuration, Selection, check_known, resolve
+from configurator.errors import (
+    CardinalityError,
+    ConfigurationError,
+    Location,
+    MinimumSpendError,
+    RuleViolationError,
+    UsageError,
+)
 from configurator.errors import Problem as CatalogProblem
-from configurator.errors import UsageError
 from configurator.rules.compile import Cnf, Problem, encode_cnf, problem_of
-from configurator.rules.constraints import Constraint, charged_prices, programme_spend
-from configurator.rules.engine import CheckResult, Explanation, Fact, RuleRef, Source
+from configurator.rules.constraints import (
+    Constraint,
+    ProgrammeSpend,
+    charged_prices,
+    programme_spend,
+)
+
+Source = Literal["chosen", "default", "brought", "included", "absent"]
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One element of an explanation about a code: chosen (and why) or not chosen."""
+
+    code: str
+    name: str
+    source: Source
+
+    @property
+    def present(self) -> bool:
+        return self.source != "absent"
+
+    def describe(self) -> str:
+        label = f"{self.code} ({self.name})"
+        return {
+            "chosen": f"you chose {label}",
+            "default": f"{label} is a default",
+            "brought": f"{label} comes with another choice",
+            "included": f"{label} is included in a chosen package",
+            "absent": f"{label} is not chosen",
+        }[self.source]
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """A constraint named in an explanation: its id, kind, message and where it is written."""
+
+    id: str
+    kind: str
+    message: str
+    where: Location | None
+
+    @classmethod
+    def of(cls, constraint: Constraint) -> RuleRef:
+        return cls(constraint.id, constraint.kind, constraint.message, constraint.where)
+
+    def describe(self) -> str:
+        where = f", {self.where}" if self.where is not None else ""
+        return f"{self.message} [{self.id}{where}]"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A minimal conflict: these facts and constraints cannot all hold, and dropping any one
+    of them makes the rest consistent."""
+
+    facts: tuple[Fact, ...]
+    rules: tuple[RuleRef, ...]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(f.code for f in self.facts)
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(r.id for r in self.rules)
+
+    def leading(self, ids: Iterable[str]) -> Explanation:
+        """The same explanation with the rules whose id is in ``ids`` first (kept in order
+        otherwise): a rejection names the rule the selection breaks before the rules that
+        make it unavoidable."""
+        first = set(ids)
+        return replace(self, rules=tuple(sorted(self.rules, key=lambda r: r.id not in first)))
+
+    def lines(self) -> list[str]:
+        """One line per element, facts first: for the terminal and error messages."""
+        return [f.describe() for f in self.facts] + [r.describe() for r in self.rules]
+
+    def summary(self, brief: bool = False) -> str:
+        """A one-line reason: the rules' messages, with the codes involved. ``brief`` leaves
+        out how many options a group takes when other rules are involved (a screen that
+        lists groups says it already)."""
+        rules = [r for r in self.rules if r.kind != "cardinality"] if brief else []
+        text = "; ".join(dict.fromkeys(r.message for r in rules or self.rules))
+        present = [f.code for f in self.facts if f.present]
+        absent = [f.code for f in self.facts if not f.present]
+        extra = []
+        if present:
+            extra.append("with " + ", ".join(present))
+        if absent:
+            extra.append("without " + ", ".join(absent))
+        return text + (f" ({'; '.join(extra)})" if extra else "")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "facts": [{"code": f.code, "source": f.source} for f in self.facts],
+            "rules": [
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "message": r.message,
+                    "where": str(r.where) if r.where is not None else None,
+                }
+                for r in self.rules
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on a selection: valid, or why not.
+
+    ``explanation`` is a minimal conflict when a rule is broken; ``shortfalls`` lists the
+    programmes whose minimum spend is not met (the configuration is then incomplete).
+    """
+
+    valid: bool
+    selection: frozenset[str]
+    explanation: Explanation | None = None
+    violated: tuple[RuleRef, ...] = ()
+    spend: tuple[ProgrammeSpend, ...] = ()
+
+    @property
+    def shortfalls(self) -> tuple[ProgrammeSpend, ...]:
+        return tuple(s for s in self.spend if not s.met)
+
+    @property
+    def complete(self) -> bool:
+        """Every programme's minimum spend is met."""
+        return not self.shortfalls
+
+    def error(self) -> ConfigurationError:
+        """The error to raise for an invalid result (with the explanation's lines)."""
+        if self.explanation is not None:
+            explanation = self.explanation
+            # The class (batch's error code) is the kind of the first constraint, in catalog
+            # order, that the selection breaks; for choices that cannot be completed (nothing
+            # broken yet), the kinds of the explanation's rules.
+            broken = [r.kind for r in self.violated if r.kind != "spend"]
+            kinds = {broken[0]} if broken else {r.kind for r in explanation.rules}
+            cls: type[ConfigurationError] = RuleViolationError
+            if kinds == {"cardinality"}:
+                cls = CardinalityError
+            elif kinds == {"spend"}:
+                cls = MinimumSpendError
+            return cls(
+                "the configuration breaks the catalog's rules: " + explanation.summary(),
+                option_codes=explanation.codes,
+                rule_ids=explanation.rule_ids,
+                explanation=explanation.lines(),
+            )
+        lines = [spend_progress(s) for s in self.shortfalls]
+        return MinimumSpendError(
+            "the configuration is incomplete: " + "; ".join(lines),
+            option_codes=[code for s in self.shortfalls for code in s.chosen],
+            rule_ids=[f"spend:{s.programme.id}" for s in self.shortfalls],
+            explanation=lines,
+        )
+
+    def raise_if_invalid(self) -> None:
+        if not self.valid:
+            raise self.error()
+
+
+def spend_progress(spend: ProgrammeSpend) -> str:
+    """'Customization: 72,000.00 of 100,000.00 spent (28,000.00 to go)'."""
+    minimum = spend.programme.minimum_spend
+    text = f"{spend.programme.name}: {spend.spend:,.2f} of {minimum:,.2f} spent"
+    return text + (f" ({spend.missing:,.2f} to go)" if spend.missing > 0 else "")
+
+
+# --- the explainer -----------------------------------------------------------------------------
 
 
 class Explainer:
@@ -190,14 +370,8 @@ _EXPLAINERS: dict[tuple[int, dt.date | None], tuple[Catalog, Explainer]] = {}
 
 
 def explainer_for(catalog: Catalog, on: dt.date | None = None) -> Explainer:
-    """The explainer of a catalog on a date, made once per process (the rules engine's when
-    one is already loaded, so the solver is shared)."""
-    from configurator.rules.engine import _ENGINES
-
+    """The explainer of a catalog on a date, made once per process."""
     key = (id(catalog), on)
-    engine = _ENGINES.get(key)
-    if engine is not None and engine[0] is catalog:
-        return engine[1].explainer
     hit = _EXPLAINERS.get(key)
     if hit is not None and hit[0] is catalog:
         return hit[1]
