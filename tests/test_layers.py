@@ -19,7 +19,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "configurator"
 
 # Bottom first. A row: (layer, the modules it holds: a module or a package, by dotted name).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("configurator", "configurator.errors", "configurator.money", "configurator.expr")),
+    (
+        "base",
+        (
+            "configurator",
+            "configurator.errors",
+            "configurator.money",
+            "configurator.expr",
+            "configurator.outputs",
+            "configurator.safetext",
+            "configurator.isodates",
+        ),
+    ),
     ("catalog", ("configurator.catalog",)),
     ("choices", ("configurator.configuration", "configurator.quote", "configurator.codes")),
     ("rules", ("configurator.rules",)),

@@ -22,6 +22,7 @@ from configurator.cli.common import (
     date_option,
     option_codes_argument,
     parse_date,
+    plan_output,
 )
 from configurator.errors import UsageError
 
@@ -40,7 +41,8 @@ class Completion(StrEnum):
 
 
 def parse_values(items: list[str] | None) -> dict[str, str]:
-    """``--value CODE=VALUE`` (repeatable) as a mapping of upper-case codes to values."""
+    """``--value CODE=VALUE`` (repeatable) as a mapping of upper-case codes to values; a
+    code given twice is a usage error (which one was meant?)."""
     values: dict[str, str] = {}
     for item in items or []:
         code, sep, value = item.partition("=")
@@ -48,7 +50,10 @@ def parse_values(items: list[str] | None) -> dict[str, str]:
             raise UsageError(
                 f"--value '{item}' is not CODE=VALUE, e.g. --value PAINT-TO-SAMPLE='Oak Green'"
             )
-        values[code.strip().upper()] = value
+        code = code.strip().upper()
+        if code in values:
+            raise UsageError(f"--value {code}=... is given twice: give each option one value")
+        values[code] = value
     return values
 
 
@@ -244,6 +249,7 @@ def quote(
     from configurator.catalog.files import catalog_root
 
     on = parse_date(date)
+    destination = plan_output(output)  # a missing folder or a folder: said before the work
     document_options = document_settings(output_format.value, valid_days, customer, dealer, lang)
     pdf_writer = None
     if output_format is QuoteFormat.pdf:
@@ -296,28 +302,31 @@ def quote(
             result, catalog, documents.load_market(catalog.market), **document_options
         )
         page = quote_html(document)
-        with atomic_output(output) as out:
+        with atomic_output(destination) as out:
             if pdf_writer is not None:
                 out.flush()
                 out.buffer.write(pdf_writer(page))  # type: ignore[attr-defined]
             else:
                 out.write(page)
         return
-    with atomic_output(output) as out:
+    with atomic_output(destination) as out:
         if output_format is QuoteFormat.json:
             out.write(result.to_json_text())  # no rendering package: JSON needs no rich
         elif output_format is QuoteFormat.markdown:
             from configurator.render.quote import quote_markdown
+            from configurator.safetext import escape_controls
 
-            out.write(quote_markdown(result))
+            out.write(escape_controls(quote_markdown(result)))
         else:
             from configurator.render.quote import print_quote
 
-            if output is None:
+            if destination.mode == "stdout":
                 from configurator.render import console
 
                 print_quote(result, console())
             else:
-                from rich.console import Console
+                from configurator.render import SafeConsole
 
-                print_quote(result, Console(file=out, no_color=True, width=120, highlight=False))
+                print_quote(
+                    result, SafeConsole(file=out, no_color=True, width=120, highlight=False)
+                )
