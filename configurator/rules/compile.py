@@ -404,8 +404,9 @@ class _Builder:
         self.ids = [f"v{i}" for i in range(len(self.order))]
         self.bdd.declare(*self.ids)
         self.node = {name: self.bdd.var(self.ids[i]) for i, name in enumerate(self.order)}
-        self.true = self.bdd.true
-        self.false = self.bdd.false
+        self.true: Any = self.bdd.true
+        self.false: Any = self.bdd.false
+        self.parts: list[tuple[int, Any]] = []
 
     def expression(self, expr: Expr) -> Any:
         return fold(
@@ -521,6 +522,12 @@ class _Builder:
         assert c.expr is not None
         return self.expression(c.expr)
 
+    def release(self) -> None:
+        """Drop this builder's references to diagram nodes (after a failed conjunction)."""
+        self.node.clear()
+        self.parts.clear()
+        self.true = self.false = None
+
     def live_nodes(self) -> int:
         """Live nodes in the manager (CUDD's count of keys less dead ones: no table walk)."""
         with warnings.catch_warnings():  # dd warns that a field we do not read changed unit
@@ -532,7 +539,7 @@ class _Builder:
         (far faster than top down: each step adds a constraint above what is built). The
         ``meter`` checks the budget after each step."""
         nodes = self.live_nodes
-        parts: list[tuple[int, Any]] = []
+        parts: list[tuple[int, Any]] = self.parts
         for c in self.problem.constraints:
             top = min((self.level[code] for code in support(c)), default=0)
             parts.append((top, self.constraint(c)))
@@ -548,6 +555,7 @@ class _Builder:
             root = root & f
             if meter is not None:
                 meter.check(nodes)
+        parts.clear()
         return root
 
     def sift(self, root: Any, blocks: Sequence[Sequence[str]]) -> None:
@@ -603,7 +611,14 @@ def compile_problem(problem: Problem, budget: CompileBudget | None = None) -> tu
     blocks = block_order(problem)
     order = [name for b in blocks for name in problem.blocks[b]]
     builder = _Builder(problem, order)
-    root = builder.conjoin(meter)
+    try:
+        root = builder.conjoin(meter)
+    except CompileBudgetExceeded as error:
+        # Free every diagram node before the manager: the traceback would otherwise keep
+        # them alive until a later collection frees the manager first (CUDD then complains).
+        builder.release()
+        del builder
+        raise error.with_traceback(None) from None
     if len(root) <= SIFT_ABOVE:
         return builder.export(root), False
     # Sifting is worth a few times what building took, and never more than the budget.
