@@ -46,9 +46,14 @@ class Problem:
     location: Location
     code: str
     message: str
+    severity: str = "error"  # or "warning": reported, but the file is still usable
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message} [{self.code}]"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -57,6 +62,7 @@ class Problem:
             "column": self.location.column,
             "code": self.code,
             "message": self.message,
+            "severity": self.severity,
         }
 
 
@@ -164,6 +170,46 @@ class CodeError(UsageError):
     """A configuration code is malformed or fails its checksum."""
 
     error_code = "bad_code"
+
+
+class CompileBudgetExceeded(ConfiguratorError):
+    """A catalog's rules could not be compiled into a decision diagram within the budget
+    (:class:`configurator.rules.compile.CompileBudget`): too many diagram nodes, or too long.
+
+    Nothing that needs only validity or explanations waits for compilation (they use the
+    pricer's checks and the SAT solver); this is raised by what needs the compiled form
+    (valid domains, counts, completions), so that a front end can fall back to a
+    search-based engine or say so. ``limit`` is ``"nodes"`` or ``"seconds"``; ``reached`` is
+    how far compilation got when it stopped.
+    """
+
+    exit_code = ExitCode.CATALOG_INVALID
+    error_code = "compile_budget"
+
+    def __init__(
+        self, catalog_id: str, limit: str, budget: float, reached: float, seconds: float
+    ) -> None:
+        if limit == "nodes":
+            what = f"its decision diagram reached {int(reached):,} nodes (budget {int(budget):,})"
+        else:
+            what = f"compiling needs more than its budget of {budget:g} s of processor time"
+        if limit == "nodes":
+            what += f", after {seconds:.1f} s"
+        super().__init__(
+            f"the rules of '{catalog_id}' are too complex to compile: {what}",
+            suggestion="quotes and explanations still work; to allow more, set "
+            "CONFIGURATOR_COMPILE_NODES or CONFIGURATOR_COMPILE_SECONDS",
+        )
+        self.catalog_id = catalog_id
+        self.limit = limit
+        self.budget = budget
+        self.reached = reached
+        self.seconds = seconds
+
+
+class CacheWarning(UserWarning):
+    """The on-disk cache cannot be trusted or used; work goes on without it. The CLI prints
+    these as ``warning: ...`` on stderr, once each."""
 
 
 #: The most characters of a user's input a message repeats (a 20 KB value is not echoed whole).

@@ -180,7 +180,7 @@ def test_ok_rows_carry_the_engines_figures() -> None:
         "error_code",
         "error",
     ]
-    # the worked example of the facts file, and the same car in 2025
+    # the worked example of the published rules, and the same car in 2025
     assert rows[0]["subtotal"] == "529900.00"
     assert rows[0]["purchase-tax"] == "31893.81"
     assert rows[0]["ultra-luxury-tax"] == "0.00"

@@ -79,7 +79,7 @@ def test_validate_json(runner: CliRunner) -> None:
         (22, 16, "float-money"),
         (44, 27, "unknown-code"),
     ]
-    assert set(data[0]) == {"file", "line", "column", "code", "message"}
+    assert set(data[0]) == {"file", "line", "column", "code", "message", "severity"}
     assert data[0]["file"] == _rel(root / "acme/car.yaml")
 
 

@@ -81,7 +81,7 @@ def test_untouched_session_is_the_standard_car_at_its_base_price(
     summary = session.summary()
     assert summary.priced and summary.complete
     assert summary.subtotal == Decimal("529900.00")
-    assert summary.total == Decimal("561793.81")  # facts file: 529,900 bought in 2026
+    assert summary.total == Decimal("561793.81")  # worked example: 529,900 bought in 2026
     assert summary.purchase_tax == Decimal("31893.81")
     assert summary.ultra_luxury_tax is None
     assert summary.vat == Decimal("60961.95")

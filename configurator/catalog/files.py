@@ -1,4 +1,4 @@
-"""Where catalogs and caches are: a catalog tree's files, and cache entries checked by content.
+"""Where catalogs are: a catalog tree's files (the cache itself is :mod:`configurator.cache`).
 
 Nothing here reads YAML or imports the catalog schema (pydantic), so a one-shot command that
 finds what it needs in the cache (:mod:`configurator.pricing.stored`) starts without them.
@@ -7,15 +7,14 @@ finds what it needs in the cache (:mod:`configurator.pricing.stored`) starts wit
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
 from pathlib import Path
-from typing import Any
 
+from configurator.cache import Sources as Sources
+from configurator.cache import cache_dir as cache_dir
+from configurator.cache import file_digest
 from configurator.errors import UnknownModelError, UsageError
-
-Sources = list[tuple[str, str]]  # the files a cached value was made from: (path, sha256)
+from configurator.safeio import resolved
 
 
 class CatalogFiles:
@@ -36,7 +35,7 @@ class CatalogFiles:
         except ValueError:  # pragma: no cover - another drive on Windows
             return str(path)
         if relative == ".." or relative.startswith(".." + os.sep):
-            return str(Path(path).resolve())
+            return str(resolved(path))
         return relative
 
     def model_files(self) -> list[Path]:
@@ -134,50 +133,6 @@ def catalog_root(override: str | os.PathLike[str] | None = None) -> Path:
 # --- cache ----------------------------------------------------------------------------------
 
 
-def cache_dir() -> Path | None:
-    """Where loaded catalogs are cached; ``CONFIGURATOR_CACHE_DIR=""`` disables the cache."""
-    configured = os.environ.get("CONFIGURATOR_CACHE_DIR")
-    if configured == "":
-        return None
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "configurator"
-
-
 def digest(path: Path) -> str:
-    """The sha256 of a file's bytes ('' when it cannot be read)."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""
-
-
-def cache_load(target: Path | None) -> tuple[Sources, Any] | None:
-    """A cache entry's sources and value, or None when it is missing, corrupt or stale (one
-    of the files it was made from has changed since)."""
-    if target is None or not target.is_file():
-        return None
-    try:
-        with target.open("rb") as handle:
-            sources, value = pickle.load(handle)
-        for source_path, source_digest in sources:
-            if digest(Path(source_path)) != source_digest:
-                return None
-        return sources, value
-    except Exception:  # a stale or corrupt cache entry is simply ignored
-        return None
-
-
-def cache_store(target: Path | None, sources: Sources, value: Any) -> None:
-    """Write a cache entry atomically; a cache that cannot be written is skipped."""
-    if target is None:
-        return
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(f".{os.getpid()}.tmp")
-        with temporary.open("wb") as handle:
-            pickle.dump((sources, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, target)
-    except OSError:
-        pass  # the cache is an optimisation; a read-only home must not break quoting
+    """The sha256 of a regular file's bytes ('' when it cannot be read)."""
+    return file_digest(path)

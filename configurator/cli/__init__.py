@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import warnings
 from typing import Annotated, Any
 
 import typer
@@ -17,7 +18,7 @@ import typer.core
 import typer.main
 
 from configurator import __version__
-from configurator.errors import ConfiguratorError, ExitCode
+from configurator.errors import CacheWarning, ConfiguratorError, ExitCode
 
 # Command name -> the module of configurator.cli that registers it (with @app.command or
 # app.add_typer). A module is imported only when one of its commands runs; --help, a missing
@@ -34,6 +35,20 @@ COMMANDS: dict[str, str] = {
     "available": "rules_cmds",
     "catalog": "catalog_cmds",
 }
+
+
+_show_warning = warnings.showwarning
+
+
+def _warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+    """The core's warnings about the cache, as one plain line on stderr."""
+    if isinstance(category, type) and issubclass(category, CacheWarning):
+        print(f"warning: {message}", file=sys.stderr)
+        return
+    _show_warning(message, category, *args, **kwargs)
+
+
+warnings.showwarning = _warning
 
 
 class _App(typer.core.TyperGroup):

@@ -78,7 +78,9 @@ def report_error(error: ConfiguratorError) -> None:
     lines: list[str] = []
     if isinstance(error, CatalogError):
         for problem in error.problems:
-            lines.append(f"{problem.location}: error: {problem.message} [{problem.code}]")
+            lines.append(
+                f"{problem.location}: {problem.severity}: {problem.message} [{problem.code}]"
+            )
         count = len(error.problems)
         lines.append(f"{count} problem{'s' if count != 1 else ''} in the catalog")
     else:

@@ -10,6 +10,7 @@ import typer
 from configurator.catalog.export import catalog_data, model_summary
 from configurator.cli import app
 from configurator.cli.common import tree
+from configurator.errors import UsageError
 
 
 @app.command("models")
@@ -23,7 +24,13 @@ def models(
 
     Example: configurator models --json
     """
-    catalogs = tree(ctx).load_all()
+    chosen = tree(ctx)
+    catalogs = chosen.load_all()
+    if not catalogs:
+        raise UsageError(
+            f"no models were found in {chosen.display(chosen.root)}: a catalog tree holds "
+            f"<brand>/<model>.yaml files and markets/<id>.yaml"
+        )
     if as_json:
         data = [model_summary(catalog) for catalog in catalogs]
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))

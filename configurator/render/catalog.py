@@ -31,7 +31,10 @@ def problem_line(problem: Problem) -> Text:
     text = Text()
     text.append(str(problem.location), style="bold")
     text.append(": ")
-    text.append("error:", style="bold red")
+    if problem.is_error:
+        text.append("error:", style="bold red")
+    else:
+        text.append("warning:", style="bold yellow")
     text.append(f" {problem.message} ")
     text.append(f"[{problem.code}]", style="dim")
     return text
