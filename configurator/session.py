@@ -119,13 +119,21 @@ class StepView:
 
 @dataclass(frozen=True)
 class Alternative:
-    """One way to make an unavailable option available: what leaves, what comes, the cost."""
+    """One way to get an option, exactly as Accept leaves the car (see
+    :mod:`configurator.repairs`): the choices given up and added, every option of the car
+    that leaves and comes, the new total and its change."""
 
     target: str
     removed: tuple[str, ...]  # buyer choices given up
-    added: tuple[str, ...]  # options chosen in their place (the target included)
+    added: tuple[str, ...]  # buyer choices added (the target included)
     delta: Decimal | None  # change of the total price (None when it cannot be priced yet)
     choices: tuple[str, ...]  # the buyer's choices once accepted
+    total: Decimal | None = None  # the total once accepted
+    leaving: tuple[str, ...] = ()  # every option of the car that goes (defaults included)
+    coming: tuple[str, ...] = ()  # every option of the car that comes (brought, included)
+    needs_values: tuple[str, ...] = ()  # options Accept will ask a value for
+    missing: tuple[str, ...] = ()  # what would still keep the car from being finished
+    weeks_delta: int | None = None  # change of the delivery estimate
 
 
 @dataclass(frozen=True)
@@ -567,39 +575,61 @@ class ConfigureSession:
         return Changed(code, added, removed, brought, adjusted, self.missing_values())
 
     def alternatives(self, code: str) -> tuple[Alternative, ...]:
-        """The smallest changes to the buyer's choices that make ``code`` available.
+        """The ways to get ``code``, each exactly as Accept leaves the car, cheapest first.
 
-        From the rules engine (minimal sets of choices to give up); each is priced here as the
-        change of the total with taxes (defaults settled as :meth:`apply` would), and they are
-        listed cheapest first.
+        From :func:`configurator.repairs.find_repairs`: the minimal sets of choices to give
+        up, and for each the cheapest cars that contain ``code`` and can be finished, one per
+        real choice (gold or black wheels are two alternatives).
         """
-        code = self.known(code)
-        partial = self._rules.partial_for(self.choices, code)
-        found = []
-        for alternative in self._rules.engine.alternatives(partial, code):
-            choices = self._ordered(alternative.choices)
-            found.append(
-                Alternative(
-                    target=code,
-                    removed=self._ordered(alternative.removes),
-                    added=(code, *self._ordered(alternative.adds)),
-                    delta=self.price_delta(choices),
-                    choices=choices,
-                )
-            )
-        found.sort(key=lambda a: (a.delta is None, a.delta or Decimal(0), len(a.removed)))
-        return tuple(found)
+        from configurator.repairs import find_repairs
 
-    def apply(self, alternative: Alternative, value: str | None = None) -> Outcome:
-        """Accept an alternative: its removals and additions, the target option chosen."""
-        values = {c: v for c, v in self._values.items() if c in alternative.choices}
-        spec = self.value_spec(alternative.target)
-        if spec is not None:
-            if value is None:
-                return NeedsValue(alternative.target, spec)
-            values[alternative.target] = self.check_value(alternative.target, value)
+        code = self.known(code)
+        found = find_repairs(
+            self._rules.engine, self._pricer, self.on, self._choices, code, self._values
+        )
+        return tuple(
+            Alternative(
+                target=code,
+                removed=r.remove,
+                added=self._ordered((code, *r.add)),
+                delta=r.delta,
+                choices=r.options,
+                total=r.total,
+                leaving=r.leaving,
+                coming=r.coming,
+                needs_values=r.needs_values,
+                missing=r.missing,
+                weeks_delta=r.weeks_delta,
+            )
+            for r in found.alternatives
+        )
+
+    def apply(
+        self,
+        alternative: Alternative,
+        value: str | None = None,
+        values: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        """Accept an alternative: the car becomes exactly the one it describes.
+
+        Every option of the new car that takes a buyer's value is asked for first: the
+        result is :class:`NeedsValue` for the first one not in ``values`` (``value`` is the
+        target's); nothing changes until all are given.
+        """
+        given = dict(values or {})
+        if value is not None:
+            given[alternative.target] = value
+        kept = {c: v for c, v in self._values.items() if c in alternative.choices}
+        after = self.selection(alternative.choices).codes
+        for code in self._ordered(list(after)):
+            spec = self.value_spec(code)
+            if spec is None or code in kept and code not in given:
+                continue
+            if code not in given:
+                return NeedsValue(code, spec)
+            kept[code] = self.check_value(code, given[code])
         return self._change(
-            alternative.target, alternative.choices, values, f"choose {alternative.target}"
+            alternative.target, alternative.choices, kept, f"choose {alternative.target}"
         )
 
     def set_value(self, code: str, value: str) -> Changed:

@@ -242,12 +242,14 @@ class _Dealer:
             alternative = self._pick_alternative(outcome)
             if alternative is None:
                 return SHOW
-            outcome = session.apply(alternative)
-            if isinstance(outcome, NeedsValue):
+            given: dict[str, str] = {}
+            outcome = session.apply(alternative, values=given)
+            while isinstance(outcome, NeedsValue):  # each option of the new car that asks one
                 value = self._ask_value(outcome.code, outcome.spec)
                 if value is None:
                     return SHOW
-                outcome = session.apply(alternative, value)
+                given[outcome.code] = value
+                outcome = session.apply(alternative, values=given)
         assert isinstance(outcome, Changed)
         self._report(outcome)
         step = session.step

@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
@@ -132,7 +133,7 @@ def _wrapped(parts: Sequence[Text], width: int, indent: int = 2) -> list[Text]:
     lines: list[Text] = []
     line = Text()
     for part in parts:
-        if line.plain and len(line.plain) + 1 + len(part.plain) > width:
+        if line.plain and cell_len(line.plain) + 1 + cell_len(part.plain) > width:
             lines.append(line)
             line = Text(" " * indent)
         elif line.plain:
@@ -274,24 +275,60 @@ def print_alternatives(
     reason: str,
     alternatives: Sequence[Alternative],
 ) -> None:
-    """An unavailable option: why, and the numbered ways to get it, cheapest first."""
-    out.print(
-        Text.assemble(
-            ("✗ ", "bold red"),
-            (f"{session.name(code)} ({code})", "bold"),
-            f" is not available: {reason}",
-        )
+    """An unavailable option: why, and the numbered ways to get it, cheapest first; each says
+    exactly what Accept does (every option that leaves and comes, the new total)."""
+    header = Text.assemble(
+        ("✗ ", "bold red"),
+        (f"{session.name(code)} ({code})", "bold"),
+        f" is not available: {reason}",
     )
+    out.print(header)
     if not alternatives:
         out.print("  No change to your choices makes it available.")
         return
-    out.print(f"  To get it ({session.catalog.currency}, change of the total):")
+    out.print(
+        f"  To get it, accept one (exactly what changes in the car; {session.catalog.currency}):"
+    )
     for number, alternative in enumerate(alternatives, 1):
-        parts = [f"remove {session.name(c)}" for c in alternative.removed]
-        parts += [f"add {session.name(c)}" for c in alternative.added if c != code]
-        what = ", ".join(parts) or f"add {session.name(code)}"
-        delta = "?" if alternative.delta is None else _signed(alternative.delta)
-        out.print(f"  {number:>2}  {delta:>13}  {what}")
+        for line in alternative_lines(session, number, alternative, out.width):
+            out.print(line)
+
+
+def alternative_lines(
+    session: ConfigureSession, number: int, alternative: Alternative, width: int
+) -> list[Text]:
+    """One alternative: its change of the total, then the options leaving and coming."""
+    delta = "?" if alternative.delta is None else _signed(alternative.delta)
+    head = Text(f"  {number:>2}  {delta}", style="bold")
+    if alternative.total is not None:
+        head.append(f"  → total {format_money(alternative.total)}")
+    if alternative.weeks_delta:
+        weeks = alternative.weeks_delta
+        head.append(f"  · delivery {'+' if weeks > 0 else '-'}{abs(weeks)} weeks")
+    lines = [head]
+    indent = 6
+    asks = set(alternative.needs_values)
+
+    def named(code: str, coming: bool) -> str:
+        text = session.name(code)
+        if coming and code in asks:
+            text += " (asks the buyer's text)"
+        return text
+
+    for sign, codes, style in (
+        ("- ", alternative.leaving, "red"),
+        ("+ ", alternative.coming, "green"),
+    ):
+        if not codes:
+            continue
+        names = [named(c, sign == "+ ") for c in codes]
+        parts = [Text(n + (";" if i < len(names) - 1 else "")) for i, n in enumerate(names)]
+        parts[0] = Text.assemble((sign, style), parts[0])
+        for line in _wrapped(parts, width - indent, indent=2):
+            lines.append(Text(" " * indent) + line)
+    for missing in alternative.missing:
+        lines.append(Text(" " * indent + f"still missing: {missing}", style="yellow"))
+    return lines
 
 
 def _signed(amount: Decimal) -> str:
