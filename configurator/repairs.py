@@ -171,10 +171,55 @@ def find_repairs(
             else "no valid car has it on this date"
         )
         corrections = [a.removes for a in engine.alternatives(partial, want)]
+    bases = [
+        [*(c for c in partial if c not in removes and c != want), want] for removes in corrections
+    ]
+    found = _priced(engine, pricer, on, chosen, values, want, bases, total, weeks)
+    return Repairs(want, available, reason, found, total, weeks)
+
+
+def ways_to_finish(
+    engine: RulesEngine,
+    pricer: Pricer,
+    on: dt.date,
+    choices: Sequence[str],
+    values: Mapping[str, str] | None = None,
+    limit: int = 3,
+) -> tuple[Repair, ...]:
+    """The cheapest ways to make ``choices`` a car that can be finished (a programme's
+    minimum spend reached), adding choices only, one per real choice, cheapest first; each
+    a :class:`Repair` with ``want`` empty. None when the choices cannot be completed."""
+    values = dict(values or {})
+    chosen = engine.ordered(engine.known(choices))
+    if not engine.consistent(chosen):
+        return ()
+    total: Decimal | None = None
+    weeks: int | None = None
+    try:
+        now = draft_quote(engine, pricer, on, chosen, values)
+        total, weeks = now.total, now.delivery_weeks
+    except ConfigurationError:
+        pass
+    found = _priced(engine, pricer, on, chosen, values, "", [list(chosen)], total, weeks)
+    return found[:limit]
+
+
+def _priced(
+    engine: RulesEngine,
+    pricer: Pricer,
+    on: dt.date,
+    chosen: tuple[str, ...],
+    values: Mapping[str, str],
+    want: str,
+    bases: Sequence[Sequence[str]],
+    total: Decimal | None,
+    weeks: int | None,
+) -> tuple[Repair, ...]:
+    """The cheapest completions of each base as priced alternatives, cheapest first."""
+    current = pricer.resolve(chosen)
     found: dict[frozenset[str], Repair] = {}
-    for removes in corrections:
-        kept = [c for c in partial if c not in removes and c != want]
-        for options in _completions(engine, pricer, [*kept, want]):
+    for base in bases:
+        for options in _completions(engine, pricer, base):
             key = frozenset(options)
             if key in found:
                 continue
@@ -187,7 +232,7 @@ def find_repairs(
         found.values(),
         key=lambda r: (r.missing != (), r.total, len(r.remove), len(r.add), r.options),
     )
-    return Repairs(want, available, reason, tuple(ranked[:MOST]), total, weeks)
+    return tuple(ranked[:MOST])
 
 
 def _completions(

@@ -182,3 +182,81 @@ def test_available_want_json_has_the_documented_shape(runner: CliRunner) -> None
         ["available", "porsche-taycan", "WHEEL-21-MISSION-E", "--want", "BADGE-EM-GOLD"],
     )
     assert table.exit_code == 0 and "WHEEL-EM-FORGED-BLACK" in table.stdout
+
+
+# --- completing a car: quote's message, --complete and buyer values ----------------------------
+
+
+def test_quote_short_of_the_programme_lists_the_cheapest_additions(runner: CliRunner) -> None:
+    args = ["quote", "xiaomi-su7-ultra", "PAINT-SPROUT-YELLOW", "--date", "2026-03-01"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 4
+    assert "82,000.00 short" in result.stderr
+    assert "the cheapest additions that complete it" in result.stderr
+    assert "--complete cheapest" in result.stderr
+    engine, price = setup("xiaomi-su7-ultra")
+    first = result.stderr.split("complete it (the total once added):\n")[1].splitlines()[0]
+    total, _, added = first.strip().partition("  + ")
+    codes = [w for w in added.split() if not w.startswith("--value") and "=" not in w]
+    quote = strict_quote(engine, price, ("PAINT-SPROUT-YELLOW", *codes))
+    assert f"{quote.total:,.2f}" == total  # each addition is priced exactly
+
+
+def test_complete_cheapest_never_picks_an_option_that_asks_a_value(runner: CliRunner) -> None:
+    args = ["quote", "xiaomi-su7-ultra", "PAINT-SPROUT-YELLOW", "--complete", "cheapest"]
+    result = runner.invoke(app, [*args, "--date", "2026-03-01", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert "BADGE-CUSTOM" not in data["choices"]
+    assert all(p["met"] for p in data["programmes"])
+    given = runner.invoke(
+        app, [*args, "--value", "BADGE-CUSTOM=LEI JUN", "--date", "2026-03-01", "-f", "json"]
+    )
+    # with the value given the custom badge may be used: it is never dearer
+    assert Decimal(json.loads(given.stdout)["total"]) <= Decimal(data["total"])
+
+
+def test_complete_says_which_values_are_needed_when_only_they_complete() -> None:
+    from configurator.catalog.schema import Catalog
+    from configurator.errors import BadValueError
+    from configurator.rules.engine import complete_configuration
+
+    catalog = Catalog.model_validate(
+        {
+            "id": "test-car",
+            "brand": "T",
+            "name": "Car",
+            "model_year": 2026,
+            "version": "1",
+            "market": "cn",
+            "currency": "CNY",
+            "powertrain": "bev",
+            "nev": True,
+            "base_price": 1000,
+            "groups": [
+                {
+                    "id": "extras",
+                    "name": "Extras",
+                    "choose": "any",
+                    "options": [
+                        {"code": "SPORT", "name": "Sport", "price": 100},
+                        {
+                            "code": "NAME",
+                            "name": "Name plate",
+                            "price": 50,
+                            "value": {"prompt": "Text", "kind": "text", "examples": ["Ada"]},
+                        },
+                    ],
+                }
+            ],
+            "rules": [{"id": "sport-name", "message": "m", "if": "SPORT", "then": "NAME"}],
+        }
+    )
+    with pytest.raises(BadValueError) as caught:
+        complete_configuration(catalog, Configuration.of("test-car", ["SPORT"]), "cheapest")
+    assert "NAME (Name plate)" in caught.value.message
+    assert caught.value.suggestion is not None and "--value NAME='Ada'" in caught.value.suggestion
+    done = complete_configuration(
+        catalog, Configuration.of("test-car", ["SPORT"], {"NAME": "Ada"}), "cheapest"
+    )
+    assert set(done.choices) == {"SPORT", "NAME"}

@@ -7,8 +7,10 @@ when the command runs, and only those it needs.
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,7 +23,10 @@ from configurator.cli.common import (
     option_codes_argument,
     parse_date,
 )
-from configurator.errors import UsageError
+from configurator.errors import ConfiguratorError, UsageError
+
+if TYPE_CHECKING:
+    from configurator.configuration import Configuration
 
 
 class QuoteFormat(StrEnum):
@@ -165,7 +170,12 @@ def quote(
 
             catalog = CatalogTree(root).load(model)
             configuration = complete_configuration(catalog, configuration, complete.value, on)
-        result = pricer.price(configuration, on, currencies=currencies)
+        from configurator.errors import MinimumSpendError
+
+        try:
+            result = pricer.price(configuration, on, currencies=currencies)
+        except MinimumSpendError as error:
+            raise _with_ways_to_finish(error, root, configuration, on) from None
 
     with atomic_output(output) as out:
         if output_format is QuoteFormat.json:
@@ -185,3 +195,43 @@ def quote(
                 from rich.console import Console
 
                 print_quote(result, Console(file=out, no_color=True, width=120, highlight=False))
+
+
+def _with_ways_to_finish(
+    error: ConfiguratorError, root: Path, configuration: Configuration, on: dt.date
+) -> ConfiguratorError:
+    """A minimum spend not reached: the same error, with the cheapest additions that would
+    complete the car (from the rules engine) and the ``--complete cheapest`` hint."""
+    from configurator.catalog.loader import CatalogTree
+    from configurator.errors import MinimumSpendError
+    from configurator.money import format_money
+    from configurator.pricing.engine import pricer as make_pricer
+    from configurator.repairs import ways_to_finish
+    from configurator.rules.engine import engine_for
+
+    assert isinstance(error, MinimumSpendError)
+    tree = CatalogTree(root)
+    catalog = tree.load(configuration.model)
+    engine = engine_for(catalog, on)
+    ways = ways_to_finish(
+        engine,
+        make_pricer(catalog, tree.load_market(catalog.market)),
+        on,
+        configuration.choices,
+        configuration.values,
+    )
+    lines = list(error.explanation)
+    if ways:
+        lines.append("the cheapest additions that complete it (the total once added):")
+        for way in ways:
+            asks = [f"--value {code}=..." for code in way.needs_values]
+            added = " ".join([*way.add, *asks])
+            lines.append(f"  {format_money(way.total):>14}  + {added}")
+    words = " ".join(["configurator quote", configuration.model, *configuration.choices])
+    lines.append(f"or let the rules engine fill the rest: {words} --complete cheapest")
+    return MinimumSpendError(
+        error.message,
+        option_codes=error.option_codes,
+        rule_ids=error.rule_ids,
+        explanation=lines,
+    )

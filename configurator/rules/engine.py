@@ -1070,13 +1070,26 @@ def complete_configuration(
     added before them bring along (packages' contents, options' ``brings``), in catalog order.
     A group the completion leaves empty although it has defaults gets its defaults (a
     configuration cannot say "none"): completions prefer the defaults when prices tie, so
-    this only happens when a default is priced or ruled out. Raises a
-    :class:`ConfigurationError` with a minimal explanation when the choices cannot be
-    completed.
+    this only happens when a default is priced or ruled out. Options that need a value from
+    the buyer are never added unless the value is given: when only such options can complete
+    the choices, a :class:`BadValueError` names them and says how to pass ``--value``.
+    Raises a :class:`ConfigurationError` with a minimal explanation when the choices cannot
+    be completed at all.
     """
     engine = engine_for(catalog, on)
     chosen = engine._known(configuration.choices)
-    completion = engine.complete(chosen, how)
+    values = {code.strip().upper() for code in configuration.values}
+    asking = [
+        code
+        for code in engine.codes
+        if engine.value_spec(code) is not None and code not in values and code not in chosen
+    ]
+    found = engine.best_completion(chosen, asking, how)
+    if found is None:
+        completion = engine.complete(chosen, how)  # raises when nothing completes the choices
+        needed = [code for code in engine.codes if code in completion and code in asking]
+        raise _values_needed(engine, needed, how)
+    completion = found.codes
     extra: list[str] = []
     while True:
         trial = Configuration(configuration.model, (*chosen, *extra), configuration.values)
@@ -1085,3 +1098,21 @@ def complete_configuration(
         if not missing:
             return trial
         extra.append(missing[0])
+
+
+def _values_needed(engine: RulesEngine, codes: Sequence[str], how: How) -> ConfigurationError:
+    from configurator.errors import BadValueError
+
+    examples = []
+    for code in codes:
+        spec = engine.value_spec(code)
+        example = spec.examples[0] if spec is not None and spec.examples else "..."
+        examples.append(f"--value {code}='{example}'")
+    names = ", ".join(f"{code} ({engine.names[code]})" for code in codes)
+    return BadValueError(
+        f"--complete {how} can only complete these choices with options that need a value "
+        f"from the buyer: {names}",
+        suggestion="choose them and give their values, e.g. "
+        + " ".join([*codes, *examples]),
+        option_codes=list(codes),
+    )
