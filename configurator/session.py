@@ -43,7 +43,14 @@ from typing import Any, Literal
 
 import yaml
 
-from configurator.catalog.schema import BuyerValue, Cardinality, Catalog, Market, Option
+from configurator.catalog.schema import (
+    BuyerValue,
+    Cardinality,
+    Catalog,
+    Market,
+    Option,
+    Programme,
+)
 from configurator.catalog.yamlpos import read_yaml_file
 from configurator.configuration import Configuration, Selection
 from configurator.errors import (
@@ -101,6 +108,7 @@ class OptionView:
     value: str | None  # the buyer-supplied value, if any
     asks_value: bool  # choosing it asks the buyer for a value
     description: str | None = None
+    programme: str | None = None  # the programme whose minimum spend it counts toward
 
 
 @dataclass(frozen=True)
@@ -298,6 +306,11 @@ class ConfigureSession:
         self._history: list[_State] = []
         self._cache: dict[tuple[Any, ...], Any] = {}
         self.notices: list[str] = []  # what the session changed by itself at the start
+        # Programmes with a minimum spend, by option code; and those already explained.
+        self._programme_of = {
+            code: p for p in catalog.programmes if p.minimum_spend > 0 for code in p.options
+        }
+        self._explained: set[str] = set()
         if start is not None:
             self._load(start)
 
@@ -473,6 +486,7 @@ class ConfigureSession:
             value=self._values.get(code),
             asks_value=bool(option and option.value),
             description=option.description if option else self._packages[code].description,
+            programme=programme.name if (programme := self._programme_of.get(code)) else None,
         )
 
     # --- changes --------------------------------------------------------------------------
@@ -628,9 +642,57 @@ class ConfigureSession:
             if code not in given:
                 return NeedsValue(code, spec)
             kept[code] = self.check_value(code, given[code])
-        return self._change(
-            alternative.target, alternative.choices, kept, f"choose {alternative.target}"
+        label = f"choose {alternative.target}" if alternative.target else "complete the car"
+        return self._change(alternative.target or None, alternative.choices, kept, label)
+
+    def programme_of(self, code: str) -> Programme | None:
+        """The programme with a minimum spend that ``code`` counts toward, if any."""
+        return self._programme_of.get(code)
+
+    def programmes_to_explain(self) -> list[Programme]:
+        """Programmes the car has just entered and the dealer has not been told about yet
+        (each is explained once a session)."""
+        selection = self.selection()
+        entered = []
+        for programme in self.catalog.programmes:
+            if programme.id in self._explained or programme.minimum_spend <= 0:
+                continue
+            if any(code in selection.codes for code in programme.options):
+                self._explained.add(programme.id)
+                entered.append(programme)
+        return entered
+
+    def ways_to_finish(self, limit: int = 3) -> tuple[Alternative, ...]:
+        """The cheapest ways to reach every programme's minimum spend by adding choices, one
+        per real choice, cheapest first (empty when nothing is short)."""
+        from configurator.repairs import ways_to_finish
+
+        if not self.summary().incomplete_programmes:
+            return ()
+        found = ways_to_finish(
+            self._rules.engine, self._pricer, self.on, self._choices, self._values, limit
         )
+        return tuple(
+            Alternative(
+                target="",
+                removed=r.remove,
+                added=r.add,
+                delta=r.delta,
+                choices=r.options,
+                total=r.total,
+                leaving=r.leaving,
+                coming=r.coming,
+                needs_values=r.needs_values,
+                missing=r.missing,
+                weeks_delta=r.weeks_delta,
+            )
+            for r in found
+        )
+
+    def draft_quote(self) -> Quote:
+        """The quote of the car as it stands, although a programme's minimum is not reached
+        yet or values are missing (placeholders): provisional, never an order."""
+        return self._draft(self.configuration)
 
     def set_value(self, code: str, value: str) -> Changed:
         """Give (or change) the buyer-supplied value of a selected option."""

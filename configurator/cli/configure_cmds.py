@@ -137,6 +137,7 @@ class _Dealer:
         self.session = session
         self.out = out
         self.save = save
+        self._pending: str | None = None  # a command typed at a sub-prompt, to do next
 
     # --- input ----------------------------------------------------------------------------
 
@@ -161,7 +162,10 @@ class _Dealer:
         while True:
             if show:
                 print_step(out, session)
-            line = self.ask(prompt_text(session, out.width)).strip()
+            if self._pending is not None:
+                line, self._pending = self._pending, None
+            else:
+                line = self.ask(prompt_text(session, out.width)).strip()
             try:
                 following = self._command(line)
             except ConfiguratorError as error:
@@ -267,6 +271,7 @@ class _Dealer:
 
         assert isinstance(changed, Changed)
         print_changed(self.out, self.session, changed)
+        self._explain_programmes()
         for code in changed.needs_values:
             spec = self.session.value_spec(code)
             if spec is None:
@@ -274,6 +279,14 @@ class _Dealer:
             value = self._ask_value(code, spec, required=True)
             if value is not None:
                 self.session.set_value(code, value)
+
+    def _explain_programmes(self) -> None:
+        """Explain each programme once, when the car first takes one of its options."""
+        from configurator.render.configure import programme_lines
+
+        for programme in self.session.programmes_to_explain():
+            for line in programme_lines(self.session, programme, self.out.width):
+                self.out.print(line)
 
     def _ask_value(self, code: str, spec: BuyerValue, required: bool = False) -> str | None:
         """Ask a buyer-supplied value until it is valid; None when the dealer cancels."""
@@ -371,12 +384,19 @@ class _Dealer:
     # --- quote, finish, save --------------------------------------------------------------
 
     def _show_quote(self) -> None:
-        from configurator.errors import ConfigurationError
-        from configurator.render.configure import print_error
+        from configurator.errors import BadValueError, ConfigurationError, MinimumSpendError
+        from configurator.render.configure import print_error, print_provisional_banner
         from configurator.render.quote import print_quote
 
         try:
             quote = self.session.quote()
+        except (MinimumSpendError, BadValueError):
+            # Short of a minimum or a value still to give: the figures, under a banner.
+            draft = self.session.draft_quote()
+            print_provisional_banner(self.out, self.session)
+            print_quote(draft, self.out)
+            print_provisional_banner(self.out, self.session)
+            return
         except ConfigurationError as error:
             print_error(self.out, error)
             return
@@ -397,10 +417,15 @@ class _Dealer:
                     session.set_value(code, value)
         try:
             quote = session.finish()
+        except MinimumSpendError as error:
+            self.out.print("Cannot finish yet:")
+            print_error(self.out, error)
+            self._offer_ways_to_finish()
+            return False
         except ConfigurationError as error:
             self.out.print("Cannot finish yet:")
             print_error(self.out, error)
-            index = None if isinstance(error, MinimumSpendError) else session.step_of_error(error)
+            index = session.step_of_error(error)
             if index is not None:
                 session.index = index
             return False
@@ -415,6 +440,44 @@ class _Dealer:
                 return False
         print_finished(self.out, quote, self.save)
         return True
+
+    def _offer_ways_to_finish(self) -> None:
+        """A minimum spend not reached: the cheapest ways to reach it, each exactly what it
+        adds; accept one by its number, or jump to the step of its first addition."""
+        from configurator.render.configure import print_ways_to_finish
+        from configurator.session import NeedsValue
+
+        session, out = self.session, self.out
+        ways = session.ways_to_finish()
+        print_ways_to_finish(out, session, ways)
+        if not ways:
+            return
+        count = len(ways)
+        while True:
+            answer = self.ask(
+                f"Accept [1-{count}], j N = go to the step of N's first addition, "
+                "Enter = choose yourself> "
+            ).strip()
+            if not answer:
+                return
+            word, _, rest = answer.partition(" ")
+            if word.lower() == "j" and rest.strip().isdigit() and 1 <= int(rest) <= count:
+                session.go_to_option(ways[int(rest) - 1].added[0])
+                return
+            if answer.isdigit() and 1 <= int(answer) <= count:
+                break
+            self._pending = answer  # any other command: done at the step as usual
+            return
+        way = ways[int(answer) - 1]
+        given: dict[str, str] = {}
+        outcome = session.apply(way, values=given)
+        while isinstance(outcome, NeedsValue):
+            value = self._ask_value(outcome.code, outcome.spec)
+            if value is None:
+                return
+            given[outcome.code] = value
+            outcome = session.apply(way, values=given)
+        self._report(outcome)
 
     def _write(self, path: str, *, finished: bool, code: str | None = None) -> None:
         from configurator.cli.common import atomic_output

@@ -11,11 +11,12 @@ import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 
+from configurator.catalog.schema import Programme
 from configurator.errors import ConfigurationError
 from configurator.money import format_money
 from configurator.quote import Quote
@@ -30,6 +31,7 @@ from configurator.session import (
 )
 
 SWATCH = "██"
+PROGRAMME_MARK = "*"  # after an option that counts toward a programme's minimum spend
 HELP = "Enter keep · 1-N choose · b back · u undo · j jump · / search · q quote · f finish · ? help"
 COMPACT_HELP = "Enter=keep b=back u=undo j=jump /=search q=quote f=finish ?=help"
 
@@ -89,15 +91,19 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
             (session.catalog.currency.rjust(price_width), "dim"),
         )
     ]
+    programmes: dict[str, None] = {}
     for number, option in enumerate(view.options, 1):
         label = option.name
+        if option.programme:
+            label += " " + PROGRAMME_MARK
+            programmes[option.programme] = None
         status = _status(session, option)
         if option.value:
             label += f": “{option.value}”"
         if status:
             label += f" ({status})"
-        if len(label) > name_width:
-            label = label[: name_width - 1] + "…"
+        if cell_len(label) > name_width:  # display cells: a CJK character takes two
+            label = set_cell_size(label, name_width - 1) + "…"
         style = "" if option.available else "dim"
         if option.selected:
             style = "bold"
@@ -106,7 +112,7 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
         line.append(_mark(option, multi) + " ")
         line.append_text(swatch(option.swatch))
         line.append(" ")
-        line.append(label.ljust(name_width))
+        line.append(set_cell_size(label, name_width))
         line.append(" ")
         if show_codes:
             line.append(
@@ -125,7 +131,33 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
             reason = f"✗ not available{which}: {option.reason}"
             for part in textwrap.wrap(reason, max(20, width - len(indent))):
                 lines.append(Text(indent + part, style="dim italic"))
+    for name in programmes:
+        programme = next(p for p in session.catalog.programmes if p.name == name)
+        legend = (
+            f"{PROGRAMME_MARK} counts toward the {name}'s minimum of "
+            f"{format_money(programme.minimum_spend)}"
+        )
+        for part in textwrap.wrap(legend, max(20, width - 2)):
+            lines.append(Text(part, style="dim"))
     return lines
+
+
+def programme_lines(session: ConfigureSession, programme: Programme, width: int) -> list[Text]:
+    """A programme explained (once, when the car first enters it): its minimum spend,
+    deposit, monthly capacity and what it does to delivery."""
+    money = format_money
+    facts = [
+        f"options marked {PROGRAMME_MARK} must add up to at least {money(programme.minimum_spend)}"
+    ]
+    if programme.deposit:
+        facts.append(f"a deposit of {money(programme.deposit)} is due with the order")
+    if programme.monthly_capacity:
+        facts.append(f"at most {programme.monthly_capacity} cars are built a month")
+    if programme.extra_lead_time_weeks:
+        facts.append(f"delivery takes about {programme.extra_lead_time_weeks} weeks longer")
+    text = f"{programme.name}: " + "; ".join(facts) + "."
+    text += " f shows the cheapest ways to reach the minimum."
+    return [Text(part, style="cyan") for part in textwrap.wrap(text, max(20, width - 1))]
 
 
 def _wrapped(parts: Sequence[Text], width: int, indent: int = 2) -> list[Text]:
@@ -380,3 +412,35 @@ def print_finished(out: Console, quote: Quote, saved: str | None) -> None:
     out.print(Text.assemble(("Configuration code: ", "bold"), (quote.code, "bold cyan")))
     if saved:
         out.print(f"Saved to {saved}")
+
+
+def print_provisional_banner(out: Console, session: ConfigureSession) -> None:
+    """The banner over and under a quote of a car that cannot be ordered yet."""
+    summary = session.summary()
+    reasons = [
+        f"{p.name} {format_money(p.missing)} short of its minimum"
+        for p in summary.incomplete_programmes
+    ]
+    reasons += [f"{session.name(c)} still needs the buyer's text" for c in session.missing_values()]
+    text = "PROVISIONAL QUOTE - this car cannot be ordered yet: " + "; ".join(reasons)
+    width = max(20, out.width - 4)
+    out.print(Text("━" * min(out.width, 80), style="bold yellow"))
+    for part in textwrap.wrap(text, width):
+        out.print(Text(part, style="bold yellow"))
+    out.print(Text("━" * min(out.width, 80), style="bold yellow"))
+
+
+def print_ways_to_finish(
+    out: Console, session: ConfigureSession, ways: Sequence[Alternative]
+) -> None:
+    """The cheapest ways to reach a programme's minimum, each exactly what it adds."""
+    if not ways:
+        out.print("  No addition reaches the minimum: remove programme options instead.")
+        return
+    out.print(
+        f"  The cheapest ways to reach the minimum (exactly what each adds; "
+        f"{session.catalog.currency}):"
+    )
+    for number, way in enumerate(ways, 1):
+        for line in alternative_lines(session, number, way, out.width):
+            out.print(line)

@@ -1112,7 +1112,6 @@ def _values_needed(engine: RulesEngine, codes: Sequence[str], how: How) -> Confi
     return BadValueError(
         f"--complete {how} can only complete these choices with options that need a value "
         f"from the buyer: {names}",
-        suggestion="choose them and give their values, e.g. "
-        + " ".join([*codes, *examples]),
+        suggestion="choose them and give their values, e.g. " + " ".join([*codes, *examples]),
         option_codes=list(codes),
     )
