@@ -109,6 +109,7 @@ class OptionView:
     asks_value: bool  # choosing it asks the buyer for a value
     description: str | None = None
     programme: str | None = None  # the programme whose minimum spend it counts toward
+    crossing: Decimal | None = None  # choosing it crosses a tax threshold: its cost with the tax
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,18 @@ class Alternative:
     needs_values: tuple[str, ...] = ()  # options Accept will ask a value for
     missing: tuple[str, ...] = ()  # what would still keep the car from being finished
     weeks_delta: int | None = None  # change of the delivery estimate
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """Choosing an option takes the car over a tax threshold (a cliff: the tax falls on the
+    whole price)."""
+
+    code: str
+    tax_name: str
+    threshold_price: Decimal  # the list price where the threshold is
+    tax: Decimal  # the tax it triggers
+    effective_cost: Decimal  # the change of the total: the option's price plus that tax
 
 
 @dataclass(frozen=True)
@@ -213,6 +226,7 @@ class Cliff:
     headroom: Decimal | None  # how much more the list price may grow before the cliff
     cost: Decimal  # the tax owed (crossed) or the least it would be at the cliff
     culprit_name: str | None = None  # the option that took the car over
+    culprit_enough: bool = False  # removing the culprit alone takes the car back under
 
     @property
     def near(self) -> bool:
@@ -487,6 +501,7 @@ class ConfigureSession:
             asks_value=bool(option and option.value),
             description=option.description if option else self._packages[code].description,
             programme=programme.name if (programme := self._programme_of.get(code)) else None,
+            crossing=None if selected or reason is not None else self._crossing_cost(code),
         )
 
     # --- changes --------------------------------------------------------------------------
@@ -644,6 +659,106 @@ class ConfigureSession:
             kept[code] = self.check_value(code, given[code])
         label = f"choose {alternative.target}" if alternative.target else "complete the car"
         return self._change(alternative.target or None, alternative.choices, kept, label)
+
+    # --- the tax threshold ----------------------------------------------------------------
+
+    def _reachable(self, list_price: Decimal) -> bool:
+        """Whether some valid car of this model has at least this list price."""
+        key = ("dearest",)
+        if key not in self._cache:
+            try:
+                self._cache[key] = self._rules.engine.completion([], "dearest").total
+            except ConfigurationError:
+                self._cache[key] = Decimal(0)
+        dearest: Decimal = self._cache[key]
+        return dearest >= list_price
+
+    def crossing(self, code: str) -> Crossing | None:
+        """What choosing ``code`` would do to a tax threshold the car is under: None when it
+        stays under (or is over already), else the tax it triggers and the option's
+        effective cost (the change of the total: its price plus that tax)."""
+        code = self.known(code)
+        key = ("crossing", self._choices, code)
+        if key in self._cache:
+            return self._cache[key]
+        result = None
+        now = self.summary()
+        if now.priced and now.cliff is not None and not now.cliff.crossed:
+            selection = self.selection()
+            if code not in selection.codes:
+                choices = self._ordered(self._with(code, selection))
+                if self._pricer.violated(self.selection(choices), self.on):
+                    choices, _ = self._settled(choices)
+                try:
+                    after = self._draft(Configuration(self.catalog.id, choices, self._values))
+                except ConfigurationError:
+                    after = None
+                crossed = [t for t in after.thresholds if t.crossed] if after else []
+                if after is not None and crossed:
+                    result = Crossing(
+                        code=code,
+                        tax_name=crossed[0].tax_name,
+                        threshold_price=crossed[0].threshold_price,
+                        tax=crossed[0].cost,
+                        effective_cost=after.total - now.total,
+                    )
+        self._cache[key] = result
+        return result
+
+    def _crossing_cost(self, code: str) -> Decimal | None:
+        found = self.crossing(code)
+        return found.effective_cost if found is not None else None
+
+    def ways_under(self, limit: int = 3) -> tuple[Alternative, ...]:
+        """Over a tax threshold: the ways back under by giving up one of the buyer's choices
+        or swapping it for a cheaper option of its group, each exactly priced, the least
+        change to the car (the highest total still under) first."""
+        now = self.summary()
+        if not now.priced or now.cliff is None or not now.cliff.crossed:
+            return ()
+        selection = self.selection()
+        before = selection.codes
+        candidates: list[tuple[str, tuple[str, ...]]] = []
+        for code in self._choices:
+            step = self.steps[self._step_of[code]]
+            if step.id == PACKAGES_STEP or step.multi or step.optional:
+                candidates.append((code, tuple(c for c in self._choices if c != code)))
+            if step.id != PACKAGES_STEP and not step.multi:
+                for other in step.codes:
+                    if other != code and self.price_of(other) < self.price_of(code):
+                        swapped = tuple(other if c == code else c for c in self._choices)
+                        candidates.append((other, swapped))
+        found: dict[tuple[str, ...], Alternative] = {}
+        for target, choices in candidates:
+            settled, _ = self._settled(self._ordered(choices))
+            if settled in found or not self._rules.engine.consistent(settled):
+                continue
+            values = {c: v for c, v in self._values.items() if c in settled}
+            try:
+                quote = self._draft(Configuration(self.catalog.id, settled, values))
+            except ConfigurationError:
+                continue
+            if any(t.crossed for t in quote.thresholds):
+                continue
+            after = self.selection(settled).codes
+            found[settled] = Alternative(
+                target=target if target not in self._choices else "",
+                removed=tuple(c for c in self._choices if c not in settled),
+                added=tuple(c for c in settled if c not in self._choices),
+                delta=quote.total - now.total,
+                choices=settled,
+                total=quote.total,
+                leaving=self._ordered([c for c in before if c not in after]),
+                coming=self._ordered([c for c in after if c not in before]),
+                missing=tuple(
+                    f"{p.name}: {p.missing:,.2f} short of its minimum spend"
+                    for p in quote.programmes
+                    if not p.met
+                ),
+                weeks_delta=quote.delivery_weeks - self._draft(self.configuration).delivery_weeks,
+            )
+        ranked = sorted(found.values(), key=lambda a: (bool(a.missing), -(a.total or 0)))
+        return tuple(ranked[:limit])
 
     def programme_of(self, code: str) -> Programme | None:
         """The programme with a minimum spend that ``code`` counts toward, if any."""
@@ -848,6 +963,8 @@ class ConfigureSession:
         )
         cliff = None
         for threshold in quote.thresholds:
+            if not threshold.crossed and not self._reachable(threshold.threshold_price):
+                continue  # a threshold no car of this model reaches is not worth a line
             if cliff is None or threshold.crossed:
                 cliff = Cliff(
                     tax_name=threshold.tax_name,
@@ -856,6 +973,7 @@ class ConfigureSession:
                     headroom=threshold.headroom,
                     cost=threshold.cost,
                     culprit_name=threshold.culprit_name,
+                    culprit_enough=threshold.culprit_enough,
                 )
         complete = not self.missing_values() and all(p.met for p in programmes)
         return Summary(

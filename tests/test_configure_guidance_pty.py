@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -173,3 +174,39 @@ def test_programme_guidance_explains_quotes_provisionally_and_finds_the_minimum(
     assert total == ways[0][1].replace(",", "")
     quote = term.quote("--code", code)
     assert quote["total"] == total and quote["programmes"][0]["met"] is True
+
+
+def test_crossing_the_tax_threshold_is_marked_confirmed_and_undone_in_one_key(
+    tmp_path: Path,
+) -> None:
+    term = Terminal(tmp_path, "porsche-taycan")
+    term.start()
+    term.say("WHEEL-21-MISSION-E")
+    screen = term.say("j brakes")
+    flat = " ".join(line.strip() for line in lines_of(screen))
+    mark = re.search(
+        r"⚠ crosses the Ultra-luxury car consumption tax threshold: costs ([\d,]+\.\d\d) "
+        r"with the ([\d,]+\.\d\d) tax it brings",
+        flat,
+    )
+    assert mark, screen
+    before = re.search(r"Total ([\d,]+\.\d\d) CNY", flat)
+    assert before
+    screen = term.say("BRAKE-PCCB", expect=r"\[y/N\]> $")
+    flat = " ".join(line.strip() for line in lines_of(screen))
+    assert "takes the car over the Ultra-luxury car consumption tax threshold" in flat
+    screen = term.say("n")  # not confirmed: nothing changes
+    assert f"Total {before.group(1)} CNY" in screen
+    term.say("BRAKE-PCCB", expect=r"\[y/N\]> $")
+    screen = term.say("y")
+    flat = " ".join(line.strip() for line in lines_of(screen))
+    assert "crossed with Porsche Ceramic Composite Brake (PCCB)" in flat
+    over = re.search(r"Total ([\d,]+\.\d\d) CNY", flat)
+    assert over
+    effective = Decimal(over.group(1).replace(",", "")) - Decimal(before.group(1).replace(",", ""))
+    assert f"{effective:,.2f}" == mark.group(1)  # the mark said exactly what it costs
+    way = re.search(r"y = back under: .*? → total ([\d,]+\.\d\d)", flat)
+    assert way and "x = back under" in flat
+    screen = term.say("y")
+    assert f"Total {way.group(1)} CNY" in screen
+    assert "over the" not in screen

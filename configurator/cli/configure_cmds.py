@@ -218,6 +218,8 @@ class _Dealer:
             return STAY
         if lowered == "v":
             return self._value_command(rest)
+        if lowered in ("x", "y", "z") and not rest:
+            return self._under(lowered)
         if " " not in line:
             # An option code typed directly: choose it wherever it is.
             try:
@@ -236,6 +238,8 @@ class _Dealer:
         from configurator.session import Blocked, Changed, NeedsValue
 
         session = self.session
+        if not self._confirm_crossing(code):
+            return SHOW
         outcome: Outcome = session.choose(code)
         if isinstance(outcome, NeedsValue):
             value = self._ask_value(outcome.code, outcome.spec)
@@ -263,6 +267,39 @@ class _Dealer:
             and outcome.code in session.selection().codes
         ):
             session.forward()  # a single choice made (or confirmed): on to the next step
+        return SHOW
+
+    def _confirm_crossing(self, code: str) -> bool:
+        """An option that takes the car over a tax threshold is chosen only once confirmed."""
+        from configurator.money import format_money
+
+        crossing = self.session.crossing(code)
+        if crossing is None:
+            return True
+        self.out.print(
+            f"⚠ {self.session.name(code)} takes the car over the {crossing.tax_name} "
+            f"threshold ({format_money(crossing.threshold_price)}): "
+            f"{format_money(crossing.tax)} of tax, so it costs "
+            f"{format_money(crossing.effective_cost)} in all."
+        )
+        from rich.text import Text
+
+        answer = self.ask(Text("Choose it anyway? [y/N]> ")).strip().lower()
+        return answer in ("y", "yes")
+
+    def _under(self, key: str) -> Next:
+        """x, y or z: take one of the ways back under the tax threshold."""
+        from configurator.render.configure import UNDER_KEYS
+
+        ways = self.session.ways_under(len(UNDER_KEYS))
+        index = UNDER_KEYS.index(key)
+        if index >= len(ways):
+            raise UsageError(f"'{key}' is not offered now: type ? for help")
+        outcome = self.session.apply(ways[index])
+        from configurator.session import Changed
+
+        if isinstance(outcome, Changed):
+            self._report(outcome)
         return SHOW
 
     def _report(self, changed: object) -> None:

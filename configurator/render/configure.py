@@ -131,6 +131,15 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
             reason = f"✗ not available{which}: {option.reason}"
             for part in textwrap.wrap(reason, max(20, width - len(indent))):
                 lines.append(Text(indent + part, style="dim italic"))
+        if option.crossing is not None and (crossing := session.crossing(option.code)):
+            indent = " " * (number_width + 1 + 4)
+            text = (
+                f"⚠ crosses the {crossing.tax_name} threshold: costs "
+                f"{format_money(crossing.effective_cost)} with the "
+                f"{format_money(crossing.tax)} tax it brings"
+            )
+            for part in textwrap.wrap(text, max(20, width - len(indent))):
+                lines.append(Text(indent + part, style="yellow"))
     for name in programmes:
         programme = next(p for p in session.catalog.programmes if p.name == name)
         legend = (
@@ -197,9 +206,10 @@ def summary_lines(summary: Summary, width: int = 80) -> list[Text]:
     ]
     parts += [Text(f"+ {name} {money(amount)}") for name, amount in taxes]
     lines = _wrapped(parts, width)
-    lines.append(
-        Text(f"Delivery about {summary.delivery_weeks} weeks · deposit {money(summary.deposit)}")
-    )
+    delivery = f"Delivery about {summary.delivery_weeks} weeks"
+    if summary.deposit:
+        delivery += f" · deposit {money(summary.deposit)}"
+    lines.append(Text(delivery))
     for programme in summary.programmes:
         if not programme.minimum:
             lines.append(Text(f"{programme.name}: {money(programme.spend)} (no minimum)"))
@@ -216,22 +226,43 @@ def summary_lines(summary: Summary, width: int = 80) -> list[Text]:
         if cliff.crossed:
             parts = [
                 Text("⚠ over the", style="bold red"),
-                Text(f"{cliff.tax_name} cliff ({at}):", style="bold"),
+                Text(f"{cliff.tax_name} threshold ({at}):", style="bold"),
                 Text(f"{money(cliff.cost)} due"),
             ]
-            if cliff.culprit_name:
+            if cliff.culprit_name and cliff.culprit_enough:
                 parts.append(Text(f"(crossed with {cliff.culprit_name})"))
+            elif cliff.culprit_name:
+                parts.append(Text("(no single option of yours takes it back under)"))
+            else:
+                parts.append(Text("(the car is over without any option of yours)"))
         elif cliff.near:
             parts = [
-                Text(f"⚠ {money(cliff.headroom or Decimal(0))} from the", style="bold yellow"),
-                Text(f"{cliff.tax_name} cliff ({at})", style="bold yellow"),
+                Text(f"⚠ {money(cliff.headroom or Decimal(0))} below the", style="bold yellow"),
+                Text(f"{cliff.tax_name} threshold ({at})", style="bold yellow"),
             ]
         else:
             parts = [
-                Text(f"{cliff.tax_name} cliff at {at}:"),
-                Text(f"{money(cliff.headroom or Decimal(0))} of headroom"),
+                Text(f"{cliff.tax_name} threshold at {at}:"),
+                Text(f"{money(cliff.headroom or Decimal(0))} below it"),
             ]
         lines += _wrapped(parts, width)
+    return lines
+
+
+UNDER_KEYS = "xyz"  # the keys of the ways back under a tax threshold
+
+
+def under_lines(session: ConfigureSession, width: int) -> list[Text]:
+    """Over a tax threshold: the ways back under, each on one key."""
+    lines = []
+    for key, way in zip(UNDER_KEYS, session.ways_under(len(UNDER_KEYS)), strict=False):
+        what = [f"remove {session.name(c)}" for c in way.removed]
+        what += [f"take {session.name(c)}" for c in way.added]
+        saving = "" if way.delta is None else f" ({_signed(way.delta)})"
+        total = "" if way.total is None else f" → total {format_money(way.total)}"
+        text = f"{key} = back under: {', '.join(what)}{total}{saving}"
+        for part in textwrap.wrap(text, max(20, width - 4), subsequent_indent="    "):
+            lines.append(Text(part, style="cyan"))
     return lines
 
 
@@ -244,6 +275,8 @@ def print_step(out: Console, session: ConfigureSession) -> None:
         out.print(line, overflow="ellipsis", no_wrap=True)
     out.print()
     for line in summary_lines(session.summary(), out.width):
+        out.print(line)
+    for line in under_lines(session, out.width):
         out.print(line)
 
 
