@@ -8,8 +8,8 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
