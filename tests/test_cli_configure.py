@@ -44,7 +44,7 @@ def quote_json(runner: CliRunner, *args: str) -> dict[str, Any]:
 
 
 def printed_code(output: str) -> str:
-    match = re.search(r"Configuration code: (\S+)", output)
+    match = re.search(r"Configuration code:\s+(\S+)", output)
     assert match, output
     return match.group(1)
 

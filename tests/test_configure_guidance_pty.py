@@ -68,7 +68,7 @@ class Terminal:
         screen = ANSI.sub("", self.child.before)
         assert self.child.exitstatus == 0, screen
         total = re.search(r"Total to pay: ([\d,]+\.\d\d) CNY", screen)
-        code = re.search(r"Configuration code: ([0-9A-Z-]+)", screen)
+        code = re.search(r"Configuration code:\s+([0-9A-Z-]+)", screen)
         assert total and code, screen
         return total.group(1).replace(",", ""), code.group(1)
 

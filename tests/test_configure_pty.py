@@ -89,7 +89,7 @@ class Terminal:
         assert self.child.exitstatus == 0, self.screen
         assert "Traceback" not in self.screen
         total = re.search(r"Total to pay: ([\d,]+\.\d\d) CNY", self.screen)
-        code = re.search(r"Configuration code: ([0-9A-Z-]+)", self.screen)
+        code = re.search(r"Configuration code:\s+([0-9A-Z-]+)", self.screen)
         assert total and code, self.screen
         return total.group(1).replace(",", ""), code.group(1)
 

@@ -442,7 +442,10 @@ def print_finished(out: Console, quote: Quote, saved: str | None) -> None:
             ("Total to pay: ", "bold"), (f"{format_money(quote.total)} {quote.currency}", "bold")
         )
     )
-    out.print(Text.assemble(("Configuration code: ", "bold"), (quote.code, "bold cyan")))
+    from configurator.render.quote import code_text
+
+    out.print(Text("Configuration code:", style="bold"))
+    out.print(code_text(quote.code), soft_wrap=True)
     if saved:
         out.print(f"Saved to {saved}")
 
