@@ -432,7 +432,8 @@ def print_error(out: Console, error: Exception) -> None:
         out.print(f"  {suggestion}")
     if isinstance(error, ConfigurationError):
         for line in error.explanation:
-            out.print(f"  {line}")
+            if not line.startswith("rule "):  # rule ids are for quote's stderr and JSON
+                out.print(f"  {line}")
 
 
 def print_finished(out: Console, quote: Quote, saved: str | None) -> None:
