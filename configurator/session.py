@@ -108,7 +108,7 @@ class OptionView:
     value: str | None  # the buyer-supplied value, if any
     asks_value: bool  # choosing it asks the buyer for a value
     description: str | None = None
-    programme: str | None = None  # the programme whose minimum spend it counts toward
+    programme: str | None = None  # the id of the programme whose minimum it counts toward
     crossing: Decimal | None = None  # choosing it crosses a tax threshold: its cost with the tax
 
 
@@ -284,15 +284,24 @@ class ConfigureSession:
         market: Market,
         on: dt.date,
         start: Configuration | None = None,
+        lang: str | None = None,
     ) -> None:
+        from configurator.lang import catalog_names, pick
         from configurator.pricing.engine import pricer
 
+        self.lang = lang  # names in this language where the catalog gives them (None: English)
         self.catalog = catalog
         self.market = market
         self.on = on
         self._pricer = pricer(catalog, market)
         self.steps: list[Step] = [
-            Step(g.id, g.name, g.description, g.choose, tuple(o.code for o in g.options))
+            Step(
+                g.id,
+                pick(g.name, g.names, lang),
+                g.description,
+                g.choose,
+                tuple(o.code for o in g.options),
+            )
             for g in catalog.groups
         ]
         if catalog.packages:
@@ -309,8 +318,7 @@ class ConfigureSession:
         self._rules = _Rules(catalog, on, self.steps)
         self._options: dict[str, Option] = {o.code: o for g in catalog.groups for o in g.options}
         self._packages = catalog.package_index()
-        self._names = {code: o.name for code, o in self._options.items()}
-        self._names.update({code: p.name for code, p in self._packages.items()})
+        self._names = catalog_names(catalog, lang)
         self._prices = {code: o.price for code, o in self._options.items()}
         self._prices.update({code: p.price for code, p in self._packages.items()})
 
@@ -352,6 +360,21 @@ class ConfigureSession:
     @property
     def step(self) -> Step:
         return self.steps[self.index]
+
+    @property
+    def model_name(self) -> str:
+        """The model's name in the session's language."""
+        from configurator.lang import pick
+
+        return pick(self.catalog.name, self.catalog.names, self.lang)
+
+    def description(self, code: str) -> str | None:
+        """An option's or package's description, if the catalog gives one."""
+        option = self._options.get(code)
+        if option is not None:
+            return option.description
+        package = self._packages.get(code)
+        return package.description if package is not None else None
 
     def name(self, code: str) -> str:
         return self._names.get(code, code)
@@ -500,7 +523,7 @@ class ConfigureSession:
             value=self._values.get(code),
             asks_value=bool(option and option.value),
             description=option.description if option else self._packages[code].description,
-            programme=programme.name if (programme := self._programme_of.get(code)) else None,
+            programme=programme.id if (programme := self._programme_of.get(code)) else None,
             crossing=None if selected or reason is not None else self._crossing_cost(code),
         )
 
@@ -807,7 +830,13 @@ class ConfigureSession:
     def draft_quote(self) -> Quote:
         """The quote of the car as it stands, although a programme's minimum is not reached
         yet or values are missing (placeholders): provisional, never an order."""
-        return self._draft(self.configuration)
+        return self.shown(self._draft(self.configuration))
+
+    def shown(self, quote: Quote) -> Quote:
+        """A quote with the names in the session's language."""
+        from configurator.lang import localize_quote
+
+        return localize_quote(quote, self.catalog, self.market, self.lang)
 
     def set_value(self, code: str, value: str) -> Changed:
         """Give (or change) the buyer-supplied value of a selected option."""
@@ -953,7 +982,10 @@ class ConfigureSession:
         return Configuration(configuration.model, configuration.choices, values)
 
     def _summarise(self, quote: Quote) -> Summary:
-        programmes = tuple(ProgrammeStatus(p.name, p.spend, p.minimum) for p in quote.programmes)
+        programmes = tuple(
+            ProgrammeStatus(self._names.get(p.id, p.name), p.spend, p.minimum)
+            for p in quote.programmes
+        )
         purchase = quote.tax("purchase-tax")
         luxury = quote.tax("ultra-luxury-tax")
         others = tuple(
@@ -996,7 +1028,7 @@ class ConfigureSession:
 
     def quote(self) -> Quote:
         """The full quote of the configuration; a ConfigurationError when it cannot be ordered."""
-        return self._pricer.price(self.configuration, self.on)
+        return self.shown(self._pricer.price(self.configuration, self.on))
 
     def finish(self) -> Quote:
         """The final quote (raises a ConfigurationError naming what is still missing)."""

@@ -35,3 +35,39 @@ def test_a_long_code_is_never_wrapped_even_when_narrow() -> None:
     result = narrow.invoke(app, ["quote", *SU7, *EXTRA, *DATE])
     code = json.loads(narrow.invoke(app, ["quote", *SU7, *EXTRA, *DATE, "-f", "json"]).stdout)
     assert code["code"] in result.stdout.splitlines()
+
+
+def test_chinese_names_with_lang_and_by_default_under_a_chinese_locale() -> None:
+    args = ["quote", *SU7, "INT-CUSTOM-AMETHYST", *DATE]
+    plain = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "80", "LANG": "en_GB.UTF-8"})
+    assert "紫水晶" not in plain.invoke(app, args).stdout
+    assert "紫水晶" in plain.invoke(app, [*args, "--lang", "zh-CN"]).stdout
+    chinese = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "80", "LANG": "zh_CN.UTF-8"})
+    result = chinese.invoke(app, args)
+    assert "■ 紫水晶" in result.stdout and "24K 金车标" in result.stdout
+    assert all(cell_len(line) <= 80 for line in result.stdout.splitlines())
+    assert "紫水晶" not in chinese.invoke(app, [*args, "--lang", "en"]).stdout
+    bad = plain.invoke(app, [*args, "--lang", "fr"])
+    assert bad.exit_code == 2 and "use en or zh-CN" in bad.stderr
+
+
+def test_the_session_speaks_the_buyers_language_and_describes_options() -> None:
+    import datetime as dt
+
+    from configurator.catalog.loader import open_tree
+    from configurator.session import ConfigureSession
+
+    tree = open_tree()
+    catalog = tree.load("xiaomi-su7-ultra")
+    session = ConfigureSession(
+        catalog, tree.load_market(catalog.market), dt.date(2026, 3, 1), lang="zh-CN"
+    )
+    assert session.steps[0].name == "车漆"
+    assert session.name("PAINT-AMETHYST") == "紫水晶"
+    assert session.model_name == "小米 SU7 Ultra"
+    assert session.description(
+        "PAINT-AMETHYST",
+    ).startswith("Deep violet")
+    session.choose("PAINT-AMETHYST")
+    assert session.summary().programmes[0].name == "小米定制"
+    assert session.draft_quote().lines[1].name == "紫水晶"

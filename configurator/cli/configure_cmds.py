@@ -69,6 +69,16 @@ def configure(
             show_default=False,
         ),
     ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Names in this language where the catalog gives them: en or zh-CN "
+            "(default: zh-CN under a zh_* locale, else en).",
+            metavar="LANG",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Configure a car step by step in the terminal, with live prices and taxes.
 
@@ -99,7 +109,9 @@ def configure(
     catalog = catalogs.load(model)
     market = catalogs.load_market(catalog.market)
     configuration, warnings = _starting_point(start, catalog, catalogs)
-    session = ConfigureSession(catalog, market, on, configuration)
+    from configurator.lang import chosen_lang
+
+    session = ConfigureSession(catalog, market, on, configuration, lang=chosen_lang(lang))
     out = console()
     for warning in [*warnings, *session.notices]:
         out.print(f"note: {warning}")
@@ -220,6 +232,8 @@ class _Dealer:
             return self._value_command(rest)
         if lowered in ("x", "y", "z") and not rest:
             return self._under(lowered)
+        if lowered == "d":
+            return self._details(rest)
         if " " not in line:
             # An option code typed directly: choose it wherever it is.
             try:
@@ -268,6 +282,21 @@ class _Dealer:
         ):
             session.forward()  # a single choice made (or confirmed): on to the next step
         return SHOW
+
+    def _details(self, which: str) -> Next:
+        """d: the descriptions of the step's options; d N or d CODE: one option's."""
+        from configurator.render.configure import print_details
+
+        session = self.session
+        view = session.view()
+        if not which:
+            codes = [o.code for o in view.options]
+        elif which.isdigit() and 1 <= int(which) <= len(view.options):
+            codes = [view.options[int(which) - 1].code]
+        else:
+            codes = [session.known(which)]
+        print_details(self.out, session, codes)
+        return STAY
 
     def _confirm_crossing(self, code: str) -> bool:
         """An option that takes the car over a tax threshold is chosen only once confirmed."""

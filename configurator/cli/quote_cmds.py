@@ -120,6 +120,16 @@ def quote(
             show_default=False,
         ),
     ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Names in this language where the catalog gives them: en or zh-CN "
+            "(default: zh-CN under a zh_* locale, else en; JSON keeps the catalog's names).",
+            metavar="LANG",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Price a configuration: lines, subtotal, VAT, taxes on the date, total and a code.
 
@@ -177,6 +187,16 @@ def quote(
         except MinimumSpendError as error:
             raise _with_ways_to_finish(error, root, configuration, on) from None
 
+    from configurator.lang import chosen_lang
+
+    language = chosen_lang(lang)
+    if language is not None and output_format is not QuoteFormat.json:
+        from configurator.catalog.loader import CatalogTree
+        from configurator.lang import localize_quote
+
+        names_from = CatalogTree(root)
+        catalog = names_from.load(result.model)
+        result = localize_quote(result, catalog, names_from.load_market(catalog.market), language)
     with atomic_output(output) as out:
         if output_format is QuoteFormat.json:
             out.write(result.to_json_text())  # no rendering package: JSON needs no rich

@@ -32,8 +32,11 @@ from configurator.session import (
 
 SWATCH = "██"
 PROGRAMME_MARK = "*"  # after an option that counts toward a programme's minimum spend
-HELP = "Enter keep · 1-N choose · b back · u undo · j jump · / search · q quote · f finish · ? help"
-COMPACT_HELP = "Enter=keep b=back u=undo j=jump /=search q=quote f=finish ?=help"
+HELP = (
+    "Enter keep · 1-N choose · d details · b back · u undo · j jump · / search · q quote · "
+    "f finish · ? help"
+)
+COMPACT_HELP = "Enter=keep d=details b=back u=undo j=jump /=search q=quote f=finish ?=help"
 
 
 def swatch(colour: str | None) -> Text:
@@ -63,7 +66,7 @@ def step_header(session: ConfigureSession, view: StepView) -> Text:
     """'Xiaomi SU7 Ultra · step 1 of 13 · Paint (choose exactly one)'."""
     step = view.step
     return Text.assemble(
-        (f"{session.catalog.name} · step {view.index + 1} of {view.count} · ", "dim"),
+        (f"{session.model_name} · step {view.index + 1} of {view.count} · ", "dim"),
         (step.name, "bold"),
         (f" (choose {step.choose.describe()})", "dim"),
     )
@@ -140,10 +143,10 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
             )
             for part in textwrap.wrap(text, max(20, width - len(indent))):
                 lines.append(Text(indent + part, style="yellow"))
-    for name in programmes:
-        programme = next(p for p in session.catalog.programmes if p.name == name)
+    for programme_id in programmes:
+        programme = next(p for p in session.catalog.programmes if p.id == programme_id)
         legend = (
-            f"{PROGRAMME_MARK} counts toward the {name}'s minimum of "
+            f"{PROGRAMME_MARK} counts toward the {session.name(programme_id)}'s minimum of "
             f"{format_money(programme.minimum_spend)}"
         )
         for part in textwrap.wrap(legend, max(20, width - 2)):
@@ -164,7 +167,7 @@ def programme_lines(session: ConfigureSession, programme: Programme, width: int)
         facts.append(f"at most {programme.monthly_capacity} cars are built a month")
     if programme.extra_lead_time_weeks:
         facts.append(f"delivery takes about {programme.extra_lead_time_weeks} weeks longer")
-    text = f"{programme.name}: " + "; ".join(facts) + "."
+    text = f"{session.name(programme.id)}: " + "; ".join(facts) + "."
     text += " f shows the cheapest ways to reach the minimum."
     return [Text(part, style="cyan") for part in textwrap.wrap(text, max(20, width - 1))]
 
@@ -303,7 +306,11 @@ def print_help(out: Console) -> None:
             "  j [GROUP]    jump to a group (name, id or number; without one: list them)\n"
             "  / TEXT       search options by name or code, then choose one\n"
             "  v CODE       change the value you gave an option (e.g. a custom colour)\n"
-            "  q            show the full quote    f   finish: quote, code, save\n"
+            "  d [N|CODE]   details: the descriptions of this step's options (or of one)\n"
+            "  x y z        over a tax threshold: take the way back under offered on that key\n"
+            "  q            the full quote (provisional while the car cannot be ordered yet)\n"
+            "  f            finish: quote, code, save; short of a programme's minimum, the\n"
+            "               cheapest ways to reach it\n"
             "  Ctrl-C       stop (you are asked whether to save what you have)"
         )
     )
@@ -481,3 +488,14 @@ def print_ways_to_finish(
     for number, way in enumerate(ways, 1):
         for line in alternative_lines(session, number, way, out.width):
             out.print(line)
+
+
+def print_details(out: Console, session: ConfigureSession, codes: Sequence[str]) -> None:
+    """Options with their descriptions (and names in the catalog's other languages)."""
+    for code in codes:
+        head = Text.assemble((session.name(code), "bold"), f" ({code}) ")
+        head.append(f"{format_money(session.price_of(code))} {session.catalog.currency}")
+        out.print(head)
+        description = session.description(code) or "no description in the catalog"
+        for part in textwrap.wrap(description, max(20, out.width - 4)):
+            out.print(Text("    " + part, style="dim" if not session.description(code) else ""))
