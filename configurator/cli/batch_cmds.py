@@ -45,7 +45,9 @@ def batch(
     output_format: Annotated[
         str | None,
         typer.Option(
+            "--format",
             "--output-format",
+            "-f",
             metavar="csv|jsonl",
             help="Output format (default: from OUTPUT's extension; on stdout, the input's format).",
         ),
@@ -65,7 +67,11 @@ def batch(
     jobs: Annotated[
         int,
         typer.Option(
-            "--jobs", "-j", min=1, help="Worker processes (output keeps the input's order)."
+            "--jobs",
+            "-j",
+            min=1,
+            metavar="N",
+            help="Worker processes (output keeps the input's order).",
         ),
     ] = 1,
     fail_fast: Annotated[

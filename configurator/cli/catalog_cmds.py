@@ -12,7 +12,7 @@ import typer
 from configurator.catalog.export import schema_text
 from configurator.catalog.loader import CatalogTree
 from configurator.cli import app
-from configurator.cli.common import atomic_output, tree
+from configurator.cli.common import atomic_output, json_alias, tree
 from configurator.errors import ExitCode, Problem, UsageError
 
 catalog_app = typer.Typer(help="Check and analyse catalogs.", no_args_is_help=True)
@@ -78,11 +78,16 @@ def validate(
     ctx: typer.Context,
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Catalog, fragment or market files, or folders (default: all)."),
+        typer.Argument(
+            help="Catalog, fragment or market files, or folders (default: all).",
+            metavar="FILE|DIR...",
+            show_default=False,
+        ),
     ] = None,
     output_format: Annotated[
-        ReportFormat, typer.Option("--format", help="text (one line per problem) or json.")
+        ReportFormat, typer.Option("--format", "-f", help="text (one line per problem) or json.")
     ] = ReportFormat.TEXT,
+    as_json: Annotated[bool, json_alias()] = False,
 ) -> None:
     """Check catalogs, fragments and markets, and report every problem at once.
 
@@ -101,7 +106,7 @@ def validate(
     for owner, path in checked:
         problems += owner.problems_in(path)
     problems = list(dict.fromkeys(problems))
-    if output_format is ReportFormat.JSON:
+    if as_json or output_format is ReportFormat.JSON:
         typer.echo(json.dumps([p.as_dict() for p in problems], indent=2, ensure_ascii=False))
     else:
         print_problems(problems, console())
@@ -114,7 +119,9 @@ def validate(
 def schema(
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="File to write (default: standard output)."),
+        typer.Option(
+            "--output", "-o", help="File to write (default: standard output).", metavar="FILE"
+        ),
     ] = None,
     market: Annotated[
         bool, typer.Option("--market", help="The schema of market files instead.")

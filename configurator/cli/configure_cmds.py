@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from configurator.cli import app
-from configurator.cli.common import PRICE_DATE_HELP, date_option
+from configurator.cli.common import PRICE_DATE_HELP, date_option, model_argument
 from configurator.errors import ConfiguratorError, ExitCode, UnknownOptionError, UsageError
 
 if TYPE_CHECKING:
@@ -49,7 +49,10 @@ NOT_A_TERMINAL = (
 @app.command("configure")
 def configure(
     ctx: typer.Context,
-    model: Annotated[str, typer.Argument(help="Model id, e.g. xiaomi-su7-ultra.")],
+    model: Annotated[
+        str | None,
+        model_argument("Model id, e.g. xiaomi-su7-ultra (optional with --from)."),
+    ] = None,
     start: Annotated[
         str | None,
         typer.Option(
@@ -106,7 +109,7 @@ def configure(
         if not folder.is_dir():
             raise UsageError(f"--save {save}: the folder '{folder}' does not exist")
     catalogs = tree(ctx)
-    catalog = catalogs.load(model)
+    catalog = catalogs.load(model or _model_of(start, catalogs))
     market = catalogs.load_market(catalog.market)
     configuration, warnings = _starting_point(start, catalog, catalogs)
     from configurator.lang import chosen_lang
@@ -116,6 +119,22 @@ def configure(
     for warning in [*warnings, *session.notices]:
         out.print(f"note: {warning}")
     raise typer.Exit(_Dealer(session, out, save).run())
+
+
+def _model_of(start: str | None, catalogs: CatalogTree) -> str:
+    """The model of ``--from`` (a saved file's ``model``, or the model a code is for)."""
+    if start is None:
+        raise UsageError(
+            "name a model (e.g. configurator configure xiaomi-su7-ultra) or give --from "
+            "FILE|CODE to resume"
+        )
+    from configurator.codes import decode
+    from configurator.session import FILE_FORMATS, read_configuration_file
+
+    path = Path(start)
+    if path.suffix.lower() in FILE_FORMATS or path.exists():
+        return read_configuration_file(path).configuration.model
+    return decode(start, catalogs).configuration.model
 
 
 def _starting_point(

@@ -20,6 +20,7 @@ from configurator.cli.common import (
     atomic_output,
     chosen_catalogs,
     date_option,
+    model_argument,
     option_codes_argument,
     parse_date,
 )
@@ -58,11 +59,7 @@ def quote(
     ctx: typer.Context,
     model: Annotated[
         str | None,
-        typer.Argument(
-            help="Model id, e.g. xiaomi-su7-ultra (optional with --code).",
-            metavar="MODEL",
-            show_default=False,
-        ),
+        model_argument("Model id, e.g. xiaomi-su7-ultra (optional with --code)."),
     ] = None,
     options: Annotated[
         list[str] | None,

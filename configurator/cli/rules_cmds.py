@@ -7,15 +7,18 @@ imported when a command runs.
 from __future__ import annotations
 
 import json
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from configurator.cli import app
 from configurator.cli.catalog_cmds import catalog_app
 from configurator.cli.common import (
+    DataFormat,
     date_option,
+    format_option,
+    json_alias,
+    model_argument,
     option_codes_argument,
     optional_date,
     parse_date,
@@ -23,24 +26,10 @@ from configurator.cli.common import (
 )
 
 
-class DataFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def format_option(help_text: str = "Output format.") -> Any:
-    """``--format table|json`` (``--json`` is kept as an alias of ``--format json``)."""
-    return typer.Option("--format", "-f", help=help_text, show_default=True)
-
-
-def json_alias() -> Any:
-    return typer.Option("--json", help="Same as --format json.", hidden=True)
-
-
 @app.command("available")
 def available(
     ctx: typer.Context,
-    model: Annotated[str, typer.Argument(help="Model id, e.g. xiaomi-su7-ultra.", metavar="MODEL")],
+    model: Annotated[str, model_argument()],
     options: Annotated[
         list[str] | None, option_codes_argument("The option and package codes chosen so far.")
     ] = None,
@@ -112,7 +101,7 @@ def available(
 @catalog_app.command("stats")
 def stats(
     ctx: typer.Context,
-    model: Annotated[str, typer.Argument(help="Model id, e.g. xiaomi-su7-ultra.", metavar="MODEL")],
+    model: Annotated[str, model_argument()],
     date: Annotated[
         str | None,
         date_option("Count with the options available on this day (default: all options)."),
