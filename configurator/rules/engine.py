@@ -37,7 +37,8 @@ from configurator.errors import (
     RuleViolationError,
     UsageError,
 )
-from configurator.pricing.money import round_cents
+from configurator.expr import evaluate, parse
+from configurator.money import round_cents
 from configurator.rules.compile import Cnf, Compiled, compile_catalog, encode_cnf
 from configurator.rules.constraints import (
     Constraint,
@@ -47,7 +48,6 @@ from configurator.rules.constraints import (
     charged_prices,
     programme_spend,
 )
-from configurator.rules.expr import evaluate, parse
 
 How = Literal["cheapest", "dearest"]
 Source = Literal["chosen", "default", "brought", "included", "absent"]
