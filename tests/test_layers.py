@@ -21,10 +21,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "configurator"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("configurator", "configurator.errors", "configurator.money", "configurator.expr")),
     ("catalog", ("configurator.catalog",)),
-    ("choices", ("configurator.configuration", "configurator.quote", "configurator.codes")),
+    (
+        "choices",
+        (
+            "configurator.configuration",
+            "configurator.quote",
+            "configurator.codes",
+            "configurator.lang",
+        ),
+    ),
     ("rules", ("configurator.rules",)),
     ("pricing", ("configurator.pricing",)),
-    ("session and batch", ("configurator.session", "configurator.batch")),
+    ("session and batch", ("configurator.session", "configurator.batch", "configurator.repairs")),
     ("render", ("configurator.render",)),
     ("cli", ("configurator.cli", "configurator.__main__")),
 ]

@@ -125,6 +125,12 @@ def broken_assumptions() -> tuple[str, ...]:
     info = set(inspect.signature(ParameterInfo.__init__).parameters)
     if not {"parser", "case_sensitive"} <= info:
         broken.append("ParameterInfo lacks parser or case_sensitive")
+    from typer.core import TyperArgument, TyperOption
+
+    for cls in (TyperArgument, TyperOption):  # human_help() wraps it
+        shown = getattr(cls, "display_type_rich", None)
+        if shown is None or list(inspect.signature(shown).parameters) != ["self", "ctx"]:
+            broken.append(f"{cls.__qualname__}.display_type_rich(self, ctx) changed")
     return tuple(broken)
 
 
