@@ -71,3 +71,28 @@ def test_the_session_speaks_the_buyers_language_and_describes_options() -> None:
     session.choose("PAINT-AMETHYST")
     assert session.summary().programmes[0].name == "小米定制"
     assert session.draft_quote().lines[1].name == "紫水晶"
+
+
+def test_no_culprit_when_the_base_car_is_over_the_threshold_in_quote_and_session() -> None:
+    import datetime as dt
+
+    from configurator.catalog.loader import open_tree
+    from configurator.render.configure import summary_lines
+    from configurator.session import ConfigureSession
+
+    tree = open_tree()
+    catalog = tree.load("porsche-911-carrera")
+    session = ConfigureSession(catalog, tree.load_market(catalog.market), dt.date(2026, 3, 1))
+    priciest = max(
+        (o for g in catalog.groups for o in g.options if o.value is None),
+        key=lambda o: o.price,
+    )
+    if not session.unavailable().get(priciest.code):
+        session.choose(priciest.code)
+    quote = session.draft_quote()
+    threshold = quote.thresholds[0]
+    assert threshold.crossed and threshold.culprit is None
+    assert "without any option of yours" in threshold.message
+    text = " ".join(line.plain for line in summary_lines(session.summary(), 200))
+    assert "(the car is over without any option of yours)" in text
+    assert "crossed with" not in text

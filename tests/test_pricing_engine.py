@@ -340,7 +340,7 @@ def test_headroom_below_the_cliff(coupe: Pricer) -> None:
     (item,) = q.thresholds
     assert not item.crossed and item.headroom == D(1017000 - 918000 - 58000)
     assert item.message in q.notes and not q.warnings
-    assert "41,000.00 more on the list price reaches the cliff" in item.message
+    assert "41,000.00 more on the list price reaches its threshold" in item.message
 
 
 def test_catalog_effective_dates(coupe: Pricer) -> None:
