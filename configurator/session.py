@@ -833,9 +833,23 @@ class ConfigureSession:
         return self.shown(self._draft(self.configuration))
 
     def shown(self, quote: Quote) -> Quote:
-        """A quote with the names in the session's language."""
+        """A quote as the buyer sees it: names in the session's language, and no word of a
+        tax threshold that no car of this model reaches."""
+        from dataclasses import replace
+
         from configurator.lang import localize_quote
 
+        unreachable = [
+            t
+            for t in quote.thresholds
+            if not t.crossed and not self._reachable(t.threshold_price)
+        ]
+        if unreachable:
+            quote = replace(
+                quote,
+                thresholds=[t for t in quote.thresholds if t not in unreachable],
+                notes=[n for n in quote.notes if n not in {t.message for t in unreachable}],
+            )
         return localize_quote(quote, self.catalog, self.market, self.lang)
 
     def set_value(self, code: str, value: str) -> Changed:
