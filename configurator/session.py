@@ -840,9 +840,7 @@ class ConfigureSession:
         from configurator.lang import localize_quote
 
         unreachable = [
-            t
-            for t in quote.thresholds
-            if not t.crossed and not self._reachable(t.threshold_price)
+            t for t in quote.thresholds if not t.crossed and not self._reachable(t.threshold_price)
         ]
         if unreachable:
             quote = replace(

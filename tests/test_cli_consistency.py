@@ -116,3 +116,30 @@ def test_shell_completion_of_models_then_codes() -> None:
     assert "PAINT-RACING-RED" in found and "PAINT-AMETHYST" not in found
     context.params = {"model": "no-such-model"}
     assert complete_codes(context, "") == []
+
+
+def test_the_save_prompt_expands_home_and_says_what_went_wrong_in_words(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(configure_cmds, "stdin_is_terminal", lambda: True)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    dealer_input = iter(["~/no-such-folder/order.yaml", "~/order.yaml"])
+    session_lines = iter(["PAINT-PEARL-WHITE"])
+
+    def ask(self: object, prompt: object) -> str:
+        text = str(prompt)
+        if "File name" in text:
+            return next(dealer_input)
+        line = next(session_lines, None)
+        if line is None:
+            raise EOFError
+        return line
+
+    monkeypatch.setattr(configure_cmds._Dealer, "ask", ask)
+    result = runner.invoke(app, ["configure", "xiaomi-su7-ultra"])
+    assert result.exit_code == ExitCode.INTERRUPTED
+    said = " ".join(result.output.split())
+    assert "could not save to" in said and ": that folder does not exist" in said
+    assert "Errno" not in said
+    assert (tmp_path / "order.yaml").is_file()
+    assert "PAINT-PEARL-WHITE" in (tmp_path / "order.yaml").read_text(encoding="utf-8")

@@ -9,6 +9,8 @@ a pseudo-terminal and in tests.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -590,7 +592,9 @@ class _Dealer:
         out.print("\nStopped before finishing.")
         try:
             if self.save is not None:
-                answer = self.ask(f"Save the configuration so far to {self.save}? [y/N]> ")
+                from rich.text import Text
+
+                answer = self.ask(Text(f"Save the configuration so far to {self.save}? [y/N]> "))
                 target = self.save if answer.strip().lower() in ("y", "yes") else ""
             else:
                 target = self.ask(
@@ -598,16 +602,32 @@ class _Dealer:
                     "[Enter = don't save]> "
                 ).strip()
             while target:
+                target = os.path.expanduser(target)  # a shell would have expanded ~
                 try:
                     file_format(target)
                     self._write(target, finished=False)
                     out.print(f"Saved to {target}; resume with --from {target}")
                     break
-                except (ConfiguratorError, OSError) as error:
-                    out.print(f"! {getattr(error, 'message', error)}")
+                except OSError as error:
+                    out.print(f"! could not save to {target}: {_plain(error)}")
+                    target = self.ask("File name (.yaml or .json) [Enter = don't save]> ").strip()
+                except ConfiguratorError as error:
+                    out.print(f"! {error.message}")
                     target = self.ask("File name (.yaml or .json) [Enter = don't save]> ").strip()
             else:
                 out.print("Nothing saved.")
         except (KeyboardInterrupt, EOFError):
             out.print("\nNothing saved.")
         return int(ExitCode.INTERRUPTED)
+
+
+def _plain(error: OSError) -> str:
+    """An operating-system error in plain words (no errno numbers)."""
+    words = {
+        errno.ENOENT: "that folder does not exist",
+        errno.EACCES: "permission denied",
+        errno.EISDIR: "that is a folder",
+        errno.ENOSPC: "the disk is full",
+        errno.EROFS: "that place is read-only",
+    }
+    return words.get(error.errno or 0, (error.strerror or str(error)).lower())
