@@ -96,3 +96,25 @@ def test_no_culprit_when_the_base_car_is_over_the_threshold_in_quote_and_session
     text = " ".join(line.plain for line in summary_lines(session.summary(), 200))
     assert "(the car is over without any option of yours)" in text
     assert "crossed with" not in text
+
+
+def test_catalog_locations_outside_the_working_folder_are_relative_to_the_tree(
+    tmp_path: object, monkeypatch: object
+) -> None:
+    import pytest
+
+    from configurator.catalog.files import CatalogFiles
+    from configurator.catalog.loader import default_catalog_root
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.chdir(str(tmp_path))  # the shipped tree is elsewhere, as when installed
+    root = default_catalog_root()
+    files = CatalogFiles(root)
+    assert files.display(root / "xiaomi" / "su7-ultra.yaml") == "xiaomi/su7-ultra.yaml"
+    narrow = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "80"})
+    result = narrow.invoke(
+        app, ["quote", "xiaomi-su7-ultra", "PAINT-PEARL-WHITE", "BADGE-GOLD-24K"]
+    )
+    assert result.exit_code == 4
+    assert "at xiaomi/_customization.yaml:" in result.stderr
+    assert str(root) not in result.stderr

@@ -26,17 +26,18 @@ class CatalogFiles:
         self.root = root
 
     def display(self, path: Path) -> str:
-        """A path as shown in messages: relative below the working directory, else absolute.
-
-        An installed package's catalogs then read as a path an editor can open, not as
-        ``../../usr/lib/...``.
-        """
+        """A path as shown in messages: relative below the working directory (a path an
+        editor opens), else relative to the catalog tree (``xiaomi/su7-ultra.yaml``: never
+        an install path such as ``.../site-packages/...``), else absolute."""
         try:
             relative = os.path.relpath(path)
         except ValueError:  # pragma: no cover - another drive on Windows
             return str(path)
         if relative == ".." or relative.startswith(".." + os.sep):
-            return str(Path(path).resolve())
+            resolved = Path(path).resolve()
+            if resolved.is_relative_to(self.root.resolve()):
+                return resolved.relative_to(self.root.resolve()).as_posix()
+            return str(resolved)
         return relative
 
     def model_files(self) -> list[Path]:
