@@ -7,6 +7,7 @@ with ``error.exit_code``; the core never prints and never exits.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -66,6 +67,7 @@ class ConfiguratorError(Exception):
     error_code: str = "error"
 
     def __init__(self, message: str, *, suggestion: str | None = None) -> None:
+        message = shorten_echoes(message)
         super().__init__(message)
         self.message = message
         self.suggestion = suggestion
@@ -162,6 +164,35 @@ class CodeError(UsageError):
     """A configuration code is malformed or fails its checksum."""
 
     error_code = "bad_code"
+
+
+#: The most characters of a user's input a message repeats (a 20 KB value is not echoed whole).
+MAX_ECHO = 80
+
+
+def shorten(text: str, limit: int = MAX_ECHO) -> str:
+    """User input as a message repeats it: whole when short, else its start and its length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text):,} characters)"
+
+
+#: The longest message an error carries (the end of a longer one is cut, with a mark).
+MAX_MESSAGE = 2_000
+
+_QUOTED = re.compile(rf"'([^'\n]{{{MAX_ECHO + 1},}})'")
+_LONG_WORD = re.compile(rf"[^\s']{{{2 * MAX_ECHO + 1},}}")  # no real word is this long
+
+
+def shorten_echoes(message: str) -> str:
+    """A message with every quoted echo of user input (``'...'``), and any unquoted run of
+    over 160 characters without a space, shortened to :data:`MAX_ECHO` characters; the
+    whole to :data:`MAX_MESSAGE`."""
+    if len(message) <= MAX_ECHO:
+        return message
+    message = _QUOTED.sub(lambda found: f"'{shorten(found.group(1))}'", message)
+    message = _LONG_WORD.sub(lambda found: shorten(found.group()), message)
+    return shorten(message, MAX_MESSAGE)
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

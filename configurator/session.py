@@ -61,6 +61,7 @@ from configurator.errors import (
     did_you_mean,
 )
 from configurator.quote import Quote
+from configurator.safetext import control_character
 
 PACKAGES_STEP = "packages"
 FILE_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
@@ -896,8 +897,8 @@ class ConfigureSession:
     def find_step(self, text: str) -> int:
         """The step named by a number (1-based), an id, a name, or an unambiguous prefix."""
         wanted = text.strip().casefold()
-        if wanted.isdigit():
-            number = int(wanted)
+        if wanted.isascii() and wanted.isdigit():  # not '²' or '①', which int() refuses
+            number = int(wanted) if len(wanted) <= 18 else 0
             if 1 <= number <= len(self.steps):
                 return number - 1
             raise UsageError(f"there is no step {number}: steps are 1 to {len(self.steps)}")
@@ -1097,6 +1098,12 @@ class ConfigureSession:
         text = value.strip()
         if not text:
             raise BadValueError(f"the value of {code} is empty: {spec.prompt}")
+        control = control_character(text)
+        if control is not None:  # as Configuration refuses it: asked again, not failed later
+            raise BadValueError(
+                f"the value of {code} holds a control character ({control}): a value is "
+                "plain text on one line"
+            )
         if len(text) > spec.max_length:
             raise BadValueError(
                 f"'{text}' has {len(text)} characters; at most {spec.max_length} are allowed"

@@ -29,8 +29,9 @@ DATE = ["--date", "2026-03-01"]
 
 @pytest.fixture
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pretend standard input is a terminal (CliRunner's is not)."""
+    """Pretend standard input and output are a terminal (CliRunner's are not)."""
     monkeypatch.setattr(configure_cmds, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(configure_cmds, "stdout_is_terminal", lambda: True)
 
 
 def run(runner: CliRunner, args: list[str], lines: list[str]) -> Result:

@@ -3,7 +3,8 @@
 Examples are taken from the README's ``configurator ...`` lines and from the ``Example:``
 lines of each command's help. They run in-process (CliRunner, as fast as the
 suite must be) in a folder holding the files they name (``orders.csv``, ``orders.jsonl``,
-``order.yaml``, a copy of ``catalogs/``); ``<CODE>`` becomes a real configuration code.
+``order.yaml``, a copy of ``catalogs/``); ``<CODE>``, ``CODE``, ``CODE1``... become real
+configuration codes.
 Interactive ones (``configure``) finish at once with ``f``.
 """
 
@@ -93,13 +94,19 @@ def test_example_runs(
         line = piped.group(2)
     words = shlex.split(line)
     assert words[0] == "configurator"
-    if "<CODE>" in words:
-        code = json.loads(runner.invoke(app, ["quote", "xiaomi-su7-ultra", "-f", "json"]).stdout)
-        words[words.index("<CODE>")] = code["code"]
+    placeholders = [w for w in words if re.fullmatch(r"<?CODE\d*>?", w)]
+    if placeholders:  # <CODE>, CODE, CODE1...: real codes, a different car for each
+        cars = [["porsche-taycan"], ["xiaomi-su7-ultra"], ["porsche-taycan", "BRAKE-PSCB"]]
+        codes = iter(
+            json.loads(runner.invoke(app, ["quote", *car, "-f", "json"]).stdout)["code"]
+            for car in cars
+        )
+        words = [next(codes) if w in placeholders else w for w in words]
     if words[1] == "configure":
         from configurator.cli import configure_cmds
 
         monkeypatch.setattr(configure_cmds, "stdin_is_terminal", lambda: True)
+        monkeypatch.setattr(configure_cmds, "stdout_is_terminal", lambda: True)
         stdin = "f\n"
     result = runner.invoke(app, words[1:], input=stdin)
     assert result.exit_code == 0, f"{example}\n{result.output[-3000:]}"

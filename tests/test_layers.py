@@ -19,7 +19,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "configurator"
 
 # Bottom first. A row: (layer, the modules it holds: a module or a package, by dotted name).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("configurator", "configurator.errors", "configurator.money", "configurator.expr")),
+    (
+        "base",
+        (
+            "configurator",
+            "configurator.errors",
+            "configurator.money",
+            "configurator.expr",
+            "configurator.outputs",
+            "configurator.safetext",
+            "configurator.isodates",
+        ),
+    ),
     ("catalog", ("configurator.catalog",)),
     (
         "choices",
@@ -32,7 +43,16 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("rules", ("configurator.rules",)),
     ("pricing", ("configurator.pricing",)),
-    ("session and batch", ("configurator.session", "configurator.batch", "configurator.repairs")),
+    (
+        "session, batch and documents",
+        (
+            "configurator.session",
+            "configurator.batch",
+            "configurator.document",
+            "configurator.compare",
+            "configurator.repairs",
+        ),
+    ),
     ("render", ("configurator.render",)),
     ("cli", ("configurator.cli", "configurator.__main__")),
 ]

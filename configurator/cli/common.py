@@ -4,18 +4,19 @@ codes), error reporting, safe output files."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from configurator.errors import CatalogError, ConfigurationError, ConfiguratorError, UsageError
+from configurator.isodates import iso_day
+
+# Safe outputs (-o, --save), for every command that writes:
+from configurator.outputs import atomic_output as atomic_output
+from configurator.outputs import plan_output as plan_output
+from configurator.safetext import escape_controls
 
 if TYPE_CHECKING:  # the loader (pydantic, YAML) is imported by the commands that load
     from configurator.catalog.loader import CatalogTree
@@ -107,7 +108,8 @@ def complete_codes(ctx: typer.Context, incomplete: str) -> list[str]:
 
 
 def parse_date(text: str | None) -> dt.date:
-    """``--date``: an ISO date, YYYY-MM-DD; today when it is not given.
+    """``--date``: an ISO date, YYYY-MM-DD (only this form, as in batch rows); today when it
+    is not given.
 
     A UsageError (exit code 2) for anything else, e.g. "--date '2025-13-01' is not a date:
     write YYYY-MM-DD, e.g. 2026-03-01".
@@ -115,7 +117,7 @@ def parse_date(text: str | None) -> dt.date:
     if text is None:
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(text.strip())
+        return iso_day(text)
     except ValueError:
         raise UsageError(
             f"--date '{text}' is not a date: write YYYY-MM-DD, e.g. 2026-03-01"
@@ -128,59 +130,19 @@ def optional_date(text: str | None) -> dt.date | None:
 
 
 def report_error(error: ConfiguratorError) -> None:
-    """Print a user mistake on stderr: one line per problem, no traceback."""
-    out = sys.stderr
+    """Print a user mistake on stderr: one line per problem, no traceback; control
+    characters from the input are written visibly, never sent to the terminal."""
+    lines: list[str] = []
     if isinstance(error, CatalogError):
         for problem in error.problems:
-            print(f"{problem.location}: error: {problem.message} [{problem.code}]", file=out)
+            lines.append(f"{problem.location}: error: {problem.message} [{problem.code}]")
         count = len(error.problems)
-        print(f"{count} problem{'s' if count != 1 else ''} in the catalog", file=out)
-        return
-    print(f"error: {error.message}", file=out)
-    if error.suggestion:
-        print(f"  {error.suggestion}", file=out)
-    if isinstance(error, ConfigurationError):
-        for line in error.explanation:
-            print(f"  {line}", file=out)
-
-
-@contextmanager
-def atomic_output(path: str | os.PathLike[str] | None) -> Iterator[IO[str]]:
-    """Write to ``path`` through a temporary file renamed at the end (stdout for None or '-').
-
-    An error or interrupt leaves no file behind: never a half-written output.
-    """
-    if path is None or str(path) == "-":
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    # Not a `with` block: the file must outlive it, to be renamed or removed below.
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
-        "w",
-        encoding="utf-8",
-        newline="",
-        dir=directory,
-        prefix=f".{target.name}.",
-        suffix=".tmp",
-        delete=False,
-    )
-    try:
-        with handle:
-            yield handle
-        os.chmod(handle.name, _new_file_mode(target))  # temp files are 0600; outputs are not
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-
-
-def _new_file_mode(target: Path) -> int:
-    """The mode a plain ``open(target, "w")`` would give: the existing file's, or 0666 - umask."""
-    try:
-        return target.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        lines.append(f"{count} problem{'s' if count != 1 else ''} in the catalog")
+    else:
+        lines.append(f"error: {error.message}")
+        if error.suggestion:
+            lines.append(f"  {error.suggestion}")
+        if isinstance(error, ConfigurationError):
+            lines.extend(f"  {line}" for line in error.explanation)
+    for line in lines:
+        print(escape_controls(line), file=sys.stderr)

@@ -41,6 +41,11 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
+def stdout_is_terminal() -> bool:
+    """Whether standard output is a terminal (tests replace this to drive the session)."""
+    return sys.stdout.isatty()
+
+
 NOT_A_TERMINAL = (
     "configure is interactive and standard input is not a terminal; to price without a "
     "terminal use 'configurator quote MODEL [OPTION-CODE ...]' (or --code CODE) for one "
@@ -100,16 +105,18 @@ def configure(
     """
     if not stdin_is_terminal():
         raise UsageError(NOT_A_TERMINAL)
+    if not stdout_is_terminal():  # redirected: the prompts would go unseen and it would wait
+        raise UsageError(NOT_A_TERMINAL.replace("standard input", "standard output", 1))
     from configurator.cli.common import parse_date, tree
     from configurator.render import console
     from configurator.session import ConfigureSession, file_format
 
     on = parse_date(date)
     if save is not None:
+        from configurator.outputs import plan_output
+
         file_format(save)
-        folder = Path(save).parent
-        if not folder.is_dir():
-            raise UsageError(f"--save {save}: the folder '{folder}' does not exist")
+        plan_output(save)  # a missing or read-only folder, a folder: said now, not at the end
     catalogs = tree(ctx)
     catalog = catalogs.load(model or _model_of(start, catalogs))
     market = catalogs.load_market(catalog.market)
@@ -161,6 +168,14 @@ def _starting_point(
     decoded = decode_for(start, catalog)
     migration = migrate(catalog, decoded.configuration, decoded.version)
     return migration.configuration, list(migration.warnings)
+
+
+def _number(text: str) -> int | None:
+    """A typed number (ASCII digits only: '²' or '①' are not numbers here), else None."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    digits = text.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else 10**18  # beyond any list: out of range
 
 
 class _Dealer:
@@ -222,9 +237,9 @@ class _Dealer:
             if session.forward():
                 return SHOW
             return DONE if self._finish() else SHOW
-        if line.isdigit():
+        number = _number(line)
+        if number is not None:
             view = session.view()
-            number = int(line)
             if not 1 <= number <= len(view.options):
                 raise UsageError(f"choose a number from 1 to {len(view.options)}")
             return self._choose(view.options[number - 1].code)
@@ -408,8 +423,9 @@ class _Dealer:
             answer = self.ask(f"Accept [1-{count}, Enter = cancel]> ").strip()
             if not answer:
                 return None
-            if answer.isdigit() and 1 <= int(answer) <= count:
-                return blocked.alternatives[int(answer) - 1]
+            number = _number(answer)
+            if number is not None and 1 <= number <= count:
+                return blocked.alternatives[number - 1]
             self.out.print(f"Type a number from 1 to {count}, or Enter to cancel.")
 
     def _value_command(self, code: str) -> Next:
@@ -459,10 +475,11 @@ class _Dealer:
             answer = self.ask(f"Choose [1-{count}, Enter = cancel]> ").strip()
             if not answer:
                 return STAY
-            if answer.isdigit() and 1 <= int(answer) <= count:
+            number = _number(answer)
+            if number is not None and 1 <= number <= count:
                 break
             out.print(f"Type a number from 1 to {count}, or Enter to cancel.")
-        hit = hits[int(answer) - 1]
+        hit = hits[number - 1]
         session.go_to_option(hit.code)
         if hit.selected and not session.step.multi:
             return SHOW
@@ -520,9 +537,10 @@ class _Dealer:
         if self.save is not None:
             try:
                 self._write(self.save, finished=True, code=quote.code)
-            except OSError as error:
+            except (OSError, ConfiguratorError) as error:  # the disk filled up, the folder went
                 print_finished(self.out, quote, None)
-                self.out.print(f"! could not save to {self.save}: {error.strerror or error}")
+                reason = error.message if isinstance(error, ConfiguratorError) else error.strerror
+                self.out.print(f"! could not save to {self.save}: {reason or error}")
                 self.out.print("Press Ctrl-C to save elsewhere, or f to try again.")
                 return False
         print_finished(self.out, quote, self.save)
