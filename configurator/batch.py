@@ -1079,11 +1079,22 @@ def _failure(rid: str, line: int, found: Outcome) -> str:
     return f"line {line} (id {rid or '?'}): {found[0]}: {found[2]}"
 
 
+def _row_hint(suggestion: str) -> str:
+    """A hint in the words of a row: its cells, not the command line's flags."""
+    import re
+
+    flag = re.fullmatch(r"add --value (\S+)='(.*)'", suggestion)
+    if flag is None:
+        return suggestion
+    code, example = flag.groups()
+    return f"write {code}={example}; in the options cell"
+
+
 def describe(error: ConfiguratorError) -> str:
     """An error as one line: the message, the suggestion, the rules and the explanation."""
     text = error.message
     if error.suggestion:
-        text += f" ({error.suggestion})"
+        text += f" ({_row_hint(error.suggestion)})"
     explanation = getattr(error, "explanation", ())
     if explanation:
         text += ": " + "; ".join(line.strip() for line in explanation)

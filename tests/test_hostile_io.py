@@ -159,12 +159,14 @@ def test_output_to_dev_stdout_is_standard_output(tmp_path: Path) -> None:
     assert no_temporary_files(tmp_path)
 
 
-def test_batch_refuses_to_write_over_its_own_input(runner: CliRunner, tmp_path: Path) -> None:
+def test_batch_refuses_to_write_over_its_own_input(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     orders = write(tmp_path / "orders.csv", f"id,model,options\nr1,{SU7},\n")
     before = orders.read_bytes()
     (tmp_path / "alias.csv").symlink_to(orders.name)
     os.link(orders, tmp_path / "hard.csv")
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # restored afterwards: later tests rely on the working folder
     for source, output in (
         ("orders.csv", "orders.csv"),  # the same path
         ("orders.csv", "./orders.csv"),  # the same path once resolved

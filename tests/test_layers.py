@@ -32,7 +32,15 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("catalog", ("configurator.catalog",)),
-    ("choices", ("configurator.configuration", "configurator.quote", "configurator.codes")),
+    (
+        "choices",
+        (
+            "configurator.configuration",
+            "configurator.quote",
+            "configurator.codes",
+            "configurator.lang",
+        ),
+    ),
     ("rules", ("configurator.rules",)),
     ("pricing", ("configurator.pricing",)),
     (
@@ -43,6 +51,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "configurator.document",
             "configurator.compare",
             "configurator.workbench",
+            "configurator.repairs",
         ),
     ),
     ("render", ("configurator.render",)),

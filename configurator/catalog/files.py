@@ -25,17 +25,16 @@ class CatalogFiles:
         self.root = root
 
     def display(self, path: Path) -> str:
-        """A path as shown in messages: relative below the working directory, else absolute.
-
-        An installed package's catalogs then read as a path an editor can open, not as
-        ``../../usr/lib/...``.
-        """
+        """A path as shown in messages: relative below the working directory (a path an
+        editor opens), else relative to the catalog tree (``xiaomi/su7-ultra.yaml``: never
+        an install path such as ``.../site-packages/...``), else absolute."""
         try:
             relative = os.path.relpath(path)
         except ValueError:  # pragma: no cover - another drive on Windows
             return str(path)
         if relative == ".." or relative.startswith(".." + os.sep):
-            return str(resolved(path))
+            full, root = resolved(path), resolved(self.root)
+            return full.relative_to(root).as_posix() if full.is_relative_to(root) else str(full)
         return relative
 
     def model_files(self) -> list[Path]:

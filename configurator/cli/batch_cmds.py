@@ -48,7 +48,9 @@ def batch(
     output_format: Annotated[
         str | None,
         typer.Option(
+            "--format",
             "--output-format",
+            "-f",
             metavar="csv|jsonl",
             help="Output format (default: from OUTPUT's extension; on stdout, the input's format).",
         ),
@@ -71,6 +73,7 @@ def batch(
             "--jobs",
             "-j",
             min=1,
+            metavar="N",
             help="Worker processes, at most the CPUs (output keeps the input's order).",
         ),
     ] = 1,

@@ -13,7 +13,7 @@ import typer
 from configurator.catalog.export import schema_text
 from configurator.catalog.loader import CatalogTree
 from configurator.cli import app
-from configurator.cli.common import atomic_output, tree
+from configurator.cli.common import atomic_output, json_alias, tree
 from configurator.errors import ExitCode, Problem, UsageError
 from configurator.safeio import resolved
 
@@ -99,11 +99,16 @@ def validate(
     ctx: typer.Context,
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Catalog, fragment or market files, or folders (default: all)."),
+        typer.Argument(
+            help="Catalog, fragment or market files, or folders (default: all).",
+            metavar="FILE|DIR...",
+            show_default=False,
+        ),
     ] = None,
     output_format: Annotated[
-        ReportFormat, typer.Option("--format", help="text (one line per problem) or json.")
+        ReportFormat, typer.Option("--format", "-f", help="text (one line per problem) or json.")
     ] = ReportFormat.TEXT,
+    as_json: Annotated[bool, json_alias()] = False,
 ) -> None:
     """Check catalogs, fragments and markets, and report every problem at once.
 
@@ -133,7 +138,7 @@ def validate(
         if owner.kind_of(path) == "model" and not any(p.is_error for p in found):
             problems += _usability(owner, path)
     problems = list(dict.fromkeys(problems))
-    if output_format is ReportFormat.JSON:
+    if as_json or output_format is ReportFormat.JSON:
         typer.echo(json.dumps([p.as_dict() for p in problems], indent=2, ensure_ascii=False))
     else:
         print_problems(problems, console())
@@ -146,7 +151,9 @@ def validate(
 def schema(
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="File to write (default: standard output)."),
+        typer.Option(
+            "--output", "-o", help="File to write (default: standard output).", metavar="FILE"
+        ),
     ] = None,
     market: Annotated[
         bool, typer.Option("--market", help="The schema of market files instead.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -40,6 +41,23 @@ def tree(ctx: typer.Context) -> CatalogTree:
 PRICE_DATE_HELP = "Price under the rules in force on this day (default: today)."
 
 
+class DataFormat(StrEnum):
+    """What commands that print data print: a table for people, JSON for programs."""
+
+    table = "table"
+    json = "json"
+
+
+def format_option(help_text: str = "Output format.") -> Any:
+    """``--format table|json`` (``-f``); see :func:`json_alias`."""
+    return typer.Option("--format", "-f", help=help_text, show_default=True)
+
+
+def json_alias() -> Any:
+    """``--json``, kept as a hidden alias of ``--format json``."""
+    return typer.Option("--json", help="Same as --format json.", hidden=True)
+
+
 def date_option(help_text: str) -> Any:
     """The ``--date YYYY-MM-DD`` option (text, read with :func:`parse_date`)."""
     return typer.Option("--date", help=help_text, metavar="YYYY-MM-DD", show_default=False)
@@ -47,7 +65,46 @@ def date_option(help_text: str) -> Any:
 
 def option_codes_argument(help_text: str) -> Any:
     """The option and package codes a command takes as arguments (any number)."""
-    return typer.Argument(help=help_text, metavar="OPTION-CODE", show_default=False)
+    return typer.Argument(
+        help=help_text,
+        metavar="OPTION-CODE",
+        show_default=False,
+        autocompletion=complete_codes,
+    )
+
+
+def model_argument(help_text: str = "Model id, e.g. xiaomi-su7-ultra.") -> Any:
+    """A command's MODEL argument (shell completion: the tree's model ids)."""
+    return typer.Argument(
+        help=help_text, metavar="MODEL", show_default=False, autocompletion=complete_models
+    )
+
+
+def complete_models(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion: the model ids of the catalog tree that start with ``incomplete``."""
+    from configurator.catalog.files import CatalogFiles, catalog_root
+
+    try:
+        ids = CatalogFiles(catalog_root(chosen_catalogs(ctx))).model_ids()
+    except ConfiguratorError:
+        return []
+    return [model for model in ids if model.startswith(incomplete.lower())]
+
+
+def complete_codes(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion after a model: its option and package codes not given yet."""
+    model = ctx.params.get("model")
+    if not model:
+        return []
+    try:
+        catalog = tree(ctx).load(model)
+    except ConfiguratorError:
+        return []
+    given = {code.upper() for code in ctx.params.get("options") or ()}
+    codes = [o.code for g in catalog.groups for o in g.options]
+    codes += [p.code for p in catalog.packages]
+    wanted = incomplete.upper()
+    return [code for code in codes if code.startswith(wanted) and code not in given]
 
 
 def parse_date(text: str | None) -> dt.date:

@@ -7,10 +7,12 @@ when the command runs, and only those it needs.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,11 +22,15 @@ from configurator.cli.common import (
     atomic_output,
     chosen_catalogs,
     date_option,
+    model_argument,
     option_codes_argument,
     parse_date,
     plan_output,
 )
-from configurator.errors import UsageError
+from configurator.errors import ConfiguratorError, UsageError
+
+if TYPE_CHECKING:
+    from configurator.configuration import Configuration
 
 
 class QuoteFormat(StrEnum):
@@ -70,7 +76,6 @@ def document_settings(
         "--valid-days": valid_days,
         "--customer": customer,
         "--dealer": dealer,
-        "--lang": lang,
     }
     if output_format not in ("html", "pdf"):
         named = [name for name, value in given.items() if value is not None]
@@ -126,11 +131,7 @@ def quote(
     ctx: typer.Context,
     model: Annotated[
         str | None,
-        typer.Argument(
-            help="Model id, e.g. xiaomi-su7-ultra (optional with --code).",
-            metavar="MODEL",
-            show_default=False,
-        ),
+        model_argument("Model id, e.g. xiaomi-su7-ultra (optional with --code)."),
     ] = None,
     options: Annotated[
         list[str] | None,
@@ -219,7 +220,9 @@ def quote(
         str | None,
         typer.Option(
             "--lang",
-            help="html/pdf: the document's language, en or zh-CN (default: en).",
+            help="Names in this language where the catalog gives them: en or zh-CN "
+            "(table and markdown: default zh-CN under a zh_* locale, else en; html/pdf: the "
+            "document's language, default en; JSON keeps the catalog's names).",
             metavar="LANG",
             show_default=False,
         ),
@@ -289,7 +292,12 @@ def quote(
 
             catalog = CatalogTree(root).load(model)
             configuration = complete_configuration(catalog, configuration, complete.value, on)
-        result = pricer.price(configuration, on, currencies=currencies)
+        from configurator.errors import MinimumSpendError
+
+        try:
+            result = pricer.price(configuration, on, currencies=currencies)
+        except MinimumSpendError as error:
+            raise _with_ways_to_finish(error, root, configuration, on) from None
 
     if document_options is not None:
         from configurator.catalog.loader import CatalogTree
@@ -309,6 +317,16 @@ def quote(
             else:
                 out.write(page)
         return
+    from configurator.lang import chosen_lang
+
+    language = chosen_lang(lang)
+    if language is not None and output_format is not QuoteFormat.json:
+        from configurator.catalog.loader import CatalogTree
+        from configurator.lang import localize_quote
+
+        names_from = CatalogTree(root)
+        catalog = names_from.load(result.model)
+        result = localize_quote(result, catalog, names_from.load_market(catalog.market), language)
     with atomic_output(destination) as out:
         if output_format is QuoteFormat.json:
             out.write(result.to_json_text())  # no rendering package: JSON needs no rich
@@ -330,3 +348,43 @@ def quote(
                 print_quote(
                     result, SafeConsole(file=out, no_color=True, width=120, highlight=False)
                 )
+
+
+def _with_ways_to_finish(
+    error: ConfiguratorError, root: Path, configuration: Configuration, on: dt.date
+) -> ConfiguratorError:
+    """A minimum spend not reached: the same error, with the cheapest additions that would
+    complete the car (from the rules engine) and the ``--complete cheapest`` hint."""
+    from configurator.catalog.loader import CatalogTree
+    from configurator.errors import MinimumSpendError
+    from configurator.money import format_money
+    from configurator.pricing.engine import pricer as make_pricer
+    from configurator.repairs import ways_to_finish
+    from configurator.rules.engine import engine_for
+
+    assert isinstance(error, MinimumSpendError)
+    tree = CatalogTree(root)
+    catalog = tree.load(configuration.model)
+    engine = engine_for(catalog, on)
+    ways = ways_to_finish(
+        engine,
+        make_pricer(catalog, tree.load_market(catalog.market)),
+        on,
+        configuration.choices,
+        configuration.values,
+    )
+    lines = list(error.explanation)
+    if ways:
+        lines.append("the cheapest additions that complete it (the total once added):")
+        for way in ways:
+            asks = [f"--value {code}=..." for code in way.needs_values]
+            added = " ".join([*way.add, *asks])
+            lines.append(f"  {format_money(way.total):>14}  + {added}")
+    words = " ".join(["configurator quote", configuration.model, *configuration.choices])
+    lines.append(f"or let the rules engine fill the rest: {words} --complete cheapest")
+    return MinimumSpendError(
+        error.message,
+        option_codes=error.option_codes,
+        rule_ids=error.rule_ids,
+        explanation=lines,
+    )

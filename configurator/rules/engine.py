@@ -26,8 +26,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from configurator.catalog.schema import Catalog
+from configurator.catalog.schema import BuyerValue, Catalog
 from configurator.configuration import Configuration, check_known, resolve
+from configurator.errors import ConfigurationError
 from configurator.expr import evaluate, parse
 from configurator.money import round_cents
 from configurator.rules.compile import Cnf, Compiled, compile_catalog
@@ -129,6 +130,9 @@ class RulesEngine:
         self.prices = {code: option.price for code, (_, option) in options.items()}
         self.prices.update({code: p.price for code, p in packages.items()})
         self.group_of = {code: group for code, (group, _) in options.items()}
+        self.package_codes = frozenset(packages)
+        self._order = {code: index for index, code in enumerate(self.codes)}
+        self._values = {code: o.value for code, (_, o) in options.items() if o.value is not None}
         self.defaults = {code for g in catalog.groups for code in g.default}
         # Prices as integers: the weights (some are fractions of a cent: percentage discounts)
         # times a power of ten that makes every one of them whole.
@@ -171,6 +175,27 @@ class RulesEngine:
         codes = [code.strip().upper() for code in codes]
         check_known(self.catalog, codes)
         return list(dict.fromkeys(codes))
+
+    def known(self, codes: Iterable[str]) -> list[str]:
+        """The codes upper-cased, without repeats; an UnknownOptionError for one not in the
+        catalog."""
+        return self._known(codes)
+
+    def ordered(self, codes: Iterable[str]) -> tuple[str, ...]:
+        """The codes without repeats, in catalog order (options by group, then packages)."""
+        return tuple(sorted(dict.fromkeys(codes), key=self._order.__getitem__))
+
+    def partial_for(self, choices: Iterable[str], code: str) -> tuple[str, ...]:
+        """The choices ``code`` is judged against: without its group's others when the group
+        takes one option at most (choosing it replaces them)."""
+        group = self.group_of.get(code)
+        if group is None or group.choose.max != 1:
+            return tuple(choices)
+        return tuple(c for c in choices if c == code or self.group_of.get(c) is not group)
+
+    def value_spec(self, code: str) -> BuyerValue | None:
+        """What the buyer supplies for an option (None for options that take no value)."""
+        return self._values.get(code)
 
     def _assign(self, true: Iterable[str] = (), false: Iterable[str] = ()) -> np.ndarray:
         assign = np.full(self.nvars, -1, dtype=np.int8)
@@ -416,6 +441,21 @@ class RulesEngine:
         good, reach, _, _ = self._domains(assign)
         if not good[self.diagram.root]:
             self._raise_inconsistent(codes)
+        _, choice, jump_value, _ = self._best(assign, cost, good, reach)
+        selected = frozenset(self._path(choice, jump_value))
+        return Completion(selected, self.list_price(selected))
+
+    def best_completion(
+        self, partial: Iterable[str] = (), exclude: Iterable[str] = (), how: How = "cheapest"
+    ) -> Completion | None:
+        """Like :meth:`completion`, with the codes of ``exclude`` left out; None when no valid
+        completion contains ``partial`` without them."""
+        codes = self._known(partial)
+        assign = self._assign(codes, self._known(exclude))
+        good, reach, _, _ = self._domains(assign)
+        if not good[self.diagram.root]:
+            return None
+        cost = self._costs(how, tie_break=True)
         _, choice, jump_value, _ = self._best(assign, cost, good, reach)
         selected = frozenset(self._path(choice, jump_value))
         return Completion(selected, self.list_price(selected))
@@ -758,13 +798,26 @@ def complete_configuration(
     added before them bring along (packages' contents, options' ``brings``), in catalog order.
     A group the completion leaves empty although it has defaults gets its defaults (a
     configuration cannot say "none"): completions prefer the defaults when prices tie, so
-    this only happens when a default is priced or ruled out. Raises a
-    :class:`ConfigurationError` with a minimal explanation when the choices cannot be
-    completed.
+    this only happens when a default is priced or ruled out. Options that need a value from
+    the buyer are never added unless the value is given: when only such options can complete
+    the choices, a :class:`BadValueError` names them and says how to pass ``--value``.
+    Raises a :class:`ConfigurationError` with a minimal explanation when the choices cannot
+    be completed at all.
     """
     engine = engine_for(catalog, on)
     chosen = engine._known(configuration.choices)
-    completion = engine.complete(chosen, how)
+    values = {code.strip().upper() for code in configuration.values}
+    asking = [
+        code
+        for code in engine.codes
+        if engine.value_spec(code) is not None and code not in values and code not in chosen
+    ]
+    found = engine.best_completion(chosen, asking, how)
+    if found is None:
+        completion = engine.complete(chosen, how)  # raises when nothing completes the choices
+        needed = [code for code in engine.codes if code in completion and code in asking]
+        raise _values_needed(engine, needed, how)
+    completion = found.codes
     extra: list[str] = []
     while True:
         trial = Configuration(configuration.model, (*chosen, *extra), configuration.values)
@@ -773,3 +826,20 @@ def complete_configuration(
         if not missing:
             return trial
         extra.append(missing[0])
+
+
+def _values_needed(engine: RulesEngine, codes: Sequence[str], how: How) -> ConfigurationError:
+    from configurator.errors import BadValueError
+
+    examples = []
+    for code in codes:
+        spec = engine.value_spec(code)
+        example = spec.examples[0] if spec is not None and spec.examples else "..."
+        examples.append(f"--value {code}='{example}'")
+    names = ", ".join(f"{code} ({engine.names[code]})" for code in codes)
+    return BadValueError(
+        f"--complete {how} can only complete these choices with options that need a value "
+        f"from the buyer: {names}",
+        suggestion="choose them and give their values, e.g. " + " ".join([*codes, *examples]),
+        option_codes=list(codes),
+    )

@@ -87,6 +87,11 @@ class RuleRef:
         where = f", {self.where}" if self.where is not None else ""
         return f"{self.message} [{self.id}{where}]"
 
+    def reference(self) -> str:
+        """Where the rule is, without its message (which the error's headline gives once)."""
+        where = f" at {self.where}" if self.where is not None else ""
+        return f"rule {self.id}{where}"
+
 
 @dataclass(frozen=True)
 class Explanation:
@@ -112,8 +117,9 @@ class Explanation:
         return replace(self, rules=tuple(sorted(self.rules, key=lambda r: r.id not in first)))
 
     def lines(self) -> list[str]:
-        """One line per element, facts first: for the terminal and error messages."""
-        return [f.describe() for f in self.facts] + [r.describe() for r in self.rules]
+        """One line per element, facts first: for the terminal and error messages. A rule's
+        message is in the error's headline, so its line says only which rule and where."""
+        return [f.describe() for f in self.facts] + [r.reference() for r in self.rules]
 
     def summary(self, brief: bool = False) -> str:
         """A one-line reason: the rules' messages, with the codes involved. ``brief`` leaves
