@@ -339,3 +339,41 @@ def _repair(
         delivery_weeks=quote.delivery_weeks,
         weeks_delta=quote.delivery_weeks - weeks if weeks is not None else None,
     )
+
+
+# --- tax thresholds no car reaches ----------------------------------------------------------
+
+
+def dearest_list_price(engine: RulesEngine) -> Decimal:
+    """The list price of the dearest valid car of the engine's model (0 when none is valid)."""
+    try:
+        return engine.completion([], "dearest").total
+    except ConfigurationError:
+        return Decimal(0)
+
+
+def threshold_reachable(threshold_price: Decimal, dearest: Decimal) -> bool:
+    """Whether a car whose dearest valid configuration lists at ``dearest`` can reach a tax
+    threshold starting at the list price ``threshold_price``."""
+    return dearest >= threshold_price
+
+
+def without_unreachable(quote: Quote, dearest: Decimal) -> Quote:
+    """The quote as a buyer reads it: no threshold (nor its note) that no car of the model
+    reaches, given ``dearest``, the list price of its dearest valid car. A threshold the car
+    has crossed always stays."""
+    from dataclasses import replace
+
+    unreachable = [
+        t
+        for t in quote.thresholds
+        if not t.crossed and not threshold_reachable(t.threshold_price, dearest)
+    ]
+    if not unreachable:
+        return quote
+    messages = {t.message for t in unreachable}
+    return replace(
+        quote,
+        thresholds=[t for t in quote.thresholds if t not in unreachable],
+        notes=[n for n in quote.notes if n not in messages],
+    )

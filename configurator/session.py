@@ -686,16 +686,21 @@ class ConfigureSession:
 
     # --- the tax threshold ----------------------------------------------------------------
 
-    def _reachable(self, list_price: Decimal) -> bool:
-        """Whether some valid car of this model has at least this list price."""
+    def _dearest(self) -> Decimal:
+        """The list price of the dearest valid car of this model."""
         key = ("dearest",)
         if key not in self._cache:
-            try:
-                self._cache[key] = self._rules.engine.completion([], "dearest").total
-            except ConfigurationError:
-                self._cache[key] = Decimal(0)
+            from configurator.repairs import dearest_list_price
+
+            self._cache[key] = dearest_list_price(self._rules.engine)
         dearest: Decimal = self._cache[key]
-        return dearest >= list_price
+        return dearest
+
+    def _reachable(self, list_price: Decimal) -> bool:
+        """Whether some valid car of this model has at least this list price."""
+        from configurator.repairs import threshold_reachable
+
+        return threshold_reachable(list_price, self._dearest())
 
     def crossing(self, code: str) -> Crossing | None:
         """What choosing ``code`` would do to a tax threshold the car is under: None when it
@@ -836,19 +841,10 @@ class ConfigureSession:
     def shown(self, quote: Quote) -> Quote:
         """A quote as the buyer sees it: names in the session's language, and no word of a
         tax threshold that no car of this model reaches."""
-        from dataclasses import replace
-
         from configurator.lang import localize_quote
+        from configurator.repairs import without_unreachable
 
-        unreachable = [
-            t for t in quote.thresholds if not t.crossed and not self._reachable(t.threshold_price)
-        ]
-        if unreachable:
-            quote = replace(
-                quote,
-                thresholds=[t for t in quote.thresholds if t not in unreachable],
-                notes=[n for n in quote.notes if n not in {t.message for t in unreachable}],
-            )
+        quote = without_unreachable(quote, self._dearest())
         return localize_quote(quote, self.catalog, self.market, self.lang)
 
     def set_value(self, code: str, value: str) -> Changed:

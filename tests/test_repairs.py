@@ -23,7 +23,13 @@ from configurator.cli import app
 from configurator.configuration import Configuration
 from configurator.pricing.engine import Pricer, pricer
 from configurator.quote import Quote
-from configurator.repairs import Repairs, draft_values, find_repairs
+from configurator.repairs import (
+    Repairs,
+    dearest_list_price,
+    draft_values,
+    find_repairs,
+    without_unreachable,
+)
 from configurator.rules.engine import RulesEngine, engine_for
 
 ON = dt.date(2026, 3, 1)
@@ -260,3 +266,36 @@ def test_complete_says_which_values_are_needed_when_only_they_complete() -> None
         catalog, Configuration.of("test-car", ["SPORT"], {"NAME": "Ada"}), "cheapest"
     )
     assert set(done.choices) == {"SPORT", "NAME"}
+
+
+# --- a tax threshold no car of the model reaches -------------------------------------------
+
+
+def test_without_unreachable_keeps_a_reachable_or_crossed_threshold_only() -> None:
+    engine, price = setup("xiaomi-su7-ultra")
+    quote = price.price(Configuration.of("xiaomi-su7-ultra", []), ON)
+    assert [t.tax_id for t in quote.thresholds] == ["ultra-luxury-tax"]
+    dearest = dearest_list_price(engine)
+    assert dearest == Decimal("844400.00") < quote.thresholds[0].threshold_price
+    shown = without_unreachable(quote, dearest)
+    assert shown.thresholds == [] and quote.thresholds[0].message not in shown.notes
+    assert shown.total == quote.total and shown.lines == quote.lines
+    at_threshold = quote.thresholds[0].threshold_price
+    assert without_unreachable(quote, at_threshold) == quote
+
+
+@pytest.mark.parametrize("output_format", ["table", "markdown", "html"])
+def test_quote_hides_a_threshold_the_model_never_reaches(
+    runner: CliRunner, output_format: str
+) -> None:
+    for model, shown in (("xiaomi-su7-ultra", False), ("porsche-taycan", True)):
+        args = ["quote", model, "--date", "2026-03-01", "--format", output_format]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert ("1,017,000" in result.stdout) is shown, (model, result.stdout)
+
+
+def test_quote_json_keeps_the_threshold_data(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["quote", "xiaomi-su7-ultra", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert [t["tax_id"] for t in json.loads(result.stdout)["thresholds"]] == ["ultra-luxury-tax"]

@@ -31,6 +31,7 @@ from configurator.errors import ConfiguratorError, UsageError
 
 if TYPE_CHECKING:
     from configurator.configuration import Configuration
+    from configurator.quote import Quote
 
 
 class QuoteFormat(StrEnum):
@@ -299,6 +300,8 @@ def quote(
         except MinimumSpendError as error:
             raise _with_ways_to_finish(error, root, configuration, on) from None
 
+    if output_format is not QuoteFormat.json:
+        result = _as_buyer_reads(result, root, on)
     if document_options is not None:
         from configurator.catalog.loader import CatalogTree
         from configurator.document import build_document
@@ -348,6 +351,19 @@ def quote(
                 print_quote(
                     result, SafeConsole(file=out, no_color=True, width=120, highlight=False)
                 )
+
+
+def _as_buyer_reads(result: Quote, root: Path, on: dt.date | None) -> Quote:
+    """The quote without a tax threshold that no car of its model reaches (as ``configure``
+    shows it); the rules engine is asked only when the quote is under some threshold."""
+    if all(threshold.crossed for threshold in result.thresholds):
+        return result
+    from configurator.catalog.loader import CatalogTree
+    from configurator.repairs import dearest_list_price, without_unreachable
+    from configurator.rules.engine import engine_for
+
+    catalog = CatalogTree(root).load(result.model)
+    return without_unreachable(result, dearest_list_price(engine_for(catalog, on)))
 
 
 def _with_ways_to_finish(
