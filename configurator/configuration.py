@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from configurator.errors import BadValueError, UnknownOptionError, did_you_mean
+from configurator.errors import BadValueError, UnknownOptionError, did_you_mean_code
 from configurator.safetext import control_character
 
 if TYPE_CHECKING:  # the pricing engine prices without importing the schema (pydantic)
@@ -75,9 +75,10 @@ def check_known(catalog: Catalog, codes: Iterable[str]) -> None:
     known = catalog.codes()
     for code in codes:
         if code not in known:
+            in_order = [o.code for g in catalog.groups for o in g.options]
             raise UnknownOptionError(
                 f"'{code}' is not an option of {catalog.id}",
-                suggestion=did_you_mean(code, known),
+                suggestion=did_you_mean_code(code, in_order + [p.code for p in catalog.packages]),
                 option_codes=[code],
             )
 

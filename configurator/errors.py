@@ -241,6 +241,80 @@ def shorten_echoes(message: str) -> str:
     return shorten(message, MAX_MESSAGE)
 
 
+MOST_SUGGESTED = 3  # option codes a did-you-mean names at most
+
+
+def _segments(code: str) -> list[str]:
+    return [part for part in code.split("-") if part]
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and swaps of
+    two neighbours each count one (a swap is the commonest typing slip)."""
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        earlier, before, row = before, row, [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(before[j] + 1, row[j - 1] + 1, before[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], earlier[j - 2] + 1)
+    return row[len(b)]
+
+
+def close_codes(word: str, codes: Iterable[str], most: int = MOST_SUGGESTED) -> list[str]:
+    """The option codes that ``word`` plausibly meant, best first, at most ``most``; none
+    when nothing is close. Plausible is one of, in this order:
+
+    1. the same code but for separators, case or the order of its words (``paint_amethyst``,
+       ``PAINTAMETHYST``, ``AMETHYST-PAINT``);
+    2. a code that contains the word's parts in a row and is at most twice as long
+       (``HOOD-CARBON`` for ``HOOD-CARBON-DUCTS``, ``TRACK`` for ``PKG-TRACK``);
+    3. a typing slip: an edit distance of 1 (2 from 7 characters, 3 from 13), which keeps
+       every correctly spelled word of the catalog the user typed (``HOOD-CARBON`` is not a
+       slip for ``ROOF-CARBON``: ``HOOD`` is a word of the catalog's codes).
+    """
+    pool = list(dict.fromkeys(codes))
+    typed = re.sub(r"[\s_]+", "-", word.strip().upper()).strip("-")
+    if not typed:
+        return []
+    squashed = typed.replace("-", "")
+    parts = _segments(typed)
+    vocabulary = {part for code in pool for part in _segments(code)}
+    allowed = 1 if len(typed) < 7 else 2 if len(typed) < 13 else 3
+    ranked: list[tuple[int, int, int, str]] = []
+    for order, code in enumerate(pool):
+        own = _segments(code)
+        if code.replace("-", "") == squashed or sorted(own) == sorted(parts):
+            ranked.append((0, 0, order, code))
+            continue
+        runs = len(own) - len(parts) + 1
+        if len(code) <= 2 * len(typed) and any(
+            own[at : at + len(parts)] == parts for at in range(max(runs, 0))
+        ):
+            ranked.append((1, len(code), order, code))
+            continue
+        if abs(len(code) - len(typed)) > allowed:
+            continue
+        if any(part in vocabulary and part not in own for part in parts):
+            continue
+        distance = _edit_distance(typed, code)
+        if distance <= allowed:
+            ranked.append((2, distance, order, code))
+    return [code for *_, code in sorted(ranked)[:most]]
+
+
+def did_you_mean_code(word: str, codes: Iterable[str]) -> str | None:
+    """'did you mean X?' (or 'X, Y or Z') for the option codes :func:`close_codes` finds;
+    None when nothing is close."""
+    found = [f"'{code}'" for code in close_codes(word, codes)]
+    if not found:
+        return None
+    names = found[0] if len(found) == 1 else f"{', '.join(found[:-1])} or {found[-1]}"
+    return f"did you mean {names}?"
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """Return 'did you mean X?' for the closest candidate, or None when nothing is close."""
     pool = list(candidates)

@@ -59,6 +59,7 @@ from configurator.errors import (
     Location,
     UsageError,
     did_you_mean,
+    did_you_mean_code,
 )
 from configurator.quote import Quote
 from configurator.safetext import control_character
@@ -1075,7 +1076,7 @@ class ConfigureSession:
 
             raise UnknownOptionError(
                 f"'{code}' is not an option of {self.catalog.id}",
-                suggestion=did_you_mean(text, list(self._step_of)),
+                suggestion=did_you_mean_code(text, list(self._step_of)),
                 option_codes=[text],
             )
         return text

@@ -444,3 +444,12 @@ def test_each_step_answers_well_within_100_ms(model: str) -> None:
         session.summary()
         timings.append(time.perf_counter() - started)
     assert max(timings) < 0.1
+
+
+def test_unknown_code_suggests_only_what_was_plausibly_meant(session: ConfigureSession) -> None:
+    with pytest.raises(UnknownOptionError) as caught:
+        session.choose("HOOD-CARBON")  # not ROOF-CARBON: HOOD is a word of the catalog
+    assert caught.value.suggestion == "did you mean 'HOOD-CARBON-DUCTS'?"
+    with pytest.raises(UnknownOptionError) as caught:
+        session.choose("WHEEL")
+    assert caught.value.suggestion is None

@@ -13,7 +13,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from configurator.configuration import Configuration, Selection
-from configurator.errors import BadValueError, UnknownOptionError, UsageError, did_you_mean
+from configurator.errors import (
+    BadValueError,
+    UnknownOptionError,
+    UsageError,
+    did_you_mean,
+    did_you_mean_code,
+)
 
 if TYPE_CHECKING:
     from configurator.catalog.schema import Catalog
@@ -76,7 +82,7 @@ class SelectionIndex:
             if code not in self.known:
                 raise UnknownOptionError(
                     f"'{code}' is not an option of {self.model}",
-                    suggestion=did_you_mean(code, self.known),
+                    suggestion=did_you_mean_code(code, self.position),
                     option_codes=[code],
                 )
         ordered = tuple(sorted(choices, key=self.position.__getitem__))
