@@ -2,7 +2,10 @@
 
 A code such as ``7D3K-Q0WX-4M9B-T`` encodes the model, the catalog version and the buyer's own
 choices (defaults are not encoded: they follow from the catalog), buyer-supplied values
-included (as UTF-8). Design:
+included (format 1 as UTF-8; format 2, written for every code that carries values, packs each
+text in the shorter of 7-bit ASCII and a prefix code per character that writes a Chinese
+ideograph in 17 bits instead of UTF-8's 24: see :func:`_put_text`). Codes without values are
+still written in format 1, and format 1 codes with values still decode. Design:
 
 - **Alphabet**: Crockford base32 (``0-9 A-Z`` without ``I L O U``), so there are no look-alike
   characters; reading is case-insensitive, ignores dashes and spaces, and takes ``O`` for ``0``
@@ -21,10 +24,11 @@ included (as UTF-8). Design:
 
 Bit layout (most significant bit first, then padded with zero bits to a multiple of 5)::
 
-    format 2 | model 14 | version 10 | width selector 3 | has values 1 | count (varint)
-    | count x option id (width bits)
+    format (2 bits: 1, or 2 with values) | model 14 | version 10 | width selector 3
+    | has values 1 | count (varint) | count x option id (width bits)
     | [values: count, then per value: position among the ids (or = count, then an explicit
-       id, for an option that is not a choice), byte length, UTF-8 bytes]
+       id, for an option that is not a choice), then format 1: byte length, UTF-8 bytes;
+       format 2: form 1 bit, character count (varint), characters (7 bits, or prefix code)]
     | zero padding | check character
 
 Varints are groups of 4 bits, least significant first, each with a continuation bit.
@@ -52,7 +56,8 @@ if TYPE_CHECKING:  # a stored pricer's code book works without the schema (pydan
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE_OF = {char: index for index, char in enumerate(ALPHABET)}
 _ALIASES = {"O": 0, "I": 1, "L": 1}
-FORMAT = 1
+FORMAT = 1  # codes without buyer-supplied values (unchanged since format 1)
+TEXT_FORMAT = 2  # codes with values: texts in the compact form of _put_text
 FORMAT_BITS = 2
 MODEL_BITS = 14
 VERSION_BITS = 10
@@ -195,7 +200,7 @@ class CodeBook:
             pairs.append((option_id, code))
         pairs.sort()
         width = self.width
-        acc = (self.header << 1) | (1 if values else 0)
+        acc = ((self.text_header if values else self.header) << 1) | (1 if values else 0)
         bits = HEADER_BITS + 1
         acc, bits = _varint(acc, bits, len(pairs))
         for option_id, _ in pairs:
@@ -212,7 +217,7 @@ class CodeBook:
                     raise UnknownOptionError(
                         f"'{code}' is not an option of {self.model}", option_codes=[code]
                     )
-                entries.append((order.get(code, len(pairs)), option_id, text.encode("utf-8")))
+                entries.append((order.get(code, len(pairs)), option_id, text))
             entries.sort()
             acc, bits = _varint(acc, bits, len(entries))
             for index, option_id, data in entries:
@@ -220,9 +225,7 @@ class CodeBook:
                 if index == len(pairs):
                     acc = (acc << width) | option_id
                     bits += width
-                acc, bits = _varint(acc, bits, len(data))
-                acc = (acc << (8 * len(data))) | int.from_bytes(data, "big")
-                bits += 8 * len(data)
+                acc, bits = _put_text(acc, bits, data)
         padding = -bits % 5
         acc <<= padding
         count = (bits + padding) // 5
@@ -233,10 +236,15 @@ class CodeBook:
 
     @cached_property
     def header(self) -> int:
-        """Format, model, version and width selector: the first bits of every code."""
+        """Format 1, model, version and width selector: the first bits of every code."""
         value = (FORMAT << MODEL_BITS) | model_hash(self.model)
         value = (value << VERSION_BITS) | version_hash(self.version)
         return (value << 3) | WIDTHS.index(self.width)
+
+    @cached_property
+    def text_header(self) -> int:
+        """The header of a code that carries values: format 2, same fields."""
+        return self.header ^ ((FORMAT ^ TEXT_FORMAT) << (MODEL_BITS + VERSION_BITS + 3))
 
 
 HEADER_BITS = FORMAT_BITS + MODEL_BITS + VERSION_BITS + 3
@@ -251,6 +259,41 @@ def _varint(acc: int, bits: int, value: int) -> tuple[int, int]:
         bits += 5
         if not value:
             return acc, bits
+
+
+# Format 2 texts: one bit for the form, a varint count of characters, then the characters.
+# Form 0, ASCII: 7 bits a character. Form 1, any text: a prefix code per code point,
+# ``0`` + 7 bits (ASCII), ``10`` + 15 bits (from U+4E00: CJK ideographs, 17 bits instead of
+# UTF-8's 24), ``110`` + 11 bits (U+0080 to U+07FF: accented Latin, Greek, Cyrillic, ...:
+# 14 instead of 16), ``111`` + 21 bits (the rest: 24 instead of 32). Never longer than UTF-8.
+# Each text takes the shorter form (ASCII whenever it can), and a code point always its
+# shortest prefix: the decoder refuses any other writing, so one configuration has one code.
+_CJK_START = 0x4E00
+_CJK_BITS = 15
+
+
+def _char_bits(point: int) -> tuple[int, int]:
+    """The prefix code of one code point in form 1: (bits, their count)."""
+    if point < 0x80:
+        return point, 8
+    if _CJK_START <= point < _CJK_START + (1 << _CJK_BITS):
+        return (0b10 << _CJK_BITS) | (point - _CJK_START), 2 + _CJK_BITS
+    if point < 0x800:
+        return (0b110 << 11) | point, 14
+    return (0b111 << 21) | point, 24
+
+
+def _put_text(acc: int, bits: int, text: str) -> tuple[int, int]:
+    """Append a text in the shorter of format 2's two forms."""
+    ascii_only = text.isascii()
+    acc, bits = (acc << 1) | (0 if ascii_only else 1), bits + 1
+    acc, bits = _varint(acc, bits, len(text))
+    for char in text:
+        point = ord(char)
+        field, width = (point, 7) if ascii_only else _char_bits(point)
+        acc = (acc << width) | field
+        bits += width
+    return acc, bits
 
 
 def _known_codes(catalog: Catalog) -> list[str]:
@@ -348,15 +391,17 @@ def _parse(code: str) -> _Payload:
         )
     reader = _Reader(symbols[:-1])
     version_of_format = reader.read(FORMAT_BITS)
-    if version_of_format != FORMAT:
+    if version_of_format not in (FORMAT, TEXT_FORMAT):
         raise CodeError(
             f"'{code}' uses code format {version_of_format}, which this configurator "
-            f"does not read (it reads format {FORMAT})"
+            f"does not read (it reads formats {FORMAT} and {TEXT_FORMAT})"
         )
     model = reader.read(MODEL_BITS)
     version = reader.read(VERSION_BITS)
     width = WIDTHS[reader.read(3)]
     has_values = reader.read(1)
+    if version_of_format == TEXT_FORMAT and not has_values:  # format 2 is for values only
+        raise CodeError(f"'{code}' is malformed: its format does not match its contents")
     ids = [reader.read(width) for _ in range(reader.varint())]
     if any(b <= a for a, b in zip(ids, ids[1:], strict=False)):
         raise CodeError(f"'{code}' is malformed: its options are not in canonical order")
@@ -366,20 +411,46 @@ def _parse(code: str) -> _Payload:
         for _ in range(reader.varint()):
             index = reader.varint()
             option_id = reader.read(width) if index == len(ids) else None
+            form = reader.read(1) if version_of_format == TEXT_FORMAT else None
             length = reader.varint()
             if index > len(ids) or index in values or length > 2000:
                 raise CodeError(f"'{code}' is malformed: a supplied value is out of place")
-            data = bytes(reader.read(8) for _ in range(length))
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise CodeError(f"'{code}' is malformed: a supplied value is not text") from exc
+            text = _read_text(reader, form, length, code)
             if option_id is None:
                 values[index] = text
             else:
                 explicit[option_id] = text
     reader.finish()
     return _Payload(model, version, width, ids, values, explicit)
+
+
+def _read_text(reader: _Reader, form: int | None, length: int, code: str) -> str:
+    """A value's text: ``length`` UTF-8 bytes (format 1, form None) or characters (format 2)."""
+    if form is None:
+        data = bytes(reader.read(8) for _ in range(length))
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CodeError(f"'{code}' is malformed: a supplied value is not text") from exc
+    if form == 0:
+        return "".join(chr(reader.read(7)) for _ in range(length))
+    chars = []
+    for _ in range(length):
+        if not reader.read(1):
+            point, width = reader.read(7), 8
+        elif not reader.read(1):
+            point, width = _CJK_START + reader.read(_CJK_BITS), 2 + _CJK_BITS
+        elif not reader.read(1):
+            point, width = reader.read(11), 14
+        else:
+            point, width = reader.read(21), 24
+        if point > 0x10FFFF or 0xD800 <= point <= 0xDFFF or _char_bits(point)[1] != width:
+            raise CodeError(f"'{code}' is malformed: a supplied value is not written canonically")
+        chars.append(chr(point))
+    text = "".join(chars)
+    if text.isascii():  # an ASCII text is written in form 0
+        raise CodeError(f"'{code}' is malformed: a supplied value is not written canonically")
+    return text
 
 
 def _version_of(catalog: Catalog, hashed: int) -> str | None:

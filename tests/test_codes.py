@@ -260,3 +260,113 @@ def test_unknown_version(tree: CatalogTree) -> None:
     assert "does not record" in migrated.warnings[0]
     same = migrate(catalog, configuration, catalog.version)
     assert same.warnings == []
+
+
+# --- format 2: compact buyer texts; format 1 codes still read -------------------------------
+
+# Made by the format 1 encoder (before format 2), each with what it must still decode to.
+FORMAT_1_CODES = [
+    ("DBYB-F11P-NX10-CWYT-AQT4-9P8G-5AV3-ME9G-GD", "xiaomi-su7-ultra", ["BADGE-CUSTOM"],
+     {"BADGE-CUSTOM": "紫色 Ultra"}),
+    ("DBYB-F133-S3AV-6PNX-12FW-PR8Z-SXHP-CGEK-6XQW-P39P-C1HB", "xiaomi-su7-ultra",
+     ["BADGE-CUSTOM", "PAINT-AMETHYST", "WHEEL-FORGED-GOLD"], {"BADGE-CUSTOM": "小米 雷军01"}),
+    ("BFVH-111E-4510-99XG-PP82-7E9J-PAVG-7", "porsche-taycan", ["PAINT-TO-SAMPLE"],
+     {"PAINT-TO-SAMPLE": "Oak Green"}),
+    ("DBYB-F11P-NX10-5AN6-58MJ-1W", "xiaomi-su7-ultra", ["BADGE-CUSTOM"],
+     {"BADGE-CUSTOM": "ULTRA"}),
+    ("BFVH-111E-4510-T1AS-JQ4X-10RE-4PTS-BJC5-TP8S-90DQ-1TJX-31DH-P6JW-Y3N4-2",
+     "porsche-taycan", ["PAINT-TO-SAMPLE"], {"PAINT-TO-SAMPLE": "Vert Émeraude métallisé"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("old", "model", "choices", "values"), FORMAT_1_CODES)
+def test_format_1_codes_decode_unchanged_and_format_2_is_shorter(
+    old: str, model: str, choices: list[str], values: dict[str, str]
+) -> None:
+    tree = CatalogTree(SHIPPED)
+    decoded, _ = decode(old, tree)
+    assert decoded.model == model
+    assert sorted(decoded.choices) == sorted(choices) and dict(decoded.values) == values
+    new = encode(tree.load(model), decoded)
+    assert new != old and len(new) <= len(old)
+    again, _ = decode(new, tree)
+    assert again == decoded
+
+
+def test_the_golden_quote_of_format_1_still_prices_the_same(tree: CatalogTree) -> None:
+    old = "BSTB-BH50-QH4N-8DQX-E45Y-V613-99XG-PP82-7E9J-PAVG-M"  # quote_coupe golden, format 1
+    decoded, _ = decode(old, tree)
+    assert decoded.values == {"PAINT-TO-SAMPLE": "Oak Green"}
+    assert price_code(tree, old, ON).total == price_code(tree, encode(
+        tree.load("acme-coupe"), decoded), ON).total  # fmt: skip
+
+
+def test_codes_without_values_keep_format_1(tree: CatalogTree) -> None:
+    code = _code(tree, "acme-coupe", "ROOF-PANORAMA")
+    assert normalise(code)[0] >> 3 == 1  # the two format bits
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    model=st.sampled_from(MODELS),
+    texts=st.lists(
+        st.text(st.characters(codec="utf-8"), max_size=30).filter(
+            lambda text: control_character(text) is None
+        ),
+        min_size=3,
+        max_size=3,
+    ),
+    data=st.data(),
+)
+def test_round_trip_with_random_unicode_texts(
+    model: str, texts: list[str], data: st.DataObject
+) -> None:
+    """Random valid configurations, any Unicode text (astral, CJK, accented, ASCII, empty) on
+    every option that takes a value: the code decodes to the same and encodes to itself."""
+    t = _tree_of(model)
+    price = pricer_for(t, model)
+    configuration = data.draw(valid_configurations(price, ON))
+    catalog = price.catalog
+    asking = [o.code for g in catalog.groups for o in g.options if o.value is not None]
+    values = {code: texts[i % 3] for i, code in enumerate(asking)}
+    with_texts = Configuration(model, configuration.choices, values)
+    code = encode(catalog, with_texts)
+    decoded, _ = decode(code, t)
+    assert sorted(decoded.choices) == sorted(with_texts.choices)
+    assert dict(decoded.values) == values
+    assert encode(catalog, decoded) == code
+
+
+def _recheck(symbols: list[int]) -> str:
+    from configurator.codes import check_symbol
+
+    body = symbols[:-1]
+    return "".join(ALPHABET[s] for s in [*body, check_symbol(body)])
+
+
+def test_format_2_is_refused_when_not_canonical(
+    tree: CatalogTree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = tree.load("acme-coupe")
+    plain = encode(catalog, Configuration.of(catalog.id, ["ROOF-PANORAMA"]))
+    symbols = normalise(plain)
+    symbols[0] ^= 0b11 << 3  # format 1 -> 2 on a code without values
+    with pytest.raises(CodeError, match="format does not match"):
+        decode_for(_recheck(symbols), catalog)
+
+    import configurator.codes as codes
+
+    def ascii_in_form_1(acc: int, bits: int, text: str) -> tuple[int, int]:
+        acc, bits = codes._varint((acc << 1) | 1, bits + 1, len(text))
+        for char in text:
+            field, width = codes._char_bits(ord(char))
+            acc, bits = (acc << width) | field, bits + width
+        return acc, bits
+
+    monkeypatch.setattr(codes, "_put_text", ascii_in_form_1)
+    odd = encode(
+        catalog, Configuration.of(catalog.id, ["PAINT-TO-SAMPLE"], {"PAINT-TO-SAMPLE": "Oak"})
+    )
+    monkeypatch.undo()
+    with pytest.raises(CodeError, match="not written canonically"):
+        decode_for(odd, catalog)
