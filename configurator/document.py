@@ -205,7 +205,7 @@ def build_document(
             return _name(found[1].name, found[1].names, "zh-CN").text
         package = package_names.get(code)
         if package is not None:
-            return _name(package.name, getattr(package, "names", None), "zh-CN").text
+            return _name(package.name, package.names, "zh-CN").text
         return code
 
     lines: list[DocumentLine] = []
@@ -225,6 +225,8 @@ def build_document(
             name = _name(line.name, catalog.names, language)
         elif line.kind in ("option", "included"):
             name = option_name(line.code, line.name)
+        elif line.kind == "package" and line.code in package_names:
+            name = _name(line.name, package_names[line.code].names, language)
         else:
             name = Name(text=line.name)
         note = line.note

@@ -432,3 +432,15 @@ def test_pdf_with_weasyprint(runner: CliRunner, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert target.read_bytes().startswith(b"%PDF-")
+
+
+def test_packages_have_chinese_names(runner: CliRunner) -> None:
+    tree = CatalogTree(default_catalog_root())
+    for catalog in tree.load_all():
+        for package in catalog.packages:
+            assert package.names.get("zh-CN"), (catalog.id, package.code)
+    args = ["quote", "xiaomi-su7-ultra", "PKG-TRACK", "--date", "2026-03-01"]
+    assert "Professional track package 专业赛道套件" in texts(_html(runner, *args))
+    assert "专业赛道套件 Professional track package" in texts(
+        _html(runner, *args, "--lang", "zh-CN")
+    )
