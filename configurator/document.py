@@ -254,7 +254,7 @@ def build_document(
             zh.tax_explanation_zh(tax, zh.tax_period(quote, catalog, market, tax.id))
             for tax in owed
         ]
-        thresholds, warnings, notes = _thresholds_zh(quote, catalog, market, zh_name)
+        thresholds, warnings, notes = chinese_warnings_and_notes(quote, catalog, market, zh_name)
     return QuoteDocument(
         language=language,
         reference=quote_reference(quote),
@@ -304,8 +304,8 @@ def build_document(
     )
 
 
-def _thresholds_zh(
-    quote: Quote, catalog: Catalog, market: Market, zh_name: zh.NameOf
+def chinese_warnings_and_notes(
+    quote: Quote, catalog: Catalog, market: Market, zh_name: zh.NameOf | None = None
 ) -> tuple[tuple[Threshold, ...], tuple[str, ...], tuple[str, ...]]:
     """The quote's thresholds, warnings and notes with the engine's own texts in Chinese.
 
@@ -315,6 +315,8 @@ def _thresholds_zh(
     """
     from configurator.pricing.terms import BuyerTerms
 
+    if zh_name is None:
+        zh_name = _chinese_names(catalog)
     taxes = {tax.id: tax for tax in market.taxes}
     translated: dict[str, str] = {}
     thresholds: list[Threshold] = []
@@ -354,6 +356,14 @@ def _thresholds_zh(
         tuple(translated.get(w, w) for w in quote.warnings),
         tuple(translated.get(n, n) for n in quote.notes),
     )
+
+
+def _chinese_names(catalog: Catalog) -> zh.NameOf:
+    names = {
+        o.code: _name(o.name, o.names, "zh-CN").text for g in catalog.groups for o in g.options
+    }
+    names.update({p.code: _name(p.name, p.names, "zh-CN").text for p in catalog.packages})
+    return lambda code: names.get(code, code)
 
 
 def _with_contents(line: DocumentLine, contents: tuple[PackageItem, ...]) -> DocumentLine:
