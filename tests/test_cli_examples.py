@@ -14,6 +14,7 @@ import json
 import re
 import shlex
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,11 @@ def workplace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "order.yaml").write_text(
         "model: xiaomi-su7-ultra\nchoices: [PAINT-PEARL-WHITE]\nvalues: {}\n", encoding="utf-8"
     )
+    # `catalog diff --rev main` compares the tree with a git revision: the folder is a
+    # repository whose `main` holds these catalogs.
+    git = ["git", "-C", str(folder), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "catalogs"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
     return folder
 
 
