@@ -68,7 +68,7 @@ def compare(
 
     Example: configurator compare CODE1 CODE2 CODE3 --format html -o compare.html
 
-    Example: configurator compare DBYB-F004 DBYB-F00X --lang zh-CN
+    Example: configurator compare DBYB-F004 BFVH-101X-JWK --date 2026-03-01 --lang zh-CN
     """
     from configurator.compare import compare_sources
 
