@@ -22,6 +22,22 @@ from configurator.quote import Quote, QuoteLine
 
 if TYPE_CHECKING:
     from configurator.catalog.loader import CatalogTree
+    from configurator.catalog.schema import Catalog, Market
+
+# The fixed labels of a comparison in Chinese (``--lang zh-CN``); JSON keeps the English ones.
+LABELS_ZH = {
+    "Base price": "基础车价",
+    "Packages": "选装套件",
+    "Price rules": "价格规则",
+    "Discounts": "优惠",
+    "Subtotal": "小计",
+    "Net": "不含税价",
+    "VAT": "增值税",
+    "Total": "合计",
+    "Deposit": "定金",
+    "Delivery": "交付",
+    "none": "无",
+}
 
 RowKind = Literal["base", "group", "packages", "price_rules", "discounts", "money", "delivery"]
 
@@ -84,6 +100,7 @@ class Comparison:
     date: dt.date
     configurations: tuple[ComparedCar, ...]
     rows: tuple[Row, ...]
+    language: str | None = None  # None: English; "zh-CN": names, labels and warnings in Chinese
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready: amounts as strings with two decimals; totals as ``quote --code``."""
@@ -152,10 +169,10 @@ def _line_text(line: QuoteLine) -> str:
     return text
 
 
-def _lines_cell(lines: Sequence[QuoteLine]) -> Cell:
+def _lines_cell(lines: Sequence[QuoteLine], zh: bool = False) -> Cell:
     swatches = [line.swatch for line in lines if line.swatch]
     return Cell(
-        text=", ".join(_line_text(line) for line in lines) or "none",
+        text=("，" if zh else ", ").join(_line_text(line) for line in lines) or _none(zh),
         codes=tuple(line.code or line.id or "" for line in lines),
         amount=sum((line.amount for line in lines), Decimal(0)),
         swatch=swatches[0] if len(swatches) == 1 and len(lines) == 1 else None,
@@ -178,14 +195,23 @@ def _row(kind: RowKind, group: str | None, label: str, key: str, cells: list[Cel
     )
 
 
-def compare(cars: Sequence[ComparedCar], on: dt.date) -> Comparison:
-    """Compare priced configurations (two or more; models may differ) row by row."""
+def compare(cars: Sequence[ComparedCar], on: dt.date, language: str | None = None) -> Comparison:
+    """Compare priced configurations (two or more; models may differ) row by row.
+
+    With ``language`` "zh-CN" the fixed labels are Chinese (the cars' names and warnings are
+    those of their quotes: :func:`price_source` localises them).
+    """
+    zh = language == "zh-CN"
+
+    def text(english: str) -> str:
+        return LABELS_ZH[english] if zh else english
+
     quotes = [car.quote for car in cars]
     rows: list[Row] = [
         _row(
             "base",
             None,
-            "Base price",
+            text("Base price"),
             "base",
             [Cell(text=q.model_name, codes=(q.model,), amount=_base(q)) for q in quotes],
         )
@@ -203,7 +229,7 @@ def compare(cars: Sequence[ComparedCar], on: dt.date) -> Comparison:
                 if line.group == group and line.kind in ("option", "included")
             ]
             offered = any(group_id == group for group_id, _ in car.groups)
-            cells.append(_lines_cell(lines) if lines else (_empty() if offered else None))
+            cells.append(_lines_cell(lines, zh) if lines else (_empty(zh) if offered else None))
         rows.append(_row("group", group, name, group, cells))
     for kind, key, label in (
         ("package", "packages", "Packages"),
@@ -214,11 +240,11 @@ def compare(cars: Sequence[ComparedCar], on: dt.date) -> Comparison:
             cells = []
             for quote in quotes:
                 chosen = [line for line in quote.lines if line.kind == kind]
-                cells.append(_lines_cell(chosen) if chosen else _empty())
-            rows.append(_row(key, None, label, key, cells))  # type: ignore[arg-type]
-    rows.append(_money_row("Subtotal", "subtotal", [q.subtotal for q in quotes]))
-    rows.append(_money_row("Net", "net", [q.net for q in quotes]))
-    rows.append(_money_row("VAT", "vat", [q.vat for q in quotes]))
+                cells.append(_lines_cell(chosen, zh) if chosen else _empty(zh))
+            rows.append(_row(key, None, text(label), key, cells))  # type: ignore[arg-type]
+    rows.append(_money_row(text("Subtotal"), "subtotal", [q.subtotal for q in quotes]))
+    rows.append(_money_row(text("Net"), "net", [q.net for q in quotes]))
+    rows.append(_money_row(text("VAT"), "vat", [q.vat for q in quotes]))
     tax_names: dict[str, str] = {}
     for quote in quotes:
         for tax in quote.taxes:
@@ -230,23 +256,33 @@ def compare(cars: Sequence[ComparedCar], on: dt.date) -> Comparison:
             owed = quote.tax(tax_id)
             amounts.append(owed.amount if owed is not None and owed.paid_by_buyer else None)
         rows.append(_money_row(name, f"tax:{tax_id}", amounts))
-    rows.append(_money_row("Total", "total", [q.total for q in quotes]))
-    rows.append(_money_row("Deposit", "deposit", [q.deposit for q in quotes]))
+    rows.append(_money_row(text("Total"), "total", [q.total for q in quotes]))
+    rows.append(_money_row(text("Deposit"), "deposit", [q.deposit for q in quotes]))
     rows.append(
         _row(
             "delivery",
             None,
-            "Delivery",
+            text("Delivery"),
             "delivery",
-            [Cell(text=f"about {q.delivery_weeks} weeks") for q in quotes],
+            [
+                Cell(text=f"约 {q.delivery_weeks} 周" if zh else f"about {q.delivery_weeks} weeks")
+                for q in quotes
+            ],
         )
     )
-    return Comparison(date=on, configurations=tuple(cars), rows=tuple(rows))
+    return Comparison(
+        date=on, configurations=tuple(cars), rows=tuple(rows), language="zh-CN" if zh else None
+    )
 
 
-def price_source(tree: CatalogTree, source: str, on: dt.date) -> ComparedCar:
+def price_source(
+    tree: CatalogTree, source: str, on: dt.date, language: str | None = None
+) -> ComparedCar:
     """Price one argument of ``compare``: a file saved by ``configure --save`` (YAML or JSON)
     or a configuration code, priced on ``on`` exactly as ``quote --code`` prices it.
+
+    With ``language`` "zh-CN" the quote's names, the notes of included options and the
+    engine's warnings are in Chinese (figures unchanged).
 
     Errors name the argument: "order.yaml: ...", "DBYB-F00X: ...".
     """
@@ -274,6 +310,8 @@ def price_source(tree: CatalogTree, source: str, on: dt.date) -> ComparedCar:
         if not error.message.startswith(source):
             error.message = f"{source}: {error.message}"
         raise
+    if language == "zh-CN":
+        return _chinese_car(source, quote, catalog, tree.load_market(catalog.market))
     return ComparedCar(
         source=source,
         quote=quote,
@@ -281,22 +319,55 @@ def price_source(tree: CatalogTree, source: str, on: dt.date) -> ComparedCar:
     )
 
 
-def compare_sources(tree: CatalogTree, sources: Sequence[str], on: dt.date) -> Comparison:
-    """Price each source (code or saved file) on ``on`` and compare them (at least two)."""
+def _chinese_car(source: str, quote: Quote, catalog: Catalog, market: Market) -> ComparedCar:
+    """A car with its quote's names, included options' notes and warnings in Chinese."""
+    from dataclasses import replace
+
+    from configurator.document import chinese_warnings_and_notes
+    from configurator.lang import localize_quote, pick
+
+    _, warnings, _ = chinese_warnings_and_notes(quote, catalog, market)
+    localized = localize_quote(quote, catalog, market, "zh-CN")
+    lines: list[QuoteLine] = []
+    package: str | None = None
+    for line in localized.lines:
+        if line.kind == "package":
+            package = line.name
+        elif line.kind == "included" and package is not None:
+            line = replace(line, note=f"{package}内含")
+        lines.append(line)
+    return ComparedCar(
+        source=source,
+        quote=replace(localized, lines=lines, warnings=list(warnings)),
+        groups=tuple(
+            (group.id, pick(group.name, group.names, "zh-CN")) for group in catalog.groups
+        ),
+    )
+
+
+def compare_sources(
+    tree: CatalogTree, sources: Sequence[str], on: dt.date, language: str | None = None
+) -> Comparison:
+    """Price each source (code or saved file) on ``on`` and compare them (at least two);
+    ``language`` "zh-CN" for a Chinese comparison (JSON output keeps English)."""
     if len(sources) < 2:
         raise UsageError(
             "compare needs at least two configurations (codes or saved files), "
             "e.g. configurator compare CODE1 CODE2"
         )
-    return compare([price_source(tree, source, on) for source in sources], on)
+    return compare([price_source(tree, source, on, language) for source in sources], on, language)
 
 
 def _base(quote: Quote) -> Decimal:
     return sum((line.amount for line in quote.lines if line.kind == "base"), Decimal(0))
 
 
-def _empty() -> Cell:
-    return Cell(text="none", amount=Decimal(0))
+def _none(zh: bool) -> str:
+    return LABELS_ZH["none"] if zh else "none"
+
+
+def _empty(zh: bool = False) -> Cell:
+    return Cell(text=_none(zh), amount=Decimal(0))
 
 
 def _money_row(label: str, key: str, amounts: Sequence[Decimal | None]) -> Row:

@@ -11,10 +11,11 @@ out; nothing here knows about HTML.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from configurator import document_zh as zh
 from configurator.errors import UsageError
 from configurator.quote import Conversion, LineKind, ProgrammeProgress, Quote, Threshold
 
@@ -195,6 +196,18 @@ def build_document(
         found = options.get(code or "")
         return _name(fallback, found[1].names if found else None, language)
 
+    package_names = {package.code: package for package in catalog.packages}
+
+    def zh_name(code: str) -> str:
+        """The Chinese name of an option or package code (its English name, else the code)."""
+        found = options.get(code)
+        if found is not None:
+            return _name(found[1].name, found[1].names, "zh-CN").text
+        package = package_names.get(code)
+        if package is not None:
+            return _name(package.name, package.names, "zh-CN").text
+        return code
+
     lines: list[DocumentLine] = []
     for line in quote.lines:
         if line.kind == "included" and lines and lines[-1].kind == "package":
@@ -212,8 +225,13 @@ def build_document(
             name = _name(line.name, catalog.names, language)
         elif line.kind in ("option", "included"):
             name = option_name(line.code, line.name)
+        elif line.kind == "package" and line.code in package_names:
+            name = _name(line.name, package_names[line.code].names, language)
         else:
             name = Name(text=line.name)
+        note = line.note
+        if language == "zh-CN":
+            note = zh.line_note_zh(line, quote, catalog, zh_name)
         lines.append(
             DocumentLine(
                 kind=line.kind,
@@ -223,11 +241,20 @@ def build_document(
                 name=name,
                 value=line.value,
                 swatch=line.swatch,
-                note=line.note,
+                note=note,
                 amount=line.amount,
             )
         )
     owed = [tax for tax in quote.taxes if tax.paid_by_buyer]
+    thresholds = tuple(quote.thresholds)
+    warnings, notes = tuple(quote.warnings), tuple(quote.notes)
+    explanations = [tax.explanation for tax in owed]
+    if language == "zh-CN":
+        explanations = [
+            zh.tax_explanation_zh(tax, zh.tax_period(quote, catalog, market, tax.id))
+            for tax in owed
+        ]
+        thresholds, warnings, notes = chinese_warnings_and_notes(quote, catalog, market, zh_name)
     return QuoteDocument(
         language=language,
         reference=quote_reference(quote),
@@ -257,9 +284,9 @@ def build_document(
                 base_kind=tax.base_kind,
                 rate=tax.rate,
                 amount=tax.amount,
-                explanation=tax.explanation,
+                explanation=explanation,
             )
-            for tax in owed
+            for tax, explanation in zip(owed, explanations, strict=True)
         ),
         total=quote.total,
         deposit=quote.deposit,
@@ -269,15 +296,75 @@ def build_document(
             DocumentProgramme(name=_name(p.name, programme_names.get(p.id), language), progress=p)
             for p in quote.programmes
         ),
-        thresholds=tuple(quote.thresholds),
-        warnings=tuple(quote.warnings),
-        notes=tuple(quote.notes),
+        thresholds=thresholds,
+        warnings=warnings,
+        notes=notes,
         conversions=tuple(quote.conversions),
         code=quote.code,
     )
 
 
-def _with_contents(line: DocumentLine, contents: tuple[PackageItem, ...]) -> DocumentLine:
-    from dataclasses import replace
+def chinese_warnings_and_notes(
+    quote: Quote, catalog: Catalog, market: Market, zh_name: zh.NameOf | None = None
+) -> tuple[tuple[Threshold, ...], tuple[str, ...], tuple[str, ...]]:
+    """The quote's thresholds, warnings and notes with the engine's own texts in Chinese.
 
+    The engine's texts are recognised by identity with what the engine builds from the same
+    catalog (a threshold's message, the in-force warning, capacity notes), never parsed;
+    any other text (a migration or exchange-rate warning) is kept as it is.
+    """
+    from configurator.pricing.terms import BuyerTerms
+
+    if zh_name is None:
+        zh_name = _chinese_names(catalog)
+    taxes = {tax.id: tax for tax in market.taxes}
+    translated: dict[str, str] = {}
+    thresholds: list[Threshold] = []
+    for item in quote.thresholds:
+        tax = taxes.get(item.tax_id)
+        period = zh.tax_period(quote, catalog, market, item.tax_id)
+        message = zh.threshold_message_zh(
+            item,
+            tax_name=_name(item.tax_name, tax.names if tax else None, "zh-CN").text,
+            base_kind=tax.base if tax else "net",
+            rate=period.rate if period else None,
+            subtotal=quote.subtotal,
+            name_of=zh_name,
+        )
+        translated[item.message] = message
+        thresholds.append(replace(item, message=message))
+    terms = BuyerTerms(catalog)
+    in_force = terms.in_force_warning(quote.date)
+    in_force_zh = zh.in_force_warning_zh(
+        catalog, quote.date, _name(quote.model_name, catalog.names, "zh-CN").text
+    )
+    if in_force is not None and in_force_zh is not None:
+        translated[in_force] = in_force_zh
+    programmes = {p.id: p for p in catalog.programmes}
+    capacity = terms.capacity_notes(quote.programmes)
+    with_capacity = [p for p in quote.programmes if p.monthly_capacity]
+    for english, progress in zip(capacity, with_capacity, strict=True):
+        programme = programmes[progress.id]
+        assert progress.monthly_capacity is not None
+        translated[english] = zh.capacity_note_zh(
+            _name(programme.name, programme.names, "zh-CN").text,
+            progress.monthly_capacity,
+            programme.deposit,
+        )
+    return (
+        tuple(thresholds),
+        tuple(translated.get(w, w) for w in quote.warnings),
+        tuple(translated.get(n, n) for n in quote.notes),
+    )
+
+
+def _chinese_names(catalog: Catalog) -> zh.NameOf:
+    names = {
+        o.code: _name(o.name, o.names, "zh-CN").text for g in catalog.groups for o in g.options
+    }
+    names.update({p.code: _name(p.name, p.names, "zh-CN").text for p in catalog.packages})
+    return lambda code: names.get(code, code)
+
+
+def _with_contents(line: DocumentLine, contents: tuple[PackageItem, ...]) -> DocumentLine:
     return replace(line, contents=contents)

@@ -56,7 +56,7 @@ def catalog_names(catalog: Catalog, lang: str | None) -> dict[str, str]:
         for option in group.options:
             names[option.code] = pick(option.name, option.names, lang)
     for package in catalog.packages:
-        names[package.code] = package.name
+        names[package.code] = pick(package.name, package.names, lang)
     for programme in catalog.programmes:
         names[programme.id] = pick(programme.name, programme.names, lang)
     return names

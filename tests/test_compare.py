@@ -195,3 +195,50 @@ def test_a_bad_saved_file_names_its_line(runner: CliRunner, tmp_path: Path) -> N
 def test_one_source_is_a_usage_error() -> None:
     with pytest.raises(UsageError):
         compare_sources(CatalogTree(default_catalog_root()), ["DBYB-F004"], dt.date(2026, 3, 1))
+
+
+def test_chinese_comparison_table_html_and_english_json(
+    runner: CliRunner, codes: list[str]
+) -> None:
+    args = ["compare", *codes, "--date", DATE]
+    table = runner.invoke(app, [*args, "--lang", "zh-CN"])
+    assert table.exit_code == 0, table.output
+    text = table.stdout
+    assert max(cell_len(line) for line in text.splitlines()) <= 100
+    for chinese in (
+        "配置对比",
+        "≠ 车漆",
+        "紫水晶",
+        "≠ 合计",
+        "小计",
+        "无此项",
+        "约 ",
+        "保时捷 Taycan",
+    ):
+        assert chinese in text, chinese
+    for english in ("Comparison", "Total", "Subtotal", "not offered", "weeks", "Paint", "warning"):
+        assert english not in text, english
+    page = runner.invoke(app, [*args, "--lang", "zh-CN", "--format", "html"]).stdout
+    assert '<html lang="zh-CN">' in page
+    visible = texts(page)
+    assert "合计" in visible and "紫水晶" in visible and "771,873.45" in visible
+    for english in ("Total", "Subtotal", "not offered", "weeks", "Paint"):
+        assert english not in visible, english
+    # JSON keeps the English labels and names whatever --lang says
+    english_json = runner.invoke(app, [*args, "--format", "json"]).stdout
+    assert runner.invoke(app, [*args, "--format", "json", "--lang", "zh-CN"]).stdout == english_json
+
+
+def test_chinese_comparison_warns_in_chinese(runner: CliRunner) -> None:
+    found = runner.invoke(
+        app,
+        ["quote", "porsche-taycan", "PAINT-TO-SAMPLE", "--value", "PAINT-TO-SAMPLE=Oak"]
+        + ["--date", DATE, "--format", "json"],
+    )
+    crossed = json.loads(found.stdout)["code"]
+    args = ["compare", crossed, crossed, "--date", DATE]
+    english = runner.invoke(app, args).stdout
+    assert "warning: Porsche Taycan: Ultra-luxury car consumption tax due" in english
+    chinese = runner.invoke(app, [*args, "--lang", "zh-CN"]).stdout
+    assert "注意：保时捷 Taycan: 须缴超豪华小汽车消费税" in chinese
+    assert "threshold" not in chinese and "warning" not in chinese

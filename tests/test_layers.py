@@ -49,6 +49,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "configurator.session",
             "configurator.batch",
             "configurator.document",
+            "configurator.document_zh",
             "configurator.compare",
             "configurator.workbench",
             "configurator.repairs",

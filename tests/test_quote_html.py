@@ -237,6 +237,128 @@ def test_every_shipped_model(runner: CliRunner) -> None:
             assert len(_classes(page, "tr")) >= len(data["lines"])  # type: ignore[arg-type]
 
 
+# Phrases of the engine's English explanations, warnings and notes (pricing/taxes.py,
+# pricing/taxation.py, pricing/terms.py, pricing/lines.py): none may show in a Chinese document.
+ENGINE_ENGLISH = (
+    " of the price before VAT",
+    " of the price incl. VAT",
+    "of the whole",
+    "threshold",
+    "no marginal relief",
+    "not owed",
+    "less the exemption",
+    "capped at",
+    "added to the list price",
+    "more on the list price",
+    "becomes due",
+    "took it over",
+    "without any option of yours",
+    "no single option",
+    "cars a month",
+    "deposit ",
+    "base price",
+    "instead of",
+    "comes with",
+    "is in force",
+    "exempt",
+    "NEVs",
+)
+
+
+def _visible_english(page: str) -> list[str]:
+    text = texts(page)
+    return [phrase for phrase in ENGINE_ENGLISH if phrase in text]
+
+
+ZH_CASES = (
+    [
+        (model, (), date)
+        for model in ("porsche-911-carrera", "porsche-taycan", "xiaomi-su7-ultra", "xiaomi-yu7-max")
+        # exempt-up-to, reduced and full purchase tax; a catalog not in force in 2028
+        for date in ("2025-08-01", "2026-03-01", "2028-03-01")
+    ]
+    + [
+        ("xiaomi-su7-ultra", tuple(SU7_FULL[2:9]), date)  # a cliff crossed by the buyer's options
+        for date in ("2026-03-01", "2028-03-01")
+    ]
+    + [
+        # a cliff crossed by one option whose removal takes the car back under
+        ("porsche-taycan", ("PAINT-TO-SAMPLE", "--value", "PAINT-TO-SAMPLE=Oak"), "2026-03-01")
+    ]
+)
+
+
+@pytest.mark.parametrize(("model", "options", "date"), ZH_CASES)
+def test_chinese_document_has_no_english_from_the_engine(
+    runner: CliRunner, model: str, options: tuple[str, ...], date: str
+) -> None:
+    args = ["quote", model, *options, "--date", date]
+    if "BADGE-CUSTOM" in options:
+        args += ["--value", "BADGE-CUSTOM=小米"]
+    english = _html(runner, *args)
+    assert _visible_english(english), "the check must see the English document's phrases"
+    chinese = _html(runner, *args, "--lang", "zh-CN")
+    assert _visible_english(chinese) == [], model
+    data = _json(runner, *args)
+    assert format_money(Decimal(str(data["total"]))) in texts(chinese)
+
+
+def test_chinese_explanation_for_every_tax_kind() -> None:
+    from configurator.catalog.schema import TaxPeriod
+    from configurator.document_zh import tax_explanation_zh
+    from configurator.quote import TaxLine
+
+    def line(kind: str, rate: str | None, amount: str) -> TaxLine:
+        return TaxLine(
+            id="t",
+            name="T",
+            kind=kind,
+            base=Decimal("400000.00"),
+            base_kind="net",
+            rate=Decimal(rate) if rate else None,
+            amount=Decimal(amount),
+            explanation="(English)",
+        )
+
+    def period(**fields: object) -> TaxPeriod:
+        return TaxPeriod.model_validate(
+            {"from": dt.date(2026, 1, 1), "until": dt.date(2027, 12, 31), "nev": True, **fields}
+        )
+
+    cases = {
+        "percentage": (
+            line("percentage", "0.10", "40000.00"),
+            period(kind="percentage", rate="0.10"),
+        ),
+        "exempt": (line("exempt", None, "0.00"), period(kind="exempt")),
+        "exempt-up-to": (
+            line("exempt-up-to", "0.10", "10000.00"),
+            period(kind="exempt-up-to", rate="0.10", cap="30000"),
+        ),
+        "reduced": (
+            line("reduced", "0.10", "25000.00"),
+            period(kind="reduced", rate="0.10", fraction="0.5", cap="15000"),
+        ),
+        "cliff": (
+            line("cliff", "0.10", "40000.00"),
+            period(kind="cliff", rate="0.10", threshold="360000"),
+        ),
+        "vat": (line("vat", "0.13", "52000.00"), None),
+    }
+    expected = {
+        "percentage": "不含增值税价格 400,000.00 的 10%（新能源汽车，2026-01-01 至 2027-12-31）",
+        "exempt": "免征（新能源汽车，2026-01-01 至 2027-12-31）",
+        "exempt-up-to": "= 40,000.00，减免至多 30,000.00",
+        "reduced": "= 40,000.00，减征其 50%，减征额至多 15,000.00（减征 15,000.00）",
+        "cliff": "已达到 360,000.00 的起征点，无边际减免",
+        "vat": "不含增值税价格 400,000.00 的 13%，另加于标价",
+    }
+    for kind, (tax, found) in cases.items():
+        text = tax_explanation_zh(tax, found)
+        assert expected[kind] in text, (kind, text)
+        assert not re.search(r"[A-Za-z]{3,}", text), (kind, text)
+
+
 def test_document_amounts_are_the_quotes_decimals() -> None:
     tree = CatalogTree(default_catalog_root())
     catalog = tree.load("xiaomi-su7-ultra")
@@ -310,3 +432,15 @@ def test_pdf_with_weasyprint(runner: CliRunner, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert target.read_bytes().startswith(b"%PDF-")
+
+
+def test_packages_have_chinese_names(runner: CliRunner) -> None:
+    tree = CatalogTree(default_catalog_root())
+    for catalog in tree.load_all():
+        for package in catalog.packages:
+            assert package.names.get("zh-CN"), (catalog.id, package.code)
+    args = ["quote", "xiaomi-su7-ultra", "PKG-TRACK", "--date", "2026-03-01"]
+    assert "Professional track package 专业赛道套件" in texts(_html(runner, *args))
+    assert "专业赛道套件 Professional track package" in texts(
+        _html(runner, *args, "--lang", "zh-CN")
+    )

@@ -429,6 +429,8 @@ class Package(Strict):
     """Stable code, unique among option and package codes."""
     name: str = Field(min_length=1)
     """Name shown to the buyer."""
+    names: Names = Field(default_factory=dict)
+    """Translated names by language tag, e.g. ``{zh-CN: 性能套件}``."""
     description: str | None = None
     """A sentence about the package."""
     price: Price

@@ -45,6 +45,15 @@ def compare(
             show_default=False,
         ),
     ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="en or zh-CN: names, labels and warnings in this language for the table "
+            "(default from the locale) and the html/pdf page (default en); JSON stays English.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Compare configurations side by side: options group by group, then taxes and totals.
 
@@ -58,6 +67,8 @@ def compare(
     Example: configurator compare DBYB-F004 order.yaml --date 2026-03-01
 
     Example: configurator compare CODE1 CODE2 CODE3 --format html -o compare.html
+
+    Example: configurator compare DBYB-F004 BFVH-101X-JWK --date 2026-03-01 --lang zh-CN
     """
     from configurator.compare import compare_sources
 
@@ -69,14 +80,21 @@ def compare(
         pdf_writer = weasyprint_writer()
         if output is None and sys.stdout.isatty():
             raise UsageError("--format pdf writes binary data: give -o FILE, e.g. -o compare.pdf")
-    comparison = compare_sources(tree(ctx), sources, on)
+    from configurator.lang import chosen_lang
+
+    language = chosen_lang(lang)
+    if output_format is CompareFormat.json or (
+        lang is None and output_format is not CompareFormat.table
+    ):
+        language = None
+    comparison = compare_sources(tree(ctx), sources, on, language)
     with atomic_output(output) as out:
         if output_format is CompareFormat.json:
             out.write(comparison.to_json_text())
         elif output_format in (CompareFormat.html, CompareFormat.pdf):
             from configurator.render.html import comparison_html
 
-            page = comparison_html(comparison)
+            page = comparison_html(comparison, "zh-CN" if language == "zh-CN" else "en")
             if pdf_writer is not None:
                 out.flush()
                 out.buffer.write(pdf_writer(page))  # type: ignore[attr-defined]

@@ -22,13 +22,13 @@ MIN_CAR_WIDTH = 18
 DIFFERS = "≠ "
 
 
-def _cell(cell: Cell | None) -> RenderableType:
+def _cell(cell: Cell | None, zh: bool = False) -> RenderableType:
     """The option names, then the amount on its own line, right-aligned."""
     from rich.console import Group
     from rich.text import Text
 
     if cell is None:
-        return Text("not offered", style="dim")
+        return Text("无此项" if zh else "not offered", style="dim")
     parts = []
     if cell.text:
         parts.append(Text(cell.text))
@@ -43,6 +43,7 @@ def comparison_table(comparison: Comparison, width: int) -> Table:
     from rich.table import Table
     from rich.text import Text
 
+    zh = comparison.language == "zh-CN"
     count = len(comparison.configurations)
     # Each column has one space of padding on each side (2) plus the label column's.
     car_width = max(MIN_CAR_WIDTH, (width - LABEL_WIDTH - 2 - 2 * count) // count)
@@ -50,7 +51,9 @@ def comparison_table(comparison: Comparison, width: int) -> Table:
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
-        title=f"Comparison · prices on {comparison.date.isoformat()}",
+        title=f"配置对比 · 价格日期 {comparison.date.isoformat()}"
+        if zh
+        else f"Comparison · prices on {comparison.date.isoformat()}",
     )
     table.add_column("", width=LABEL_WIDTH, no_wrap=False, overflow="fold")
     for car in comparison.configurations:
@@ -64,7 +67,7 @@ def comparison_table(comparison: Comparison, width: int) -> Table:
         label = Text(DIFFERS if row.differs else "  ", style="yellow" if row.differs else "")
         label.append(row.label)
         style = "bold" if row.differs or row.label_key == "total" else ""
-        cells = [_cell(cell) for cell in row.cells]
+        cells = [_cell(cell, zh) for cell in row.cells]
         table.add_row(label, *cells, style=style)
     return table
 
@@ -73,11 +76,14 @@ def print_comparison(comparison: Comparison, out: Console) -> None:
     """Print the table and, below it, each car's warnings."""
     from rich.text import Text
 
+    zh = comparison.language == "zh-CN"
     width = min(out.width, 100) if len(comparison.configurations) <= 3 else out.width
     out.print(comparison_table(comparison, width), width=width)
     out.print(
         Text(
-            "≠ marks rows where the cars differ; amounts in each car's currency",
+            "≠ 标出各车不同的行；金额以各车的货币计"
+            if zh
+            else "≠ marks rows where the cars differ; amounts in each car's currency",
             style="dim",
         ),
         width=width,
@@ -85,6 +91,9 @@ def print_comparison(comparison: Comparison, out: Console) -> None:
     for car in comparison.configurations:
         for warning in car.quote.warnings:
             out.print(
-                Text.assemble(("warning: ", "bold yellow"), f"{car.model_name}: {warning}"),
+                Text.assemble(
+                    ("注意：" if zh else "warning: ", "bold yellow"),
+                    f"{car.model_name}: {warning}",
+                ),
                 width=width,
             )

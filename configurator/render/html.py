@@ -400,7 +400,8 @@ def quote_html(document: QuoteDocument) -> str:
         )
     )
     for tax_index, tax in enumerate(document.taxes):
-        # The engine explains each tax in English; a Chinese document adds the basis in Chinese.
+        # A Chinese document's explanation is built in Chinese (configurator.document_zh);
+        # the basis before it states the base and rate as the English columns do.
         explain = _e(tax.explanation)
         if lang != "en":
             basis = label(
