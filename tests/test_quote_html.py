@@ -296,7 +296,11 @@ def test_chinese_document_has_no_english_from_the_engine(
     if "BADGE-CUSTOM" in options:
         args += ["--value", "BADGE-CUSTOM=小米"]
     english = _html(runner, *args)
-    assert _visible_english(english), "the check must see the English document's phrases"
+    # A threshold no car of the model reaches is not shown (issue 9), so a standard Xiaomi in
+    # 2028 may carry no engine sentence at all; where the English document has some, the
+    # check must see them.
+    if model.startswith("porsche-"):
+        assert _visible_english(english), "the check must see the English document's phrases"
     chinese = _html(runner, *args, "--lang", "zh-CN")
     assert _visible_english(chinese) == [], model
     data = _json(runner, *args)
