@@ -271,6 +271,9 @@ class Alternative:
 class RulesEngine:
     """Answers about one catalog on one date (availability), from its compiled form."""
 
+    technique = "bdd"  # or "sat": configurator.rules.sat_engine.SatEngine, same API
+    reason = ""  # why this technique (configurator.rules.select)
+
     def __init__(
         self, catalog: Catalog, on: dt.date | None = None, compiled: Compiled | None = None
     ) -> None:
@@ -948,7 +951,9 @@ def engine_for(catalog: Catalog, on: dt.date | None = None) -> RulesEngine:
     hit = _ENGINES.get(key)
     if hit is not None and hit[0] is catalog:
         return hit[1]
-    engine = RulesEngine(catalog, on)
+    from configurator.rules.select import build_engine
+
+    engine = build_engine(catalog, on)
     if len(_ENGINES) >= 8:
         _ENGINES.pop(next(iter(_ENGINES)))
     _ENGINES[key] = (catalog, engine)
@@ -964,7 +969,7 @@ class CatalogStats:
 
     model: str
     on: dt.date | None
-    configurations: int
+    configurations: int | None  # None: unknown (the SAT engine does not count)
     dead_options: tuple[str, ...]
     forced_options: tuple[str, ...]
     cheapest: Completion | None
@@ -973,6 +978,9 @@ class CatalogStats:
     cached: bool
     nodes: int
     variables: int
+    technique: str = "bdd"
+    reason: str = ""
+    seconds: float = 0.0  # dead and forced options (SAT: the backbone), after compilation
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: the count as a decimal string, amounts as strings with two decimals."""
@@ -986,7 +994,9 @@ class CatalogStats:
         return {
             "model": self.model,
             "date": self.on.isoformat() if self.on else None,
-            "configurations": str(self.configurations),
+            "configurations": (
+                str(self.configurations) if self.configurations is not None else None
+            ),
             "dead_options": list(self.dead_options),
             "forced_options": list(self.forced_options),
             "cheapest": money_json(self.cheapest.total) if self.cheapest else None,
@@ -997,27 +1007,46 @@ class CatalogStats:
             "compiled_from_cache": self.cached,
             "bdd_nodes": self.nodes,
             "variables": self.variables,
+            "engine": self.technique,
+            "engine_reason": self.reason,
+            "analysis_seconds": round(self.seconds, 4),
         }
 
 
 def catalog_stats(catalog: Catalog, on: dt.date | None = None) -> CatalogStats:
-    """Count, dead and forced options, cheapest and dearest valid configurations."""
-    engine = RulesEngine(catalog, on)
+    """Count (None when unknown), dead and forced options, cheapest and dearest valid
+    configurations, and which technique answered."""
+    import time
+
+    from configurator.rules.select import build_engine
+
+    started = time.perf_counter()
+    engine = build_engine(catalog, on)
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    dead = tuple(engine.dead_options())
+    forced = tuple(engine.forced_options())
+    seconds = time.perf_counter() - started
     count = engine.count()
-    cheapest = engine.completion([], "cheapest") if count else None
-    dearest = engine.completion([], "dearest") if count else None
+    valid = bool(count) if count is not None else engine.consistent([])
+    cheapest = engine.completion([], "cheapest") if valid else None
+    dearest = engine.completion([], "dearest") if valid else None
+    compiled = engine.compiled
     return CatalogStats(
         model=catalog.id,
         on=on,
         configurations=count,
-        dead_options=tuple(engine.dead_options()),
-        forced_options=tuple(engine.forced_options()),
+        dead_options=dead,
+        forced_options=forced,
         cheapest=cheapest,
         dearest=dearest,
-        compile_seconds=engine.compiled.seconds,
-        cached=engine.compiled.cached,
-        nodes=engine.diagram.size,
-        variables=engine.nvars,
+        compile_seconds=compiled.seconds if compiled is not None else built,
+        cached=compiled.cached if compiled is not None else False,
+        nodes=engine.diagram.size if compiled is not None else 0,
+        variables=engine.nvars if compiled is not None else len(engine.codes),
+        technique=engine.technique,
+        reason=engine.reason,
+        seconds=seconds,
     )
 
 
