@@ -160,11 +160,12 @@ def _lines(catalog: Catalog) -> Iterator[str]:
         p.available for p in catalog.packages
     ):
         skipped.append("availability dates")
+    # The namespace first: flamapy's UVL grammar refuses a comment before it.
+    yield f"namespace {_quoted(re.sub(r'[^A-Za-z0-9_]', '_', catalog.id))}"
     yield f"// {catalog.brand} {catalog.name} ({catalog.id}, version {catalog.version}),"
     yield "// written by `configurator catalog export --format uvl`."
     if skipped:
         yield "// Not expressible in UVL and left out: " + ", ".join(skipped) + "."
-    yield f"namespace {_quoted(re.sub(r'[^A-Za-z0-9_]', '_', catalog.id))}"
     yield ""
     yield "features"
     yield from _feature(root_code, nodes, names, 1)
