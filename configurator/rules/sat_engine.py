@@ -43,6 +43,7 @@ from configurator.rules.expr import And, Not, Or, Var, parse
 
 MODELS_KEPT = 24  # models kept to witness values after the next choice
 STEPS_KEPT = 32  # partial configurations whose implied literals are remembered
+REPAIR_TRIES = 2  # repairs tried per code and step before the solver is asked
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ class SatEngine(RulesEngine):
         self._var = cnf.var
         self._code_vars = np.array([cnf.var[c] for c in self.codes], dtype=np.int64)
         self._index = {code: i for i, code in enumerate(self.codes)}
+        self._position = np.full(cnf.top + 2, -1, dtype=np.int64)  # variable -> code index
+        self._position[self._code_vars] = np.arange(len(self.codes))
         self._hard = [*cnf.clauses, *([s] for s in cnf.selector)]
         self._top = cnf.top
         from pysat.solvers import Solver
@@ -102,6 +105,35 @@ class SatEngine(RulesEngine):
         self._dom = Solver(name="g4", bootstrap_with=guarded)
         weakref.finalize(self, self._dom.delete)
         self._models: list[np.ndarray] = []  # per model: the code variables' values
+        self._tried = np.zeros(len(self.codes), dtype=np.int8)
+        # For repairs: constraints by the codes they mention, "x brings y" both ways, and the
+        # options of groups taking at most one.
+        from configurator.rules.compile import support
+
+        self._touch: dict[str, list[int]] = {}
+        self._excludes: dict[str, list[str]] = {}
+        self._implies: dict[str, list[str]] = {}
+        self._implied_by: dict[str, list[str]] = {}
+        for k, c in enumerate(self.problem.constraints):
+            if c.kind == "cardinality" and c.minimum == 0 and (
+                c.maximum is None or c.maximum >= len(c.codes)
+            ):
+                continue  # always holds: nothing to check
+            for code in support(c):
+                self._touch.setdefault(code, []).append(k)
+            for source, target, positive in _binary(c):
+                if positive:
+                    self._implies.setdefault(source, []).append(target)
+                    self._implied_by.setdefault(target, []).append(source)
+                else:
+                    self._excludes.setdefault(source, []).append(target)
+                    self._excludes.setdefault(target, []).append(source)
+        self._exclusive: dict[str, tuple[str, ...]] = {}
+        for g in catalog.groups:
+            if g.choose.max == 1:
+                members = tuple(o.code for o in g.options)
+                for code in members:
+                    self._exclusive[code] = members
         self._steps: OrderedDict[frozenset[str], _Domain] = OrderedDict()
         self.calls = 0  # solver calls made, for the benchmark
         self.setup_seconds = time.perf_counter() - started
@@ -123,42 +155,65 @@ class SatEngine(RulesEngine):
             self._steps.move_to_end(key)
             return self._steps[key]
         chosen = [self._var[c] for c in codes]
+        # Assumed: the activation literal, the choices, and the literals proved implied by
+        # a subset of these choices (the solver re-derives the rest by propagation).
         implied: set[int] = {self._on, *chosen}
         for earlier, domain in reversed(self._steps.items()):
             if earlier <= key:
                 implied |= domain.implied
                 break
+        assumed = sorted(implied, key=abs)
         solver = self._dom
-        ok, found = solver.propagate(assumptions=sorted(implied, key=abs))
+        ok, found = solver.propagate(assumptions=assumed)
         if not ok:
             return self._store(key, None)
-        implied.update(found)
         count = len(self.codes)
         can1 = np.zeros(count, dtype=bool)
         can0 = np.zeros(count, dtype=bool)
         chosen_idx = [self._index[c] for c in codes]
-        for row in self._models:
+        chosen_set = set(codes)
+        for row in list(self._models):
             if row[chosen_idx].all():
                 can1 |= row
                 can0 |= ~row
-        position = {int(v): i for i, v in enumerate(self._code_vars)}
+                continue
+            # Solution caching with repair: a kept model changed to take the new choices (and
+            # what they bring, without their exclusive siblings) is often still valid.
+            base = {self.codes[i] for i in np.flatnonzero(row).tolist()}
+            for code in codes:
+                if code in base:
+                    continue
+                changed = self._flip_in(base, code, chosen_set)
+                if changed is None:
+                    break
+                added, removed = changed
+                base |= added
+                base -= removed
+            else:
+                repaired = np.zeros(count, dtype=bool)
+                repaired[[self._index[c] for c in base]] = True
+                can1 |= repaired
+                can0 |= ~repaired
         fixed_true = np.zeros(count, dtype=bool)
         fixed_false = np.zeros(count, dtype=bool)
+        position = self._position
 
         def fix(literals: Iterable[int]) -> None:
-            for lit in literals:
-                i = position.get(abs(lit))
-                if i is not None:
-                    (fixed_true if lit > 0 else fixed_false)[i] = True
+            lits = np.fromiter(literals, dtype=np.int64)
+            index = position[np.abs(lits)]
+            known = index >= 0
+            fixed_true[index[known & (lits > 0)]] = True
+            fixed_false[index[known & (lits < 0)]] = True
 
-        fix(implied)
+        fix(assumed)
+        fix(found)
+        self._tried = np.zeros(count, dtype=np.int8)  # repairs tried per code, this step
         first = True
         while True:
             need1 = ~can1 & ~fixed_false
             need0 = ~can0 & ~fixed_true
             if not first and not need1.any() and not need0.any():
                 break
-            assumptions = sorted(implied, key=abs)
             target: int | None = None
             if not first:
                 idx1 = np.flatnonzero(need1)
@@ -172,21 +227,132 @@ class SatEngine(RulesEngine):
             else:
                 solver.set_phases([-int(v) for v in self._code_vars])
             self.calls += 1
-            if solver.solve(assumptions=assumptions + ([target] if target else [])):
+            if solver.solve(assumptions=assumed + ([target] if target else [])):
                 row = self._remember(solver.get_model() or [])
                 can1 |= row
                 can0 |= ~row
+                self._repairs(row, can1, can0, fixed_true, fixed_false, set(codes))
             elif target is None:
                 return self._store(key, None)
             else:
                 implied.add(-target)
-                ok, found = solver.propagate(assumptions=sorted(implied, key=abs))
-                implied.update(found)
+                assumed.append(-target)
+                ok, found = solver.propagate(assumptions=assumed)
                 fix([-target, *found])
             first = False
         can1 &= ~fixed_false
         can0 &= ~fixed_true
         return self._store(key, _Domain(can1, can0, frozenset(implied)))
+
+    def _repairs(
+        self,
+        row: np.ndarray,
+        can1: np.ndarray,
+        can0: np.ndarray,
+        fixed_true: np.ndarray,
+        fixed_false: np.ndarray,
+        chosen: set[str],
+    ) -> None:
+        """Witnesses without the solver: from a valid model, flip one code still without a
+        witness (with what it brings, or what brings it, and its siblings in an at-most-one
+        group) and check only the constraints that mention a changed code; a success is a new
+        valid model (marked in ``can1``/``can0``)."""
+        codes = self.codes
+        base = {codes[i] for i in np.flatnonzero(row).tolist()}
+        tried = self._tried
+        for i in np.flatnonzero(~can1 & ~fixed_false).tolist():
+            if can1[i] or tried[i] >= REPAIR_TRIES:
+                continue
+            tried[i] += 1
+            changed = self._flip_in(base, codes[i], chosen)
+            if changed is not None:
+                self._mark(changed, base, can1, can0)
+        for i in np.flatnonzero(~can0 & ~fixed_true).tolist():
+            if can0[i] or tried[i] >= REPAIR_TRIES:
+                continue
+            tried[i] += 1
+            changed = self._flip_out(base, codes[i], chosen)
+            if changed is not None:
+                self._mark(changed, base, can1, can0)
+
+    def _mark(
+        self, changed: tuple[set[str], set[str]], base: set[str], can1: np.ndarray, can0: np.ndarray
+    ) -> None:
+        added, removed = changed
+        index = self._index
+        for code in added:
+            can1[index[code]] = True
+        for code in removed:
+            can0[index[code]] = True
+
+    def _holds_around(self, selection: set[str], changed: Iterable[str]) -> bool:
+        seen: set[int] = set()
+        for code in changed:
+            for k in self._touch.get(code, ()):
+                if k not in seen:
+                    seen.add(k)
+                    if not self.problem.constraints[k].holds(selection):
+                        return False
+        return True
+
+    def _flip_in(
+        self, base: set[str], code: str, chosen: set[str]
+    ) -> tuple[set[str], set[str]] | None:
+        added: set[str] = set()
+        stack = [code]
+        while stack:
+            x = stack.pop()
+            if x in base or x in added:
+                continue
+            added.add(x)
+            stack.extend(self._implies.get(x, ()))
+        # Out go the added codes' exclusive siblings and what they exclude, and with each
+        # code that goes, whatever implies it.
+        removed: set[str] = set()
+        stack = [
+            y
+            for x in added
+            for y in (*self._exclusive.get(x, ()), *self._excludes.get(x, ()))
+            if y != x and y in base
+        ]
+        while stack:
+            y = stack.pop()
+            if y in removed or y not in base:
+                continue
+            removed.add(y)
+            stack.extend(self._implied_by.get(y, ()))
+        if removed & (added | chosen):
+            return None
+        # Changed in place and restored: copying a model of thousands of codes per try costs
+        # more than the check.
+        base |= added
+        base -= removed
+        try:
+            ok = self._holds_around(base, added | removed)
+        finally:
+            base -= added
+            base |= removed
+        return (added, removed) if ok else None
+
+    def _flip_out(
+        self, base: set[str], code: str, chosen: set[str]
+    ) -> tuple[set[str], set[str]] | None:
+        removed: set[str] = set()
+        stack = [code]
+        while stack:
+            x = stack.pop()
+            if x not in base or x in removed:
+                continue
+            removed.add(x)
+            stack.extend(self._implied_by.get(x, ()))
+        if removed & chosen:
+            return None
+        base -= removed
+        try:
+            ok = self._holds_around(base, removed)
+        finally:
+            base |= removed
+        return (set(), removed) if ok else None
 
     def _store(self, key: frozenset[str], domain: _Domain | None) -> _Domain | None:
         if domain is not None:
@@ -352,3 +518,26 @@ def _with_aux(problem: Problem) -> Problem:
         options=(*problem.options, *(a.name for a in problem.aux)),
         constraints=(*problem.constraints, *definitions),
     )
+
+
+def _binary(c: Constraint) -> list[tuple[str, str, bool]]:
+    """The two-code implications a constraint states: (a, b, True) for "a implies b", (a, b,
+    False) for "not both" (rules, brings, package contents), for repairs."""
+    expr = c.expr
+    if c.kind not in ("rule", "brings", "package") or not isinstance(expr, Or):
+        return []
+    if len(expr.operands) != 2 or not isinstance(expr.operands[0], Not):
+        return []
+    source = expr.operands[0].operand
+    if not isinstance(source, Var):
+        return []
+    rhs = expr.operands[1]
+    if isinstance(rhs, Var):
+        return [(source.code, rhs.code, True)]
+    if isinstance(rhs, Not) and isinstance(rhs.operand, Var):
+        return [(source.code, rhs.operand.code, False)]
+    if isinstance(rhs, And) and all(
+        isinstance(o, Not) and isinstance(o.operand, Var) for o in rhs.operands
+    ):
+        return [(source.code, o.operand.code, False) for o in rhs.operands]  # type: ignore[union-attr]
+    return []
