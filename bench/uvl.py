@@ -101,8 +101,9 @@ def ours(path: Path, work: Path) -> dict[str, Any]:
     out = work / "catalogs"
     import_seconds, _ = cli("catalog", "import", str(path), "--out", str(out), cache=cache)
     model_id = "uvl-" + "".join(c if c.isalnum() else "-" for c in path.stem.lower())
-    stats_seconds, text = cli("--catalogs", str(out), "catalog", "stats", model_id, "--json",
-                              cache=cache)
+    stats_seconds, text = cli(
+        "--catalogs", str(out), "catalog", "stats", model_id, "--json", cache=cache
+    )
     stats = json.loads(text)
     return {
         "model": model_id,
@@ -204,8 +205,18 @@ def main() -> None:
                     f"{'agree' if agree else 'DIFFER'}"
                 )
                 exported = work / f"{name}-exported.uvl"
-                cli("--catalogs", str(mine["catalogs"]), "catalog", "export", mine["model"],
-                    "--format", "uvl", "-o", str(exported), cache=mine["cache"])
+                cli(
+                    "--catalogs",
+                    str(mine["catalogs"]),
+                    "catalog",
+                    "export",
+                    mine["model"],
+                    "--format",
+                    "uvl",
+                    "-o",
+                    str(exported),
+                    cache=mine["cache"],
+                )
                 back = run_flamapy(python, exported)
                 same = back["dead"] == theirs["dead"] and back["core"] == theirs["core"]
                 print(
@@ -214,8 +225,9 @@ def main() -> None:
                     f"{'same' if same and back['features'] == theirs['features'] else 'DIFFERENT'}"
                 )
             if args.sessions:
-                figures = sessions(mine["catalogs"], mine["model"], args.sessions, args.steps,
-                                   args.seed)
+                figures = sessions(
+                    mine["catalogs"], mine["model"], args.sessions, args.steps, args.seed
+                )
                 print(
                     f"{name}: {args.sessions} sessions, {figures['steps']} choices "
                     f"({figures['engine']}, set up {figures['setup']:.2f} s): valid domains "

@@ -221,14 +221,14 @@ def test_sat_engine_answers_as_the_bdd_engine(car_tree: CatalogTree) -> None:
                 assert completion.total == bdd.completion(partial, how).total  # type: ignore[arg-type]
         else:
             explanation = sat.explain(partial)
-            assert explanation is not None and not bdd.consistent(explanation.codes) or (
-                explanation is not None and explanation.rules
+            assert (
+                explanation is not None
+                and not bdd.consistent(explanation.codes)
+                or (explanation is not None and explanation.rules)
             )
 
 
-def test_export_round_trip_keeps_the_configurations(
-    car_tree: CatalogTree, tmp_path: Path
-) -> None:
+def test_export_round_trip_keeps_the_configurations(car_tree: CatalogTree, tmp_path: Path) -> None:
     text = uvl_text(car_tree.load("uvl-car"))
     again = parse_text(text, "exported.uvl")
     original = parse_text(CAR, "car.uvl")
@@ -270,7 +270,9 @@ def test_cli_import_stats_and_export(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_cli_import_error_writes_nothing(tmp_path: Path) -> None:
-    (tmp_path / "bad.uvl").write_text("features\n\tA\n\t\toptional\n\t\t\tB\nconstraints\n\tB => C\n")
+    (tmp_path / "bad.uvl").write_text(
+        "features\n\tA\n\t\toptional\n\t\t\tB\nconstraints\n\tB => C\n"
+    )
     done = CliRunner().invoke(
         app, ["catalog", "import", str(tmp_path / "bad.uvl"), "--out", str(tmp_path / "out")]
     )

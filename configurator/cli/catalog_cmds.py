@@ -159,7 +159,7 @@ def import_model(
     rules. Mistakes in the file are reported as file:line:column (exit code 3); nothing is
     written then.
 
-    Example: configurator catalog import car.uvl --out mycatalogs && configurator --catalogs mycatalogs catalog stats uvl-car
+    Example: configurator catalog import car.uvl --out mine
     """
     from configurator.uvl.convert import import_uvl
 
@@ -210,5 +210,8 @@ def export_model(
         handle.write(text)
 
 
-# `catalog stats` is registered by the rules engine's commands (configurator/cli/rules_cmds.py).
-from configurator.cli import rules_cmds  # noqa: E402, F401
+# `catalog stats` is the rules engine's answer, written in configurator/cli/rules_cmds.py and
+# registered here, after validate and schema: this module imports that one, never the reverse.
+from configurator.cli.rules_cmds import stats  # noqa: E402
+
+catalog_app.command("stats")(stats)

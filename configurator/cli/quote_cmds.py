@@ -161,7 +161,7 @@ def quote(
         configuration = Configuration.of(model, options or [], parse_values(value))
         if complete is not None:
             from configurator.catalog.loader import CatalogTree
-            from configurator.rules.engine import complete_configuration
+            from configurator.rules.select import complete_configuration
 
             catalog = CatalogTree(root).load(model)
             configuration = complete_configuration(catalog, configuration, complete.value, on)

@@ -78,8 +78,7 @@ def availability_view(
     else:
         parts.append(
             Text(
-                f"{remaining:,} valid configuration{'s' if remaining != 1 else ''} remain "
-                + legend
+                f"{remaining:,} valid configuration{'s' if remaining != 1 else ''} remain " + legend
             )
         )
     return RichGroup(*parts)

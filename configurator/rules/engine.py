@@ -37,7 +37,8 @@ from configurator.errors import (
     RuleViolationError,
     UsageError,
 )
-from configurator.pricing.money import round_cents
+from configurator.expr import evaluate, parse
+from configurator.money import round_cents
 from configurator.rules.compile import Cnf, Compiled, compile_catalog, encode_cnf
 from configurator.rules.constraints import (
     Constraint,
@@ -47,7 +48,6 @@ from configurator.rules.constraints import (
     charged_prices,
     programme_spend,
 )
-from configurator.rules.expr import evaluate, parse
 
 How = Literal["cheapest", "dearest"]
 Source = Literal["chosen", "default", "brought", "included", "absent"]
@@ -940,26 +940,6 @@ class RulesEngine:
         return result
 
 
-# --- a small per-process memo -------------------------------------------------------------
-
-_ENGINES: dict[tuple[int, dt.date | None], tuple[Catalog, RulesEngine]] = {}
-
-
-def engine_for(catalog: Catalog, on: dt.date | None = None) -> RulesEngine:
-    """The engine of a catalog on a date, compiled (or loaded from the cache) once per process."""
-    key = (id(catalog), on)
-    hit = _ENGINES.get(key)
-    if hit is not None and hit[0] is catalog:
-        return hit[1]
-    from configurator.rules.select import build_engine
-
-    engine = build_engine(catalog, on)
-    if len(_ENGINES) >= 8:
-        _ENGINES.pop(next(iter(_ENGINES)))
-    _ENGINES[key] = (catalog, engine)
-    return engine
-
-
 # --- whole-catalog figures and completions for the commands -----------------------------------
 
 
@@ -1011,67 +991,3 @@ class CatalogStats:
             "engine_reason": self.reason,
             "analysis_seconds": round(self.seconds, 4),
         }
-
-
-def catalog_stats(catalog: Catalog, on: dt.date | None = None) -> CatalogStats:
-    """Count (None when unknown), dead and forced options, cheapest and dearest valid
-    configurations, and which technique answered."""
-    import time
-
-    from configurator.rules.select import build_engine
-
-    started = time.perf_counter()
-    engine = build_engine(catalog, on)
-    built = time.perf_counter() - started
-    started = time.perf_counter()
-    dead = tuple(engine.dead_options())
-    forced = tuple(engine.forced_options())
-    seconds = time.perf_counter() - started
-    count = engine.count()
-    valid = bool(count) if count is not None else engine.consistent([])
-    cheapest = engine.completion([], "cheapest") if valid else None
-    dearest = engine.completion([], "dearest") if valid else None
-    compiled = engine.compiled
-    return CatalogStats(
-        model=catalog.id,
-        on=on,
-        configurations=count,
-        dead_options=dead,
-        forced_options=forced,
-        cheapest=cheapest,
-        dearest=dearest,
-        compile_seconds=compiled.seconds if compiled is not None else built,
-        cached=compiled.cached if compiled is not None else False,
-        nodes=engine.diagram.size if compiled is not None else 0,
-        variables=engine.nvars if compiled is not None else len(engine.codes),
-        technique=engine.technique,
-        reason=engine.reason,
-        seconds=seconds,
-    )
-
-
-def complete_configuration(
-    catalog: Catalog, configuration: Configuration, how: How, on: dt.date | None = None
-) -> Configuration:
-    """The configuration with every group the buyer left alone filled from the cheapest (or
-    dearest) valid completion of their choices instead of the defaults.
-
-    The added codes are those the completion needs beyond what the choices and the codes
-    added before them bring along (packages' contents, options' ``brings``), in catalog order.
-    A group the completion leaves empty although it has defaults gets its defaults (a
-    configuration cannot say "none"): completions prefer the defaults when prices tie, so
-    this only happens when a default is priced or ruled out. Raises a
-    :class:`ConfigurationError` with a minimal explanation when the choices cannot be
-    completed.
-    """
-    engine = engine_for(catalog, on)
-    chosen = engine._known(configuration.choices)
-    completion = engine.complete(chosen, how)
-    extra: list[str] = []
-    while True:
-        trial = Configuration(configuration.model, (*chosen, *extra), configuration.values)
-        selected = resolve(catalog, trial).codes
-        missing = [c for c in engine.codes if c in completion and c not in selected]
-        if not missing:
-            return trial
-        extra.append(missing[0])

@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 
 from configurator.catalog.schema import Catalog
+from configurator.expr import And, Not, Or, Var, parse
 from configurator.rules.compile import Problem, encode_cnf, problem_of
 from configurator.rules.constraints import Constraint, charge_cases
 from configurator.rules.engine import Completion, How, RulesEngine
-from configurator.rules.expr import And, Not, Or, Var, parse
 
 MODELS_KEPT = 24  # models kept to witness values after the next choice
 STEPS_KEPT = 32  # partial configurations whose implied literals are remembered
@@ -70,7 +70,7 @@ class SatEngine(RulesEngine):
         self.on = on
         self.problem = problem if problem is not None else problem_of(catalog, on)
         self.reason = reason
-        self.compiled = None
+        self.compiled = None  # type: ignore[assignment]
         self.codes = (*self.problem.options, *self.problem.packages)
         options = catalog.option_index()
         packages = catalog.package_index()
@@ -115,8 +115,10 @@ class SatEngine(RulesEngine):
         self._implies: dict[str, list[str]] = {}
         self._implied_by: dict[str, list[str]] = {}
         for k, c in enumerate(self.problem.constraints):
-            if c.kind == "cardinality" and c.minimum == 0 and (
-                c.maximum is None or c.maximum >= len(c.codes)
+            if (
+                c.kind == "cardinality"
+                and c.minimum == 0
+                and (c.maximum is None or c.maximum >= len(c.codes))
             ):
                 continue  # always holds: nothing to check
             for code in support(c):
@@ -439,9 +441,7 @@ class SatEngine(RulesEngine):
         codes = self._known(partial)
         if not self.consistent(codes):
             self._raise_inconsistent(codes)
-        weights = {
-            name: w for name, w in self.problem.weights.items() if w and name in self._var
-        }
+        weights = {name: w for name, w in self.problem.weights.items() if w and name in self._var}
         sign = 1 if how == "cheapest" else -1
         prefer = [self._var[c] if c in self.defaults else -self._var[c] for c in self.codes]
         if not weights:
@@ -479,7 +479,9 @@ class SatEngine(RulesEngine):
             self.calls += 1
         return set(best or ())
 
-    def price_ranges(self, partial: Iterable[str] = ()) -> dict[str, tuple[Decimal, Decimal] | None]:
+    def price_ranges(
+        self, partial: Iterable[str] = ()
+    ) -> dict[str, tuple[Decimal, Decimal] | None]:
         """Cheapest and dearest completion containing each code: one MaxSAT pair per code the
         catalog prices (options without prices anywhere share the overall pair)."""
         codes = self._known(partial)

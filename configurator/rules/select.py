@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from configurator.catalog.schema import Catalog
+from configurator.configuration import Configuration, resolve
 from configurator.rules import compile as compiling
 from configurator.rules.compile import Compiled, Problem, problem_of
-from configurator.rules.engine import RulesEngine
+from configurator.rules.engine import CatalogStats, How, RulesEngine
 
 MAX_VARIABLES = 6_000
 MAX_SECONDS = 6.0
@@ -53,8 +54,8 @@ class _BudgetBuilder(compiling._Builder):
     counted: float = 0.0  # elapsed seconds at the last node count
 
     def conjoin(self) -> Any:
+        from configurator.expr import variables
         from configurator.rules.compile import support
-        from configurator.rules.expr import variables
 
         parts: list[tuple[int, Any]] = []
         for c in self.problem.constraints:
@@ -81,9 +82,7 @@ class _BudgetBuilder(compiling._Builder):
         self.counted = elapsed
         nodes = len(self.bdd)
         if nodes > self.budget.nodes:
-            raise OverBudget(
-                f"the BDD passed {self.budget.nodes:,} nodes after {elapsed:.1f} s"
-            )
+            raise OverBudget(f"the BDD passed {self.budget.nodes:,} nodes after {elapsed:.1f} s")
 
 
 def block_order(problem: Problem) -> list[int]:
@@ -91,8 +90,8 @@ def block_order(problem: Problem) -> list[int]:
     array operations (the Python loops take seconds on thousands of blocks)."""
     import numpy as np
 
+    from configurator.expr import variables
     from configurator.rules.compile import FORCE_ROUNDS, support
-    from configurator.rules.expr import variables
 
     block_of = {name: i for i, block in enumerate(problem.blocks) for name in block}
     scopes: list[list[int]] = []
@@ -191,3 +190,81 @@ def build_engine(
     compiling._cache_put(key, diagram)
     compiled = Compiled(problem, diagram, key, time.perf_counter() - started, False, sifted)
     return RulesEngine(catalog, on, compiled)
+
+
+# --- a small per-process memo -------------------------------------------------------------
+
+_ENGINES: dict[tuple[int, dt.date | None], tuple[Catalog, RulesEngine]] = {}
+
+
+def engine_for(catalog: Catalog, on: dt.date | None = None) -> RulesEngine:
+    """The engine of a catalog on a date, compiled (or loaded from the cache) once per process."""
+    key = (id(catalog), on)
+    hit = _ENGINES.get(key)
+    if hit is not None and hit[0] is catalog:
+        return hit[1]
+    engine = build_engine(catalog, on)
+    if len(_ENGINES) >= 8:
+        _ENGINES.pop(next(iter(_ENGINES)))
+    _ENGINES[key] = (catalog, engine)
+    return engine
+
+
+def catalog_stats(catalog: Catalog, on: dt.date | None = None) -> CatalogStats:
+    """Count (None when unknown), dead and forced options, cheapest and dearest valid
+    configurations, and which technique answered."""
+    started = time.perf_counter()
+    engine = build_engine(catalog, on)
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    dead = tuple(engine.dead_options())
+    forced = tuple(engine.forced_options())
+    seconds = time.perf_counter() - started
+    count = engine.count()
+    valid = bool(count) if count is not None else engine.consistent([])
+    cheapest = engine.completion([], "cheapest") if valid else None
+    dearest = engine.completion([], "dearest") if valid else None
+    compiled = engine.compiled
+    return CatalogStats(
+        model=catalog.id,
+        on=on,
+        configurations=count,
+        dead_options=dead,
+        forced_options=forced,
+        cheapest=cheapest,
+        dearest=dearest,
+        compile_seconds=compiled.seconds if compiled is not None else built,
+        cached=compiled.cached if compiled is not None else False,
+        nodes=engine.diagram.size if compiled is not None else 0,
+        variables=engine.nvars if compiled is not None else len(engine.codes),
+        technique=engine.technique,
+        reason=engine.reason,
+        seconds=seconds,
+    )
+
+
+def complete_configuration(
+    catalog: Catalog, configuration: Configuration, how: How, on: dt.date | None = None
+) -> Configuration:
+    """The configuration with every group the buyer left alone filled from the cheapest (or
+    dearest) valid completion of their choices instead of the defaults.
+
+    The added codes are those the completion needs beyond what the choices and the codes
+    added before them bring along (packages' contents, options' ``brings``), in catalog order.
+    A group the completion leaves empty although it has defaults gets its defaults (a
+    configuration cannot say "none"): completions prefer the defaults when prices tie, so
+    this only happens when a default is priced or ruled out. Raises a
+    :class:`ConfigurationError` with a minimal explanation when the choices cannot be
+    completed.
+    """
+    engine = engine_for(catalog, on)
+    chosen = engine._known(configuration.choices)
+    completion = engine.complete(chosen, how)
+    extra: list[str] = []
+    while True:
+        trial = Configuration(configuration.model, (*chosen, *extra), configuration.values)
+        selected = resolve(catalog, trial).codes
+        missing = [c for c in engine.codes if c in completion and c not in selected]
+        if not missing:
+            return trial
+        extra.append(missing[0])

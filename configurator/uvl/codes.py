@@ -14,8 +14,9 @@ and its *case mask*:
   Crockford base 32 (``0-9A-Z`` without ``I L O U``).
 
 ``Engine`` -> ``ENGINE--1Y``; ``ABS`` -> ``ABS``; ``N_100002__F_100003`` unchanged;
-``Cheese-mix`` -> ``CHEESE-2DMIX--FY``; a name that would read as an operator of rule expressions
-(``AND``, ``OR``, ``NOT``, ``TRUE``, ``FALSE``) gets an explicit empty mask: ``OR--0``. The body never holds ``--``, so the mask is found
+``Cheese-mix`` -> ``CHEESE-2DMIX--FY``; a name that would read as an operator of rule
+expressions (``AND``, ``OR``, ``NOT``, ``TRUE``, ``FALSE``) gets an explicit empty mask:
+``OR--0``. The body never holds ``--``, so the mask is found
 unambiguously and :func:`name_of` gives the name back. A code longer than 64 characters is
 cut and ends in ``--H-`` and eight characters of the name's SHA-256 instead: :func:`name_of`
 returns None for it (the option's ``name`` is the feature name in every case).

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from itertools import combinations
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import combinations
 
-from configurator.catalog.schema import Catalog, Group
+from configurator.catalog.schema import Catalog, Group, Rule
+from configurator.expr import And, Const, Expr, Not, Or, Var
 from configurator.rules.constraints import rule_expression
-from configurator.rules.expr import And, Const, Expr, Not, Or, Var
 from configurator.uvl.codes import code_of
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -171,7 +171,9 @@ def _lines(catalog: Catalog) -> Iterator[str]:
     yield from _feature(root_code, nodes, names, 1)
     constraints = list(_constraints(catalog, rules, consumed, names, parent_of))
     for low, codes in floors:
-        terms = [" & ".join(_quoted(names[c]) for c in chosen) for chosen in combinations(codes, low)]
+        terms = [
+            " & ".join(_quoted(names[c]) for c in chosen) for chosen in combinations(codes, low)
+        ]
         constraints.append(" | ".join(f"({t})" if " " in t else t for t in terms) or "false")
     if constraints:
         yield ""
@@ -194,7 +196,7 @@ def _below(parent: str, root: str, parent_of: dict[str, str], codes: list[str]) 
 def _conditional(
     group: Group,
     parent: str,
-    rules: list,  # type: ignore[type-arg]
+    rules: list[Rule],
     consumed: set[int],
     low: int,
     high: int | None,
@@ -229,7 +231,9 @@ def _conditional(
     return low, high
 
 
-def _feature(code: str, nodes: dict[str, _Node], names: dict[str, str], depth: int) -> Iterator[str]:
+def _feature(
+    code: str, nodes: dict[str, _Node], names: dict[str, str], depth: int
+) -> Iterator[str]:
     node = nodes[code]
     attributes = []
     if node.abstract:
@@ -246,7 +250,7 @@ def _feature(code: str, nodes: dict[str, _Node], names: dict[str, str], depth: i
 
 def _constraints(
     catalog: Catalog,
-    rules: list,  # type: ignore[type-arg]
+    rules: list[Rule],
     consumed: set[int],
     names: dict[str, str],
     parent_of: dict[str, str],

@@ -180,9 +180,7 @@ def tokenize(text: str, file: str) -> list[Token]:
             indent = match.group()
             after = match.end()
             rest = text[after : after + 2]
-            if after >= length or rest[:1] in ("\n", "\r") or rest == "//":
-                at_line_start = False
-            elif rest == "/*":
+            if after >= length or rest[:1] in ("\n", "\r") or rest == "//" or rest == "/*":
                 at_line_start = False
             else:
                 column = after - line_start + 1
@@ -376,9 +374,14 @@ class _Parser:
             name = token.text
         else:
             raise self.fail(token, f"expected a feature name, found {self.describe(token)}")
-        if self.current.kind == "op" and self.current.text == "." and self.peek().kind in (
-            "name",
-            "string",
+        if (
+            self.current.kind == "op"
+            and self.current.text == "."
+            and self.peek().kind
+            in (
+                "name",
+                "string",
+            )
         ):
             raise self.fail(
                 self.current,
@@ -401,9 +404,7 @@ class _Parser:
         name, where = self.reference()
         feature = Feature(name, where.line, where.column, parent=parent)
         if self.current.kind == "name" and self.current.text == "cardinality":
-            raise self.fail(
-                self.current, "feature cardinalities (clones) are not supported"
-            )
+            raise self.fail(self.current, "feature cardinalities (clones) are not supported")
         if self.current.kind == "op" and self.current.text == "{":
             feature.attributes = self.attributes()
         self.expect("newline", "the end of the line after a feature")
@@ -581,8 +582,19 @@ class _Parser:
 
     def arithmetic_check(self, formula: Formula) -> Formula:
         token = self.current
-        if token.kind == "op" and token.text in ("=", "==", "!=", "<", ">", "<=", ">=", "+", "-",
-                                                  "*", "/"):
+        if token.kind == "op" and token.text in (
+            "=",
+            "==",
+            "!=",
+            "<",
+            ">",
+            "<=",
+            ">=",
+            "+",
+            "-",
+            "*",
+            "/",
+        ):
             raise self.fail(token, "arithmetic constraints are not supported: boolean only")
         if isinstance(formula, Ref) and token.kind == "op" and token.text == "(":
             raise self.fail(token, "functions (sum, avg, len...) are not supported: boolean only")
@@ -607,16 +619,15 @@ def parse_text(text: str, file: str) -> FeatureModel:
                 Problem(
                     model.location(feature.line, feature.column),
                     "uvl-duplicate",
-                    f"the feature '{feature.name}' is declared twice "
-                    f"(first at line {first.line})",
+                    f"the feature '{feature.name}' is declared twice (first at line {first.line})",
                 )
             )
         else:
             seen[feature.name] = feature
         price = feature.attributes.get("price")
-        if price is not None and (not isinstance(price, str) or not re.fullmatch(
-            r"\d+(\.\d{1,2})?", price
-        )):
+        if price is not None and (
+            not isinstance(price, str) or not re.fullmatch(r"\d+(\.\d{1,2})?", price)
+        ):
             problems.append(
                 Problem(
                     model.location(feature.line, feature.column),
@@ -625,9 +636,7 @@ def parse_text(text: str, file: str) -> FeatureModel:
                     f"decimals, 0 or more (found {price!r})",
                 )
             )
-    attached = [
-        c for f in model.features() for c in f.attributes.get("constraints", ())
-    ]
+    attached = [c for f in model.features() for c in f.attributes.get("constraints", ())]
     model.constraints.extend(attached)
     from configurator.errors import did_you_mean
 
