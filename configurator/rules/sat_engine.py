@@ -112,6 +112,7 @@ class SatEngine(RulesEngine):
 
         self._touch: dict[str, list[int]] = {}
         self._excludes: dict[str, list[str]] = {}
+        self._any_of: dict[str, list[tuple[str, ...]]] = {}
         self._implies: dict[str, list[str]] = {}
         self._implied_by: dict[str, list[str]] = {}
         for k, c in enumerate(self.problem.constraints):
@@ -123,6 +124,9 @@ class SatEngine(RulesEngine):
                 continue  # always holds: nothing to check
             for code in support(c):
                 self._touch.setdefault(code, []).append(k)
+            needs = _any_of(c)
+            if needs is not None:
+                self._any_of.setdefault(needs[0], []).append(needs[1])
             for source, target, positive in _binary(c):
                 if positive:
                     self._implies.setdefault(source, []).append(target)
@@ -308,6 +312,9 @@ class SatEngine(RulesEngine):
                 continue
             added.add(x)
             stack.extend(self._implies.get(x, ()))
+            for options in self._any_of.get(x, ()):  # "x requires one of ...": the first
+                if not any(o in base or o in added for o in options):
+                    stack.append(options[0])
         # Out go the added codes' exclusive siblings and what they exclude, and with each
         # code that goes, whatever implies it.
         removed: set[str] = set()
@@ -543,3 +550,16 @@ def _binary(c: Constraint) -> list[tuple[str, str, bool]]:
     ):
         return [(source.code, o.operand.code, False) for o in rhs.operands]  # type: ignore[union-attr]
     return []
+
+
+def _any_of(c: Constraint) -> tuple[str, tuple[str, ...]] | None:
+    """(a, (b1, b2, ...)) for a rule "a requires one of b1, b2, ...", for repairs."""
+    expr = c.expr
+    if c.kind != "rule" or not isinstance(expr, Or) or len(expr.operands) != 2:
+        return None
+    source, rhs = expr.operands
+    if not isinstance(source, Not) or not isinstance(source.operand, Var):
+        return None
+    if isinstance(rhs, Or) and all(isinstance(o, Var) for o in rhs.operands):
+        return source.operand.code, tuple(o.code for o in rhs.operands if isinstance(o, Var))
+    return None
