@@ -232,7 +232,7 @@ def _group_bits(feature: Feature, group: Group) -> tuple[str, str, str]:
     else:
         words = group.kind
         choose = "at-most-one" if group.kind == "alternative" else "any"
-    return f"{group.kind}-{group.line}", f"{feature.name} ({words})", choose
+    return f"{group.kind}-{group.line}", f"{feature.name}: {words}", choose
 
 
 def catalog_lines(
