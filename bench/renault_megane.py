@@ -10,8 +10,8 @@ interactive sessions, the count time and the peak memory; and prints one summary
 
 Usage::
 
-    python bench/renault_megane.py --out /tmp/megane-catalogs
-    configurator --catalogs /tmp/megane-catalogs catalog stats renault-megane --json
+    python bench/renault_megane.py --out megane-catalogs
+    configurator --catalogs megane-catalogs catalog stats renault-megane --json
 
 Known answers (an independent BDD compilation): 2,835,456,006,272 configurations; dead values
 variable 8 value 0, 55 value 0, 80 value 5 and 100 value 11.

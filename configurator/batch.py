@@ -35,6 +35,7 @@ import operator
 import os
 import queue
 import re
+import reprlib
 import signal
 import sys
 import time
@@ -43,7 +44,7 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
 
 from configurator.catalog.loader import CatalogTree
 from configurator.catalog.schema import Catalog, Market
@@ -57,9 +58,14 @@ from configurator.errors import (
     Problem,
     UnknownModelError,
     UsageError,
+    shorten,
 )
+from configurator.isodates import iso_day
 from configurator.money import money_json
 from configurator.pricing.engine import Pricer
+
+if TYPE_CHECKING:  # YAML is imported only for YAML input
+    import yaml
 
 InputFormat = Literal["csv", "jsonl", "yaml"]
 OutputFormat = Literal["csv", "jsonl"]
@@ -91,7 +97,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_CHARS = 256 * 1024  # about 4,000 rows of a typical order book
 MAX_RECORD_CHARS = 4 * CHUNK_CHARS  # no sane CSV record is longer
 CHUNK_ROWS = 2_000  # rows per chunk for YAML input (already parsed in the main process)
+MAX_ROW_VALUES = 1_000  # values in one YAML row, aliases expanded (a row has a few fields)
+MAX_ROW_DEPTH = 20  # nested lists and mappings in a YAML row (a row nests two deep)
 MEMO_SIZE = 65_536  # entries per memo level and per process
+PARENT_CHECK_SECONDS = 1.0  # an idle worker checks this often that the main process lives
+PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a process gets when its parent dies
 
 
 class BadRowError(ConfiguratorError):
@@ -195,6 +205,8 @@ def parse_options(options: str | Iterable[str]) -> tuple[list[str], dict[str, st
                 raise BadRowError(f"'{token.strip()}' has no option code before '='")
             continue
         if equals:
+            if code in values:
+                raise BadRowError(f"{code}=... is given twice: give each option one value")
             values[code] = value.strip()
         codes.append(code)
     return codes, values
@@ -203,11 +215,11 @@ def parse_options(options: str | Iterable[str]) -> tuple[list[str], dict[str, st
 def parse_day(text: str) -> dt.date:
     """A row's date, ``YYYY-MM-DD``."""
     try:
-        if len(text) != 10:
-            raise ValueError(text)
-        return dt.date.fromisoformat(text)
+        return iso_day(text)
     except ValueError:
-        raise BadRowError(f"date '{text}' is not a date: write YYYY-MM-DD") from None
+        raise BadRowError(
+            f"date '{text}' is not a date: write YYYY-MM-DD, e.g. 2026-03-01"
+        ) from None
 
 
 # --- reading: chunks of rows ------------------------------------------------------------------
@@ -235,7 +247,74 @@ class Chunk:
     size: int = 0  # characters of input it covers (for progress)
 
 
-def read_csv_header(source: IO[str], name: str) -> tuple[Header, str, int]:
+class TextSource(Protocol):
+    """What the readers read from: text, ``size`` characters at a time ("" at the end)."""
+
+    def read(self, size: int = -1, /) -> str: ...
+
+
+class InputText:
+    """The batch input as the readers see it: checked to be UTF-8, with classic Mac line
+    ends (a lone carriage return) read as newlines.
+
+    The file is opened with ``errors="surrogateescape"``, so a byte that is not UTF-8 arrives
+    here as a surrogate and is reported with its line (a usage error: the whole file is in
+    another encoding, so no row of it can be trusted). Whether line ends are lone carriage
+    returns is decided on the first block, before any row is read.
+    """
+
+    def __init__(self, source: IO[str], name: str) -> None:
+        self._source = source
+        self._name = name
+        self._head = source.read(CHUNK_CHARS)
+        self._lines = 0  # newlines handed out so far (for the line of a bad byte)
+        self._carriage_returns = _lone_carriage_returns(self._head)
+        self._after_return = False  # the last block ended with "\r" (maybe half a "\r\n")
+
+    def read(self, size: int = -1) -> str:
+        """Up to about ``size`` characters; "" at the end of the input."""
+        while True:
+            if self._head:
+                block, self._head = self._head, ""
+            else:
+                block = self._source.read(size)
+            if not block:
+                return ""
+            if self._carriage_returns:
+                if self._after_return and block.startswith("\n"):
+                    block = block[1:]
+                self._after_return = block.endswith("\r")
+                block = block.replace("\r\n", "\n").replace("\r", "\n")
+            if block:
+                break
+        if not block.isascii():
+            self._check_utf8(block)
+        self._lines += block.count("\n")
+        return block
+
+    def _check_utf8(self, block: str) -> None:
+        try:
+            block.encode("utf-8")
+        except UnicodeEncodeError as error:
+            line = self._lines + block.count("\n", 0, error.start) + 1
+            column = error.start - block.rfind("\n", 0, error.start)
+            bad = block[error.start].encode("utf-8", "surrogateescape")
+            raise UsageError(
+                f"{Location(self._name, line, column)}: the input is not UTF-8 text (byte "
+                f"0x{bad.hex()}): save it as UTF-8"
+            ) from None
+
+
+def _lone_carriage_returns(text: str) -> bool:
+    """Whether the first line ends with a lone carriage return (classic Mac line ends)."""
+    newline = text.find("\n")
+    ret = text.find("\r")
+    if ret == -1:
+        return False
+    return (newline == -1 or ret < newline) and text[ret + 1 : ret + 2] != "\n"
+
+
+def read_csv_header(source: TextSource, name: str) -> tuple[Header, str, int]:
     """Read the header record; return it, the text read past it, and the next line number."""
     buffer = ""
     while True:
@@ -250,9 +329,12 @@ def read_csv_header(source: IO[str], name: str) -> tuple[Header, str, int]:
     head, rest = buffer[:cut], buffer[cut:]
     if head.startswith("\ufeff"):  # a byte-order mark left by a spreadsheet
         head = head[1:]
-    names = next(csv.reader(io.StringIO(head)), [])
-    columns = [n.strip().lower() for n in names]
     where = Location(name, 1, 1)
+    try:
+        names = next(csv.reader(io.StringIO(head), strict=True), [])
+    except csv.Error as error:
+        raise UsageError(f"{where}: the header row is not valid CSV: {error}") from None
+    columns = [n.strip().lower() for n in names]
     if not any(columns):
         raise UsageError(f"{where}: the CSV input is empty: it needs a header row")
     seen: set[str] = set()
@@ -284,25 +366,33 @@ def _record_boundary(text: str, *, first_only: bool = False) -> int:
     """The end of the last (or first) complete CSV record in ``text``; 0 when there is none.
 
     A newline ends a record when the quotes before it are balanced (RFC 4180 escapes a quote
-    by doubling it, so the parity of '"' tells whether we are inside a quoted field).
+    by doubling it, so the parity of '"' tells whether we are inside a quoted field). The
+    usual case is one count up to the last newline; when a stray or unclosed quote leaves
+    it unbalanced, the newlines are walked once, forward (never a count from the start for
+    each newline, which made a file with one broken quote quadratic).
     """
-    if first_only:
-        position = text.find("\n")
-        while position != -1:
-            if text.count('"', 0, position) % 2 == 0:
-                return position + 1
-            position = text.find("\n", position + 1)
+    last = text.rfind("\n")
+    if last == -1:
         return 0
-    position = text.rfind("\n")
-    while position != -1:
-        if text.count('"', 0, position) % 2 == 0:
-            return position + 1
-        position = text.rfind("\n", 0, position)
-    return 0
+    if not first_only and text.count('"', 0, last) % 2 == 0:
+        return last + 1
+    found = 0
+    inside = False
+    position = 0
+    while position <= last:
+        newline = text.find("\n", position)
+        if text.count('"', position, newline) % 2:
+            inside = not inside
+        if not inside:
+            found = newline + 1
+            if first_only:
+                return found
+        position = newline + 1
+    return found
 
 
 def text_chunks(
-    source: IO[str], first_line: int, pending: str = "", *, csv_quotes: bool
+    source: TextSource, first_line: int, pending: str = "", *, csv_quotes: bool, name: str = "-"
 ) -> Iterator[Chunk]:
     """Cut the input into chunks of whole records (lines; CSV records may span lines)."""
     line = first_line
@@ -318,6 +408,12 @@ def text_chunks(
             # thrown the count off. Cut at a newline anyway; the strict reader reports any
             # record this splits, and the quote count restarts with the next chunk.
             cut = buffer.rfind("\n") + 1
+            if cut == 0:
+                raise UsageError(
+                    f"{Location(name, line, 1)}: the line is longer than "
+                    f"{MAX_RECORD_CHARS:,} characters: records that long are not supported "
+                    "(is this a CSV or JSON lines file?)"
+                )
         if cut == 0:
             continue  # a record longer than a block: read more
         text, buffer = buffer[:cut], buffer[cut:]
@@ -327,13 +423,13 @@ def text_chunks(
         yield Chunk(first_line=line, text=buffer, size=len(buffer))
 
 
-def yaml_chunks(source: IO[str], name: str) -> Iterator[Chunk]:
+def yaml_chunks(source: TextSource, name: str) -> Iterator[Chunk]:
     """YAML rows, streamed one item at a time: a top-level list of mappings, or one mapping
     per document. Each item keeps the line it starts on."""
     import yaml
     from yaml import events
 
-    loader = yaml.SafeLoader(source)
+    loader = _row_loader()(source)
     items: list[tuple[int, Any]] = []
     try:
         loader.get_event()  # stream start
@@ -344,7 +440,7 @@ def yaml_chunks(source: IO[str], name: str) -> Iterator[Chunk]:
                 while not loader.check_event(events.SequenceEndEvent):
                     node = loader.compose_node(None, None)  # type: ignore[arg-type]
                     assert node is not None
-                    items.append((node.start_mark.line + 1, loader.construct_document(node)))
+                    items.append(_yaml_row(loader, node, name))
                     if len(items) >= CHUNK_ROWS:
                         yield Chunk(first_line=items[0][0], items=tuple(items))
                         items = []
@@ -352,9 +448,11 @@ def yaml_chunks(source: IO[str], name: str) -> Iterator[Chunk]:
             elif not loader.check_event(events.DocumentEndEvent):
                 node = loader.compose_node(None, None)  # type: ignore[arg-type]
                 assert node is not None
-                items.append((node.start_mark.line + 1, loader.construct_document(node)))
+                items.append(_yaml_row(loader, node, name))
             loader.get_event()  # document end
             loader.anchors = {}
+    except RecursionError:
+        raise UsageError(f"{name}: the YAML input is nested too deeply to be rows") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
@@ -366,16 +464,82 @@ def yaml_chunks(source: IO[str], name: str) -> Iterator[Chunk]:
         yield Chunk(first_line=items[0][0], items=tuple(items))
 
 
+@functools.cache
+def _row_loader() -> type[yaml.SafeLoader]:
+    """PyYAML's safe loader, refusing nesting deeper than :data:`MAX_ROW_DEPTH` as it scans
+    (a row is a mapping of a few fields; PyYAML's scanner is quadratic in the nesting and its
+    composer recursive, so thousands of brackets would take seconds, then overflow)."""
+    import yaml
+    from yaml.scanner import ScannerError
+
+    class RowLoader(yaml.SafeLoader):
+        def fetch_more_tokens(self) -> None:
+            if self.flow_level > MAX_ROW_DEPTH or len(self.indents) > MAX_ROW_DEPTH:
+                raise ScannerError(
+                    problem=f"lists and mappings are nested more than {MAX_ROW_DEPTH} deep "
+                    "(a row is a mapping of a few fields)",
+                    problem_mark=self.get_mark(),
+                )
+            super().fetch_more_tokens()
+
+    return RowLoader
+
+
+def _yaml_row(loader: Any, node: Any, name: str) -> tuple[int, Any]:
+    """One YAML row (its line and value), measured before it is built: aliases that would
+    expand it beyond :data:`MAX_ROW_VALUES` values (an alias bomb) fail the file at once,
+    as the catalog loader refuses them; a key given twice makes the row a bad row."""
+    import yaml
+
+    from configurator.catalog import yamlpos
+
+    line = node.start_mark.line + 1
+    try:
+        size, _ = yamlpos.node_counts(node)
+    except yamlpos._RecursiveAlias:
+        raise UsageError(
+            f"{Location(name, line, node.start_mark.column + 1)}: an alias in this row refers "
+            "to a value that contains it (a recursive alias): write the values out"
+        ) from None
+    if size > MAX_ROW_VALUES:
+        raise UsageError(
+            f"{Location(name, line, node.start_mark.column + 1)}: this row expands to "
+            f"{size:,} values through YAML aliases, over the limit of {MAX_ROW_VALUES:,} "
+            "for a row (an alias bomb?): write the values out"
+        )
+    value = loader.construct_document(node)
+    if isinstance(node, yaml.MappingNode) and isinstance(value, dict):
+        keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
+        if len(set(keys)) != len(keys):
+            twice = next(key for index, key in enumerate(keys) if key in keys[:index])
+            rid = value.get("id")
+            return line, _DuplicateKeyRow(str(rid) if isinstance(rid, str | int) else "", twice)
+    return line, value
+
+
+class _DuplicateKeyRow:
+    """A YAML row that gives a key twice (YAML says keys are unique; readers disagree on
+    which value wins), kept as an item so its row reports it."""
+
+    __slots__ = ("id", "key")
+
+    def __init__(self, rid: str, key: str) -> None:
+        self.id = rid
+        self.key = key
+
+
 def read_chunks(
     source: IO[str], input_format: InputFormat, name: str
 ) -> tuple[Header | None, Iterator[Chunk]]:
     """The input's header (CSV) and its chunks of rows."""
+    text = InputText(source, name)
+    csv.field_size_limit(MAX_RECORD_CHARS)  # Python's default (128 KB) is below our record limit
     if input_format == "csv":
-        header, pending, line = read_csv_header(source, name)
-        return header, text_chunks(source, line, pending, csv_quotes=True)
+        header, pending, line = read_csv_header(text, name)
+        return header, text_chunks(text, line, pending, csv_quotes=True, name=name)
     if input_format == "jsonl":
-        return None, text_chunks(source, 1, csv_quotes=False)
-    return None, yaml_chunks(source, name)
+        return None, text_chunks(text, 1, csv_quotes=False, name=name)
+    return None, yaml_chunks(text, name)
 
 
 # --- pricing rows -----------------------------------------------------------------------------
@@ -440,6 +604,7 @@ class ChunkPricer:
     def __init__(self, settings: Settings, *, share: bool = False) -> None:
         self.settings = settings
         self.jsonl = settings.output_format == "jsonl"
+        csv.field_size_limit(MAX_RECORD_CHARS)  # also in spawned workers
         self.tree = _LoadedTree(Path(settings.catalogs))
         self.columns = output_columns(settings.tax_ids)
         self._blank_amounts = ("",) * (len(settings.tax_ids) + 2)  # subtotal, taxes, total
@@ -473,7 +638,10 @@ class ChunkPricer:
         add = parts.append
         # strict: a quoted field that never ends (or junk after a closing quote) is an error
         # for its row, never a silent merge of the rows that follow into one field
-        reader = csv.reader(io.StringIO(chunk.text), strict=True)
+        text = chunk.text
+        stream = io.StringIO(text)
+        reader = csv.reader(stream, strict=True)
+        start = 0  # where in the text the reader started (it starts again after a bad record)
         width, id_at, model_at = header.width, header.id, header.model
         key_of = operator.itemgetter(header.model, header.options, header.code, header.date)
         outcome = self.outcome
@@ -514,13 +682,21 @@ class ChunkPricer:
                         break
                 break
             except csv.Error as error:
+                # The record that does not parse is its first line alone: it gets its error
+                # row (with the id, when the line shows one), and reading starts again at
+                # the next line, so no record after it is lost.
                 line = base + last + 1
-                last = reader.line_num
-                found = self._bad(
-                    f"not valid CSV: {error} (a field that holds a quote must be quoted, "
-                    "with its quotes doubled)"
-                )
-                self._failed_row(result, add, "", line, found)
+                spanned = reader.line_num - last > 1  # it read on past the line's end
+                begins = _line_offset(text, start, last)
+                ends = text.find("\n", begins)
+                start = len(text) if ends == -1 else ends + 1
+                broken = text[begins:start]
+                found = self._bad(_csv_problem(error, spanned), _salvaged_field(broken, model_at))
+                if self._failed_row(result, add, _salvaged_field(broken, id_at), line, found):
+                    break
+                base, last = line, 0
+                stream.seek(start)  # StringIO positions are character offsets
+                reader = csv.reader(stream, strict=True)
         result.ok = ok
         result.rows = ok + sum(result.errors.values())
         result.text = "".join(parts)
@@ -562,9 +738,13 @@ class ChunkPricer:
     def _item_outcome(self, item: Any) -> tuple[str, Outcome]:
         """A JSON or YAML row: check its shape, then price it through the memo."""
         if isinstance(item, _NotJson):
-            return "", self._bad(f"not a JSON object: {item.reason}")
+            if item.duplicate:
+                return item.id, self._bad(item.reason)
+            return item.id, self._bad(f"not a JSON object: {item.reason}")
+        if isinstance(item, _DuplicateKeyRow):
+            return item.id, self._bad(f"the key '{shorten(item.key)}' appears twice in the row")
         if not isinstance(item, dict):
-            return "", self._bad(f"a row must be an object with id and model, not {item!r:.40}")
+            return "", self._bad(f"a row must be an object with id and model, not {_brief(item)}")
         rid = item.get("id")
         model = item.get("model")
         options = item.get("options")
@@ -582,7 +762,7 @@ class ChunkPricer:
             return rid if isinstance(rid, str) else "", self._bad(problem, shown)
         for name, value in (("model", model), ("code", code), ("date", day)):
             if value is not None and not isinstance(value, str):
-                return rid, self._bad(f"'{name}' must be text, not {value!r:.40}", shown)
+                return rid, self._bad(f"'{name}' must be text, not {_brief(value)}", shown)
         if options is not None and not isinstance(options, str | tuple):
             return rid, self._bad("'options' must be text or a list of option codes", shown)
         return rid, self.outcome((model or "", options or "", code or "", day or ""))
@@ -789,35 +969,132 @@ class _LoadedTree(CatalogTree):
 
 
 class _NotJson:
-    """A JSON line that does not parse (kept as an item so its row reports it)."""
+    """A JSON line that does not parse (kept as an item so its row reports it), with the id
+    it seems to have."""
 
-    __slots__ = ("reason",)
+    __slots__ = ("duplicate", "id", "reason")
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, rid: str = "", *, duplicate: bool = False) -> None:
         self.reason = reason
+        self.id = rid
+        self.duplicate = duplicate
+
+
+def _brief(value: Any) -> str:
+    """A short repr of a row's value for a message: never the whole of a huge (or aliased,
+    exponentially large) structure."""
+    brief = reprlib.Repr()  # keyword arguments only from Python 3.12
+    brief.maxlevel, brief.maxstring, brief.maxother = 2, 40, 40
+    return brief.repr(value)
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object with a key twice (JSON parsers disagree on which one wins)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(f"the key '{shorten(key)}' appears twice in the row")
+            seen.add(key)
+    return found
+
+
+_decode_row = json.JSONDecoder(object_pairs_hook=_unique_keys).decode
+_JSON_ID = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
 
 
 def _json_lines(chunk: Chunk) -> Iterator[tuple[int, Any]]:
-    loads = json.loads
     line = chunk.first_line
     for text in chunk.text.split("\n"):
         if text.strip():
             try:
-                yield line, loads(text)
+                yield line, _decode_row(text)
+            except _DuplicateKey as error:
+                yield line, _NotJson(str(error), _salvaged_json_id(text), duplicate=True)
             except ValueError as error:
-                yield line, _NotJson(str(error))
+                yield line, _NotJson(str(error), _salvaged_json_id(text))
+            except RecursionError:  # thousands of nested brackets
+                yield line, _NotJson("nested too deeply", _salvaged_json_id(text))
         line += 1
+
+
+def _salvaged_json_id(text: str) -> str:
+    """The id of a JSON line that does not parse, when it can be seen; else ""."""
+    found = _JSON_ID.search(text)
+    if found is None:
+        return ""
+    try:
+        value = json.loads(found.group(1))
+    except ValueError:
+        return ""
+    return str(value)
+
+
+_CSV_PROBLEMS = {  # Python's csv messages, as a spreadsheet user would understand them
+    "unexpected end of data": "a quoted field is never closed (its closing quote is missing)",
+    "expected after": "text follows the closing quote of a field",
+    "new-line character seen": "a line break (carriage return) inside an unquoted field",
+    "field larger than field limit": f"a field is longer than {MAX_RECORD_CHARS:,} characters",
+}
+
+
+def _csv_problem(error: csv.Error, spanned: bool) -> str:
+    """A CSV reading error as the row's message (``spanned``: the record ran on into the
+    following lines before failing, so a quote opened on its line never closed there)."""
+    text = str(error)
+    reason = next((said for key, said in _CSV_PROBLEMS.items() if key in text), text)
+    if spanned:
+        reason = _CSV_PROBLEMS["unexpected end of data"]
+    return (
+        f"not valid CSV: {reason}; a field that holds a quote, a comma or a line break must "
+        "be quoted, with its quotes doubled"
+    )
+
+
+def _line_offset(text: str, start: int, count: int) -> int:
+    """Where the line ``count`` lines after offset ``start`` of ``text`` begins."""
+    position = start
+    for _ in range(count):
+        position = text.find("\n", position) + 1
+        if position == 0:
+            return len(text)
+    return position
+
+
+def _salvaged_field(line: str, index: int) -> str:
+    """A field of a CSV line that does not parse strictly, read leniently (for the id and
+    model of its error row); "" when the line has no such field."""
+    try:
+        fields = next(csv.reader([line.rstrip("\r\n")]), [])
+    except csv.Error:
+        fields = line.split(",")
+    return fields[index].strip() if index < len(fields) else ""
 
 
 def _failure(rid: str, line: int, found: Outcome) -> str:
     return f"line {line} (id {rid or '?'}): {found[0]}: {found[2]}"
 
 
+def _row_hint(suggestion: str) -> str:
+    """A hint in the words of a row: its cells, not the command line's flags."""
+    import re
+
+    flag = re.fullmatch(r"add --value (\S+)='(.*)'", suggestion)
+    if flag is None:
+        return suggestion
+    code, example = flag.groups()
+    return f"write {code}={example}; in the options cell"
+
+
 def describe(error: ConfiguratorError) -> str:
     """An error as one line: the message, the suggestion, the rules and the explanation."""
     text = error.message
     if error.suggestion:
-        text += f" ({error.suggestion})"
+        text += f" ({_row_hint(error.suggestion)})"
     explanation = getattr(error, "explanation", ())
     if explanation:
         text += ": " + "; ".join(line.strip() for line in explanation)
@@ -985,7 +1262,9 @@ def _in_workers(chunks: Iterator[Chunk], settings: Settings, jobs: int) -> Itera
     inboxes = [context.Queue() for _ in range(jobs)]
     outboxes = [context.Queue() for _ in range(jobs)]
     workers = [
-        context.Process(target=_worker_main, args=(inboxes[i], outboxes[i], settings), daemon=True)
+        context.Process(
+            target=_worker_main, args=(inboxes[i], outboxes[i], settings, os.getpid()), daemon=True
+        )
         for i in range(jobs)
     ]
     for worker in workers:
@@ -1046,7 +1325,35 @@ def _guarded(pricer: ChunkPricer, chunk: Chunk) -> ChunkResult:
         return ChunkResult(fatal=(int(error.exit_code), str(error), []))
 
 
-def _worker_main(inbox: Any, outbox: Any, settings: Settings) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when the main process dies, even by ``kill -9``
+    (Linux's parent-death signal); elsewhere the worker's idle loop notices the new parent."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl (an unusual libc): the idle loop checks
+            pass
+    if os.getppid() != parent:  # the main process died before the signal was asked for
+        os._exit(0)
+
+
+def _release_standard_streams() -> None:
+    """Point the worker's stdin and stdout at /dev/null: it never uses them, and holding the
+    caller's pipes open would keep a caller waiting for their end after the main process
+    stops. (stderr stays: a crash of the interpreter itself is reported there.)"""
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for descriptor in (0, 1):
+            with contextlib.suppress(OSError):
+                os.dup2(null, descriptor)
+    finally:
+        os.close(null)
+
+
+def _worker_main(inbox: Any, outbox: Any, settings: Settings, parent: int) -> None:
     """A worker process: build the pricer once, then price chunks until told to stop.
 
     Ctrl-C is the main process's business, which stops workers with SIGTERM (its default
@@ -1054,9 +1361,16 @@ def _worker_main(inbox: Any, outbox: Any, settings: Settings) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
+    _release_standard_streams()
     pricer = ChunkPricer(settings, share=True)
     while True:
-        task = inbox.get()
+        try:
+            task = inbox.get(timeout=PARENT_CHECK_SECONDS)
+        except queue.Empty:
+            if os.getppid() != parent:  # the main process died (kill -9): nobody to work for
+                return
+            continue
         if task is None:
             return
         chunk, learned = task

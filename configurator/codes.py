@@ -58,6 +58,10 @@ MODEL_BITS = 14
 VERSION_BITS = 10
 WIDTHS = (15, 20, 25, 30, 35, 40, 45, 50)
 GROUP = 4
+#: The longest code read, in characters without dashes: about 40 KB of options and values,
+#: far beyond any real configuration (a value is at most 500 characters), and refused before
+#: any decoding work so a megabyte pasted by mistake (or malice) costs nothing.
+MAX_CODE_CHARS = 8_192
 _POLY = 0b100101  # x^5 + x^2 + 1, primitive over GF(2)
 
 
@@ -106,18 +110,26 @@ def option_hash(code: str) -> int:
 # --- bits ------------------------------------------------------------------------------------
 
 
+_BITS = [format(symbol, "05b") for symbol in range(32)]
+
+
 class _Reader:
+    """Reads a code's bit fields in order. The bits are kept as text ("0101...") and each
+    field is converted on its own, so decoding is linear in the code's length (shifting one
+    big integer for every field made a long code quadratic)."""
+
     def __init__(self, symbols: list[int]) -> None:
-        self.value = 0
-        for symbol in symbols:
-            self.value = (self.value << 5) | symbol
-        self.left = 5 * len(symbols)
+        self.bits = "".join([_BITS[symbol] for symbol in symbols])
+        self.position = 0
+        self.left = len(self.bits)
 
     def read(self, bits: int) -> int:
         if bits > self.left:
             raise CodeError("the configuration code is too short: a character is missing")
+        start = self.position
+        self.position += bits
         self.left -= bits
-        return (self.value >> self.left) & ((1 << bits) - 1)
+        return int(self.bits[start : self.position], 2) if bits else 0
 
     def varint(self) -> int:
         value = 0
@@ -132,7 +144,7 @@ class _Reader:
                 raise CodeError("the configuration code is malformed")
 
     def finish(self) -> None:
-        if self.left >= 5 or self.value & ((1 << self.left) - 1):
+        if self.left >= 5 or "1" in self.bits[self.position :]:
             raise CodeError(
                 "the configuration code is malformed: it has characters left over "
                 "(a character too many?)"
@@ -273,7 +285,13 @@ def format_code(text: str) -> str:
 
 
 def normalise(code: str) -> list[int]:
-    """The symbols of a typed code; raise :class:`CodeError` for a character codes never use."""
+    """The symbols of a typed code; raise :class:`CodeError` for a character codes never use,
+    or for a text too long to be a code (:data:`MAX_CODE_CHARS`), before reading it."""
+    if len(code) > 2 * MAX_CODE_CHARS or len(code.replace("-", "")) > MAX_CODE_CHARS:
+        raise CodeError(
+            f"a configuration code has at most {MAX_CODE_CHARS:,} characters; this one has "
+            f"{len(code):,}: it is not a configuration code"
+        )
     symbols = []
     position = 0
     for char in code.upper():

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from configurator.errors import UnknownOptionError, did_you_mean
+from configurator.errors import BadValueError, UnknownOptionError, did_you_mean
+from configurator.safetext import control_character
 
 if TYPE_CHECKING:  # the pricing engine prices without importing the schema (pydantic)
     from configurator.catalog.schema import Catalog, Group
@@ -25,6 +26,18 @@ class Configuration:
     model: str
     choices: tuple[str, ...] = ()
     values: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Values reach other people's terminals (quotes, codes, batch output): whatever the
+        # catalog's pattern allows, a value holds no control character (escape sequences).
+        for code, value in self.values.items():
+            found = control_character(value) if isinstance(value, str) else None
+            if found is not None:
+                raise BadValueError(
+                    f"the value of {code} holds a control character ({found}): a value is "
+                    "plain text on one line",
+                    option_codes=[code],
+                )
 
     @classmethod
     def of(

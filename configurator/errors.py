@@ -7,6 +7,7 @@ with ``error.exit_code``; the core never prints and never exits.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -45,9 +46,14 @@ class Problem:
     location: Location
     code: str
     message: str
+    severity: str = "error"  # or "warning": reported, but the file is still usable
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message} [{self.code}]"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -56,6 +62,7 @@ class Problem:
             "column": self.location.column,
             "code": self.code,
             "message": self.message,
+            "severity": self.severity,
         }
 
 
@@ -66,6 +73,7 @@ class ConfiguratorError(Exception):
     error_code: str = "error"
 
     def __init__(self, message: str, *, suggestion: str | None = None) -> None:
+        message = shorten_echoes(message)
         super().__init__(message)
         self.message = message
         self.suggestion = suggestion
@@ -162,6 +170,75 @@ class CodeError(UsageError):
     """A configuration code is malformed or fails its checksum."""
 
     error_code = "bad_code"
+
+
+class CompileBudgetExceeded(ConfiguratorError):
+    """A catalog's rules could not be compiled into a decision diagram within the budget
+    (:class:`configurator.rules.compile.CompileBudget`): too many diagram nodes, or too long.
+
+    Nothing that needs only validity or explanations waits for compilation (they use the
+    pricer's checks and the SAT solver); this is raised by what needs the compiled form
+    (valid domains, counts, completions), so that a front end can fall back to a
+    search-based engine or say so. ``limit`` is ``"nodes"`` or ``"seconds"``; ``reached`` is
+    how far compilation got when it stopped.
+    """
+
+    exit_code = ExitCode.CATALOG_INVALID
+    error_code = "compile_budget"
+
+    def __init__(
+        self, catalog_id: str, limit: str, budget: float, reached: float, seconds: float
+    ) -> None:
+        if limit == "nodes":
+            what = f"its decision diagram reached {int(reached):,} nodes (budget {int(budget):,})"
+        else:
+            what = f"compiling needs more than its budget of {budget:g} s of processor time"
+        if limit == "nodes":
+            what += f", after {seconds:.1f} s"
+        super().__init__(
+            f"the rules of '{catalog_id}' are too complex to compile: {what}",
+            suggestion="quotes and explanations still work; to allow more, set "
+            "CONFIGURATOR_COMPILE_NODES or CONFIGURATOR_COMPILE_SECONDS",
+        )
+        self.catalog_id = catalog_id
+        self.limit = limit
+        self.budget = budget
+        self.reached = reached
+        self.seconds = seconds
+
+
+class CacheWarning(UserWarning):
+    """The on-disk cache cannot be trusted or used; work goes on without it. The CLI prints
+    these as ``warning: ...`` on stderr, once each."""
+
+
+#: The most characters of a user's input a message repeats (a 20 KB value is not echoed whole).
+MAX_ECHO = 80
+
+
+def shorten(text: str, limit: int = MAX_ECHO) -> str:
+    """User input as a message repeats it: whole when short, else its start and its length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text):,} characters)"
+
+
+#: The longest message an error carries (the end of a longer one is cut, with a mark).
+MAX_MESSAGE = 2_000
+
+_QUOTED = re.compile(rf"'([^'\n]{{{MAX_ECHO + 1},}})'")
+_LONG_WORD = re.compile(rf"[^\s']{{{2 * MAX_ECHO + 1},}}")  # no real word is this long
+
+
+def shorten_echoes(message: str) -> str:
+    """A message with every quoted echo of user input (``'...'``), and any unquoted run of
+    over 160 characters without a space, shortened to :data:`MAX_ECHO` characters; the
+    whole to :data:`MAX_MESSAGE`."""
+    if len(message) <= MAX_ECHO:
+        return message
+    message = _QUOTED.sub(lambda found: f"'{shorten(found.group(1))}'", message)
+    message = _LONG_WORD.sub(lambda found: shorten(found.group()), message)
+    return shorten(message, MAX_MESSAGE)
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

@@ -9,7 +9,9 @@ A small recursive-descent parser (no ``eval``) that reports the column of a bad 
     atom   := CODE | "true" | "false" | "(" expr ")"
 
 Precedence: ``not`` binds tightest, then ``and``, then ``or``. Keywords are case-insensitive;
-codes are upper case (``PAINT-AMETHYST``).
+codes are upper case (``PAINT-AMETHYST``). Nesting (parentheses and ``not``) is limited to
+:data:`MAX_DEPTH` levels, so that no expression can exhaust the stack of the parser or of the
+recursive walks over its tree (evaluation, compilation, rendering).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 T = TypeVar("T")
+
+MAX_DEPTH = 50  # levels of parentheses and 'not'; real rules use a handful
+MAX_LENGTH = 20_000  # characters in one expression
 
 
 class ExprSyntaxError(ValueError):
@@ -96,8 +101,25 @@ def _tokens(text: str) -> Iterator[_Token]:
 
 class _Parser:
     def __init__(self, text: str) -> None:
+        if len(text) > MAX_LENGTH:
+            raise ExprSyntaxError(
+                f"the expression has {len(text):,} characters, over the limit of "
+                f"{MAX_LENGTH:,}: split it into several rules",
+                1,
+            )
         self.tokens = list(_tokens(text))
         self.index = 0
+        self.depth = 0
+
+    def deeper(self, token: _Token) -> None:
+        """One more level of nesting at ``token`` (a '(' or a 'not')."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExprSyntaxError(
+                f"the expression nests more than {MAX_DEPTH} levels deep (parentheses and "
+                f"'not'): simplify it, e.g. 'not not X' is X",
+                token.column,
+            )
 
     @property
     def current(self) -> _Token:
@@ -136,8 +158,10 @@ class _Parser:
 
     def parse_unary(self) -> Expr:
         if self.current.kind == "not":
-            self.take()
-            return Not(self.parse_unary())
+            self.deeper(self.take())
+            operand = self.parse_unary()
+            self.depth -= 1
+            return Not(operand)
         return self.parse_atom()
 
     def parse_atom(self) -> Expr:
@@ -153,7 +177,9 @@ class _Parser:
         if token.kind in ("true", "false"):
             return Const(token.kind == "true")
         if token.kind == "(":
+            self.deeper(token)
             inner = self.parse_or()
+            self.depth -= 1
             closing = self.current
             if closing.kind != ")":
                 raise ExprSyntaxError("missing ')'", closing.column)

@@ -43,7 +43,14 @@ from typing import Any, Literal
 
 import yaml
 
-from configurator.catalog.schema import BuyerValue, Cardinality, Catalog, Market, Option
+from configurator.catalog.schema import (
+    BuyerValue,
+    Cardinality,
+    Catalog,
+    Market,
+    Option,
+    Programme,
+)
 from configurator.catalog.yamlpos import read_yaml_file
 from configurator.configuration import Configuration, Selection
 from configurator.errors import (
@@ -54,6 +61,7 @@ from configurator.errors import (
     did_you_mean,
 )
 from configurator.quote import Quote
+from configurator.safetext import control_character
 
 PACKAGES_STEP = "packages"
 FILE_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
@@ -101,6 +109,8 @@ class OptionView:
     value: str | None  # the buyer-supplied value, if any
     asks_value: bool  # choosing it asks the buyer for a value
     description: str | None = None
+    programme: str | None = None  # the id of the programme whose minimum it counts toward
+    crossing: Decimal | None = None  # choosing it crosses a tax threshold: its cost with the tax
 
 
 @dataclass(frozen=True)
@@ -119,13 +129,33 @@ class StepView:
 
 @dataclass(frozen=True)
 class Alternative:
-    """One way to make an unavailable option available: what leaves, what comes, the cost."""
+    """One way to get an option, exactly as Accept leaves the car (see
+    :mod:`configurator.repairs`): the choices given up and added, every option of the car
+    that leaves and comes, the new total and its change."""
 
     target: str
     removed: tuple[str, ...]  # buyer choices given up
-    added: tuple[str, ...]  # options chosen in their place (the target included)
+    added: tuple[str, ...]  # buyer choices added (the target included)
     delta: Decimal | None  # change of the total price (None when it cannot be priced yet)
     choices: tuple[str, ...]  # the buyer's choices once accepted
+    total: Decimal | None = None  # the total once accepted
+    leaving: tuple[str, ...] = ()  # every option of the car that goes (defaults included)
+    coming: tuple[str, ...] = ()  # every option of the car that comes (brought, included)
+    needs_values: tuple[str, ...] = ()  # options Accept will ask a value for
+    missing: tuple[str, ...] = ()  # what would still keep the car from being finished
+    weeks_delta: int | None = None  # change of the delivery estimate
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """Choosing an option takes the car over a tax threshold (a cliff: the tax falls on the
+    whole price)."""
+
+    code: str
+    tax_name: str
+    threshold_price: Decimal  # the list price where the threshold is
+    tax: Decimal  # the tax it triggers
+    effective_cost: Decimal  # the change of the total: the option's price plus that tax
 
 
 @dataclass(frozen=True)
@@ -197,6 +227,7 @@ class Cliff:
     headroom: Decimal | None  # how much more the list price may grow before the cliff
     cost: Decimal  # the tax owed (crossed) or the least it would be at the cliff
     culprit_name: str | None = None  # the option that took the car over
+    culprit_enough: bool = False  # removing the culprit alone takes the car back under
 
     @property
     def near(self) -> bool:
@@ -254,15 +285,24 @@ class ConfigureSession:
         market: Market,
         on: dt.date,
         start: Configuration | None = None,
+        lang: str | None = None,
     ) -> None:
+        from configurator.lang import catalog_names, pick
         from configurator.pricing.engine import pricer
 
+        self.lang = lang  # names in this language where the catalog gives them (None: English)
         self.catalog = catalog
         self.market = market
         self.on = on
         self._pricer = pricer(catalog, market)
         self.steps: list[Step] = [
-            Step(g.id, g.name, g.description, g.choose, tuple(o.code for o in g.options))
+            Step(
+                g.id,
+                pick(g.name, g.names, lang),
+                g.description,
+                g.choose,
+                tuple(o.code for o in g.options),
+            )
             for g in catalog.groups
         ]
         if catalog.packages:
@@ -279,8 +319,7 @@ class ConfigureSession:
         self._rules = _Rules(catalog, on, self.steps)
         self._options: dict[str, Option] = {o.code: o for g in catalog.groups for o in g.options}
         self._packages = catalog.package_index()
-        self._names = {code: o.name for code, o in self._options.items()}
-        self._names.update({code: p.name for code, p in self._packages.items()})
+        self._names = catalog_names(catalog, lang)
         self._prices = {code: o.price for code, o in self._options.items()}
         self._prices.update({code: p.price for code, p in self._packages.items()})
 
@@ -290,6 +329,11 @@ class ConfigureSession:
         self._history: list[_State] = []
         self._cache: dict[tuple[Any, ...], Any] = {}
         self.notices: list[str] = []  # what the session changed by itself at the start
+        # Programmes with a minimum spend, by option code; and those already explained.
+        self._programme_of = {
+            code: p for p in catalog.programmes if p.minimum_spend > 0 for code in p.options
+        }
+        self._explained: set[str] = set()
         if start is not None:
             self._load(start)
 
@@ -317,6 +361,21 @@ class ConfigureSession:
     @property
     def step(self) -> Step:
         return self.steps[self.index]
+
+    @property
+    def model_name(self) -> str:
+        """The model's name in the session's language."""
+        from configurator.lang import pick
+
+        return pick(self.catalog.name, self.catalog.names, self.lang)
+
+    def description(self, code: str) -> str | None:
+        """An option's or package's description, if the catalog gives one."""
+        option = self._options.get(code)
+        if option is not None:
+            return option.description
+        package = self._packages.get(code)
+        return package.description if package is not None else None
 
     def name(self, code: str) -> str:
         return self._names.get(code, code)
@@ -465,6 +524,8 @@ class ConfigureSession:
             value=self._values.get(code),
             asks_value=bool(option and option.value),
             description=option.description if option else self._packages[code].description,
+            programme=programme.id if (programme := self._programme_of.get(code)) else None,
+            crossing=None if selected or reason is not None else self._crossing_cost(code),
         )
 
     # --- changes --------------------------------------------------------------------------
@@ -567,40 +628,228 @@ class ConfigureSession:
         return Changed(code, added, removed, brought, adjusted, self.missing_values())
 
     def alternatives(self, code: str) -> tuple[Alternative, ...]:
-        """The smallest changes to the buyer's choices that make ``code`` available.
+        """The ways to get ``code``, each exactly as Accept leaves the car, cheapest first.
 
-        From the rules engine (minimal sets of choices to give up); each is priced here as the
-        change of the total with taxes (defaults settled as :meth:`apply` would), and they are
-        listed cheapest first.
+        From :func:`configurator.repairs.find_repairs`: the minimal sets of choices to give
+        up, and for each the cheapest cars that contain ``code`` and can be finished, one per
+        real choice (gold or black wheels are two alternatives).
         """
-        code = self.known(code)
-        partial = self._rules.partial_for(self.choices, code)
-        found = []
-        for alternative in self._rules.engine.alternatives(partial, code):
-            choices = self._ordered(alternative.choices)
-            found.append(
-                Alternative(
-                    target=code,
-                    removed=self._ordered(alternative.removes),
-                    added=(code, *self._ordered(alternative.adds)),
-                    delta=self.price_delta(choices),
-                    choices=choices,
-                )
-            )
-        found.sort(key=lambda a: (a.delta is None, a.delta or Decimal(0), len(a.removed)))
-        return tuple(found)
+        from configurator.repairs import find_repairs
 
-    def apply(self, alternative: Alternative, value: str | None = None) -> Outcome:
-        """Accept an alternative: its removals and additions, the target option chosen."""
-        values = {c: v for c, v in self._values.items() if c in alternative.choices}
-        spec = self.value_spec(alternative.target)
-        if spec is not None:
-            if value is None:
-                return NeedsValue(alternative.target, spec)
-            values[alternative.target] = self.check_value(alternative.target, value)
-        return self._change(
-            alternative.target, alternative.choices, values, f"choose {alternative.target}"
+        code = self.known(code)
+        found = find_repairs(
+            self._rules.engine, self._pricer, self.on, self._choices, code, self._values
         )
+        return tuple(
+            Alternative(
+                target=code,
+                removed=r.remove,
+                added=self._ordered((code, *r.add)),
+                delta=r.delta,
+                choices=r.options,
+                total=r.total,
+                leaving=r.leaving,
+                coming=r.coming,
+                needs_values=r.needs_values,
+                missing=r.missing,
+                weeks_delta=r.weeks_delta,
+            )
+            for r in found.alternatives
+        )
+
+    def apply(
+        self,
+        alternative: Alternative,
+        value: str | None = None,
+        values: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        """Accept an alternative: the car becomes exactly the one it describes.
+
+        Every option of the new car that takes a buyer's value is asked for first: the
+        result is :class:`NeedsValue` for the first one not in ``values`` (``value`` is the
+        target's); nothing changes until all are given.
+        """
+        given = dict(values or {})
+        if value is not None:
+            given[alternative.target] = value
+        kept = {c: v for c, v in self._values.items() if c in alternative.choices}
+        after = self.selection(alternative.choices).codes
+        for code in self._ordered(list(after)):
+            spec = self.value_spec(code)
+            if spec is None or code in kept and code not in given:
+                continue
+            if code not in given:
+                return NeedsValue(code, spec)
+            kept[code] = self.check_value(code, given[code])
+        label = f"choose {alternative.target}" if alternative.target else "complete the car"
+        return self._change(alternative.target or None, alternative.choices, kept, label)
+
+    # --- the tax threshold ----------------------------------------------------------------
+
+    def _reachable(self, list_price: Decimal) -> bool:
+        """Whether some valid car of this model has at least this list price."""
+        key = ("dearest",)
+        if key not in self._cache:
+            try:
+                self._cache[key] = self._rules.engine.completion([], "dearest").total
+            except ConfigurationError:
+                self._cache[key] = Decimal(0)
+        dearest: Decimal = self._cache[key]
+        return dearest >= list_price
+
+    def crossing(self, code: str) -> Crossing | None:
+        """What choosing ``code`` would do to a tax threshold the car is under: None when it
+        stays under (or is over already), else the tax it triggers and the option's
+        effective cost (the change of the total: its price plus that tax)."""
+        code = self.known(code)
+        key = ("crossing", self._choices, code)
+        if key in self._cache:
+            return self._cache[key]
+        result = None
+        now = self.summary()
+        if now.priced and now.cliff is not None and not now.cliff.crossed:
+            selection = self.selection()
+            if code not in selection.codes:
+                choices = self._ordered(self._with(code, selection))
+                if self._pricer.violated(self.selection(choices), self.on):
+                    choices, _ = self._settled(choices)
+                try:
+                    after = self._draft(Configuration(self.catalog.id, choices, self._values))
+                except ConfigurationError:
+                    after = None
+                crossed = [t for t in after.thresholds if t.crossed] if after else []
+                if after is not None and crossed:
+                    result = Crossing(
+                        code=code,
+                        tax_name=crossed[0].tax_name,
+                        threshold_price=crossed[0].threshold_price,
+                        tax=crossed[0].cost,
+                        effective_cost=after.total - now.total,
+                    )
+        self._cache[key] = result
+        return result
+
+    def _crossing_cost(self, code: str) -> Decimal | None:
+        found = self.crossing(code)
+        return found.effective_cost if found is not None else None
+
+    def ways_under(self, limit: int = 3) -> tuple[Alternative, ...]:
+        """Over a tax threshold: the ways back under by giving up one of the buyer's choices
+        or swapping it for a cheaper option of its group, each exactly priced, the least
+        change to the car (the highest total still under) first."""
+        now = self.summary()
+        if not now.priced or now.cliff is None or not now.cliff.crossed:
+            return ()
+        selection = self.selection()
+        before = selection.codes
+        candidates: list[tuple[str, tuple[str, ...]]] = []
+        for code in self._choices:
+            step = self.steps[self._step_of[code]]
+            if step.id == PACKAGES_STEP or step.multi or step.optional:
+                candidates.append((code, tuple(c for c in self._choices if c != code)))
+            if step.id != PACKAGES_STEP and not step.multi:
+                for other in step.codes:
+                    if other != code and self.price_of(other) < self.price_of(code):
+                        swapped = tuple(other if c == code else c for c in self._choices)
+                        candidates.append((other, swapped))
+        found: dict[tuple[str, ...], Alternative] = {}
+        for target, choices in candidates:
+            settled, _ = self._settled(self._ordered(choices))
+            if settled in found or not self._rules.engine.consistent(settled):
+                continue
+            values = {c: v for c, v in self._values.items() if c in settled}
+            try:
+                quote = self._draft(Configuration(self.catalog.id, settled, values))
+            except ConfigurationError:
+                continue
+            if any(t.crossed for t in quote.thresholds):
+                continue
+            after = self.selection(settled).codes
+            found[settled] = Alternative(
+                target=target if target not in self._choices else "",
+                removed=tuple(c for c in self._choices if c not in settled),
+                added=tuple(c for c in settled if c not in self._choices),
+                delta=quote.total - now.total,
+                choices=settled,
+                total=quote.total,
+                leaving=self._ordered([c for c in before if c not in after]),
+                coming=self._ordered([c for c in after if c not in before]),
+                missing=tuple(
+                    f"{p.name}: {p.missing:,.2f} short of its minimum spend"
+                    for p in quote.programmes
+                    if not p.met
+                ),
+                weeks_delta=quote.delivery_weeks - self._draft(self.configuration).delivery_weeks,
+            )
+        ranked = sorted(found.values(), key=lambda a: (bool(a.missing), -(a.total or 0)))
+        return tuple(ranked[:limit])
+
+    def programme_of(self, code: str) -> Programme | None:
+        """The programme with a minimum spend that ``code`` counts toward, if any."""
+        return self._programme_of.get(code)
+
+    def programmes_to_explain(self) -> list[Programme]:
+        """Programmes the car has just entered and the dealer has not been told about yet
+        (each is explained once a session)."""
+        selection = self.selection()
+        entered = []
+        for programme in self.catalog.programmes:
+            if programme.id in self._explained or programme.minimum_spend <= 0:
+                continue
+            if any(code in selection.codes for code in programme.options):
+                self._explained.add(programme.id)
+                entered.append(programme)
+        return entered
+
+    def ways_to_finish(self, limit: int = 3) -> tuple[Alternative, ...]:
+        """The cheapest ways to reach every programme's minimum spend by adding choices, one
+        per real choice, cheapest first (empty when nothing is short)."""
+        from configurator.repairs import ways_to_finish
+
+        if not self.summary().incomplete_programmes:
+            return ()
+        found = ways_to_finish(
+            self._rules.engine, self._pricer, self.on, self._choices, self._values, limit
+        )
+        return tuple(
+            Alternative(
+                target="",
+                removed=r.remove,
+                added=r.add,
+                delta=r.delta,
+                choices=r.options,
+                total=r.total,
+                leaving=r.leaving,
+                coming=r.coming,
+                needs_values=r.needs_values,
+                missing=r.missing,
+                weeks_delta=r.weeks_delta,
+            )
+            for r in found
+        )
+
+    def draft_quote(self) -> Quote:
+        """The quote of the car as it stands, although a programme's minimum is not reached
+        yet or values are missing (placeholders): provisional, never an order."""
+        return self.shown(self._draft(self.configuration))
+
+    def shown(self, quote: Quote) -> Quote:
+        """A quote as the buyer sees it: names in the session's language, and no word of a
+        tax threshold that no car of this model reaches."""
+        from dataclasses import replace
+
+        from configurator.lang import localize_quote
+
+        unreachable = [
+            t for t in quote.thresholds if not t.crossed and not self._reachable(t.threshold_price)
+        ]
+        if unreachable:
+            quote = replace(
+                quote,
+                thresholds=[t for t in quote.thresholds if t not in unreachable],
+                notes=[n for n in quote.notes if n not in {t.message for t in unreachable}],
+            )
+        return localize_quote(quote, self.catalog, self.market, self.lang)
 
     def set_value(self, code: str, value: str) -> Changed:
         """Give (or change) the buyer-supplied value of a selected option."""
@@ -648,8 +897,8 @@ class ConfigureSession:
     def find_step(self, text: str) -> int:
         """The step named by a number (1-based), an id, a name, or an unambiguous prefix."""
         wanted = text.strip().casefold()
-        if wanted.isdigit():
-            number = int(wanted)
+        if wanted.isascii() and wanted.isdigit():  # not '²' or '①', which int() refuses
+            number = int(wanted) if len(wanted) <= 18 else 0
             if 1 <= number <= len(self.steps):
                 return number - 1
             raise UsageError(f"there is no step {number}: steps are 1 to {len(self.steps)}")
@@ -746,7 +995,10 @@ class ConfigureSession:
         return Configuration(configuration.model, configuration.choices, values)
 
     def _summarise(self, quote: Quote) -> Summary:
-        programmes = tuple(ProgrammeStatus(p.name, p.spend, p.minimum) for p in quote.programmes)
+        programmes = tuple(
+            ProgrammeStatus(self._names.get(p.id, p.name), p.spend, p.minimum)
+            for p in quote.programmes
+        )
         purchase = quote.tax("purchase-tax")
         luxury = quote.tax("ultra-luxury-tax")
         others = tuple(
@@ -756,6 +1008,8 @@ class ConfigureSession:
         )
         cliff = None
         for threshold in quote.thresholds:
+            if not threshold.crossed and not self._reachable(threshold.threshold_price):
+                continue  # a threshold no car of this model reaches is not worth a line
             if cliff is None or threshold.crossed:
                 cliff = Cliff(
                     tax_name=threshold.tax_name,
@@ -764,6 +1018,7 @@ class ConfigureSession:
                     headroom=threshold.headroom,
                     cost=threshold.cost,
                     culprit_name=threshold.culprit_name,
+                    culprit_enough=threshold.culprit_enough,
                 )
         complete = not self.missing_values() and all(p.met for p in programmes)
         return Summary(
@@ -786,7 +1041,7 @@ class ConfigureSession:
 
     def quote(self) -> Quote:
         """The full quote of the configuration; a ConfigurationError when it cannot be ordered."""
-        return self._pricer.price(self.configuration, self.on)
+        return self.shown(self._pricer.price(self.configuration, self.on))
 
     def finish(self) -> Quote:
         """The final quote (raises a ConfigurationError naming what is still missing)."""
@@ -843,6 +1098,12 @@ class ConfigureSession:
         text = value.strip()
         if not text:
             raise BadValueError(f"the value of {code} is empty: {spec.prompt}")
+        control = control_character(text)
+        if control is not None:  # as Configuration refuses it: asked again, not failed later
+            raise BadValueError(
+                f"the value of {code} holds a control character ({control}): a value is "
+                "plain text on one line"
+            )
         if len(text) > spec.max_length:
             raise BadValueError(
                 f"'{text}' has {len(text)} characters; at most {spec.max_length} are allowed"

@@ -34,7 +34,7 @@ def test_csv_file_to_csv_file(runner: CliRunner, tmp_path: Path) -> None:
     target = tmp_path / "quotes.csv"
     result = runner.invoke(app, ["batch", str(source), "-o", str(target), "--date", "2026-03-01"])
     assert result.exit_code == ExitCode.OK, result.output
-    rows = list(csv.DictReader(target.open(encoding="utf-8", newline="")))
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"), newline="")))
     assert [(r["id"], r["status"]) for r in rows] == [("r1", "ok"), ("r2", "ok")]
     assert rows[0]["total"] == "561793.81"
     assert result.stdout == ""
@@ -71,7 +71,7 @@ def test_some_rows_failing_exits_with_rows_failed(runner: CliRunner, tmp_path: P
     target = tmp_path / "quotes.csv"
     result = runner.invoke(app, ["batch", str(source), "-o", str(target)])
     assert result.exit_code == ExitCode.ROWS_FAILED == 5
-    assert len(list(csv.DictReader(target.open(encoding="utf-8")))) == 4  # a complete file
+    assert len(list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))) == 4
 
 
 @pytest.mark.parametrize(
@@ -180,7 +180,7 @@ def start_batch(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], Pat
 def test_a_killed_run_leaves_no_output_file(tmp_path: Path) -> None:
     process, target = start_batch(tmp_path)
     process.kill()
-    process.wait(30)
+    process.communicate(timeout=30)  # closes the pipes
     assert not target.exists()
 
 

@@ -43,7 +43,8 @@ def test_validate_the_shipped_tree(runner: CliRunner, shipped_root: Path) -> Non
     assert counts[0] >= 4
     assert result.stdout == ""
     assert result.stderr.strip() == (
-        f"{counts[0]} catalogs, {counts[1]} fragments, {counts[2]} markets: all valid"
+        f"{counts[0]} catalogs, {counts[1]} fragments, {counts[2]} markets, "
+        f"{len(tree.case_files())} case files: all valid"
     )
 
 
@@ -78,7 +79,7 @@ def test_validate_json(runner: CliRunner) -> None:
         (22, 16, "float-money"),
         (44, 27, "unknown-code"),
     ]
-    assert set(data[0]) == {"file", "line", "column", "code", "message"}
+    assert set(data[0]) == {"file", "line", "column", "code", "message", "severity"}
     assert data[0]["file"] == _rel(root / "acme/car.yaml")
 
 

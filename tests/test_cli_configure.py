@@ -29,8 +29,9 @@ DATE = ["--date", "2026-03-01"]
 
 @pytest.fixture
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pretend standard input is a terminal (CliRunner's is not)."""
+    """Pretend standard input and output are a terminal (CliRunner's are not)."""
     monkeypatch.setattr(configure_cmds, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(configure_cmds, "stdout_is_terminal", lambda: True)
 
 
 def run(runner: CliRunner, args: list[str], lines: list[str]) -> Result:
@@ -44,7 +45,7 @@ def quote_json(runner: CliRunner, *args: str) -> dict[str, Any]:
 
 
 def printed_code(output: str) -> str:
-    match = re.search(r"Configuration code: (\S+)", output)
+    match = re.search(r"Configuration code:\s+(\S+)", output)
     assert match, output
     return match.group(1)
 
@@ -199,9 +200,10 @@ def test_a_value_can_be_changed_with_v(runner: CliRunner, terminal: None, tmp_pa
 
 def test_paint_to_sample_colour(runner: CliRunner, terminal: None, tmp_path: Path) -> None:
     target = tmp_path / "taycan.json"
-    lines = ["/ paint to sample", "1", "Oak Green Metallic", "f"]
+    lines = ["/ paint to sample", "1", "y", "Oak Green Metallic", "f"]
     result = run(runner, ["porsche-taycan", *DATE, "--save", str(target)], lines)
     assert result.exit_code == 0, result.output
+    assert "takes the car over the Ultra-luxury car consumption tax threshold" in result.output
     assert "Name of the Paint to Sample colour" in result.output
     data = json.loads(target.read_text(encoding="utf-8"))
     assert data["values"] == {"PAINT-TO-SAMPLE": "Oak Green Metallic"}
@@ -434,5 +436,7 @@ def test_step_with_an_unavailable_option_golden() -> None:
 
 def test_step_near_the_tax_cliff_golden() -> None:
     screen = _screen("porsche-taycan", ["WHEEL-21-MISSION-E"], "brakes")
-    assert "⚠ 75,000.00 from the Ultra-luxury car consumption tax cliff (1,017,000.00)" in screen
+    assert (
+        "⚠ 75,000.00 below the Ultra-luxury car consumption tax threshold (1,017,000.00)" in screen
+    )
     _golden("configure_taycan_brakes.txt", screen)

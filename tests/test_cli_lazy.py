@@ -103,7 +103,7 @@ def test_plain_coercion_keeps_typers_errors(runner: CliRunner) -> None:
     assert result.exit_code == 2
     message = re.sub(r"[\s│]+", " ", result.output)
     assert "Invalid value for '--format' / '-f': Value error, 'jsn' is not one of" in message
-    assert "'jsn' is not one of 'table', 'json', 'markdown'." in message
+    assert "'jsn' is not one of 'table', 'json', 'markdown', 'html', 'pdf'." in message
 
 
 def test_plain_coercion_gives_what_typer_gives() -> None:

@@ -32,6 +32,7 @@ from configurator.codes import (
 from configurator.configuration import Configuration
 from configurator.errors import CodeError
 from configurator.pricing.engine import price_code
+from configurator.safetext import control_character
 
 ON = dt.date(2026, 1, 15)
 
@@ -80,11 +81,16 @@ def test_round_trip_of_valid_configurations(model: str, data: st.DataObject) -> 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    values=st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=3),
+    values=st.lists(
+        # any text but control characters, which configurations refuse (issue 14)
+        st.text(min_size=1, max_size=40).filter(lambda text: control_character(text) is None),
+        min_size=1,
+        max_size=3,
+    ),
     data=st.data(),
 )
 def test_any_text_value_survives(values: list[str], data: st.DataObject) -> None:
-    """Values are UTF-8: Chinese names, emoji, dashes; the code does not validate them."""
+    """Values are UTF-8: Chinese names, emoji, dashes; the code carries them unchanged."""
     catalog = pricing_tree().load("acme-coupe")
     codes = ["PAINT-TO-SAMPLE", "SILLS-LETTERING", "HUD"][: len(values)]
     configuration = Configuration.of(catalog.id, codes, dict(zip(codes, values, strict=True)))

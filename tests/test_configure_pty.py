@@ -89,7 +89,7 @@ class Terminal:
         assert self.child.exitstatus == 0, self.screen
         assert "Traceback" not in self.screen
         total = re.search(r"Total to pay: ([\d,]+\.\d\d) CNY", self.screen)
-        code = re.search(r"Configuration code: ([0-9A-Z-]+)", self.screen)
+        code = re.search(r"Configuration code:\s+([0-9A-Z-]+)", self.screen)
         assert total and code, self.screen
         return total.group(1).replace(",", ""), code.group(1)
 
@@ -135,8 +135,8 @@ def test_dealer_session_with_a_conflict(tmp_path: Path) -> None:
     assert "✗ not available: Body graphics need a painted hood or roof" in screen
     screen = term.choose("Body graphics")  # the conflict: the alternatives, cheapest first
     assert "Body graphics (GRAPHICS-BODY) is not available" in screen
-    assert "remove Carbon-fibre hood with dual ducts" in screen
-    assert "remove Carbon-fibre roof" in screen
+    assert "- Carbon-fibre hood with dual ducts" in screen
+    assert "- Carbon-fibre roof" in screen
     term.send("1")
     screen = term.prompt()
     assert "- Carbon-fibre hood with dual ducts (HOOD-CARBON-DUCTS) removed" in screen

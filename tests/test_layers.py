@@ -19,13 +19,42 @@ PACKAGE = Path(__file__).resolve().parent.parent / "configurator"
 
 # Bottom first. A row: (layer, the modules it holds: a module or a package, by dotted name).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("configurator", "configurator.errors", "configurator.money", "configurator.expr")),
+    (
+        "base",
+        (
+            "configurator",
+            "configurator.errors",
+            "configurator.money",
+            "configurator.expr",
+            "configurator.outputs",
+            "configurator.safetext",
+            "configurator.isodates",
+        ),
+    ),
     ("catalog", ("configurator.catalog",)),
-    ("choices", ("configurator.configuration", "configurator.quote", "configurator.codes")),
+    (
+        "choices",
+        (
+            "configurator.configuration",
+            "configurator.quote",
+            "configurator.codes",
+            "configurator.lang",
+        ),
+    ),
     ("rules", ("configurator.rules",)),
     ("uvl", ("configurator.uvl",)),
     ("pricing", ("configurator.pricing",)),
-    ("session and batch", ("configurator.session", "configurator.batch")),
+    (
+        "session, batch, documents and the editor's workbench",
+        (
+            "configurator.session",
+            "configurator.batch",
+            "configurator.document",
+            "configurator.compare",
+            "configurator.workbench",
+            "configurator.repairs",
+        ),
+    ),
     ("render", ("configurator.render",)),
     ("cli", ("configurator.cli", "configurator.__main__")),
 ]

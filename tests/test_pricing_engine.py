@@ -156,8 +156,9 @@ def test_cardinality_names_the_buyers_choices(coupe: Pricer) -> None:
         "you chose PAINT-BLUE-MET (Blue Metallic)",
     )
     # The rule with its id and where it is written (file:line:column).
-    assert error.explanation[2].startswith("Paint: choose exactly one [group:paint, ")
-    assert error.explanation[2].endswith("acme/coupe.yaml:19:5]")
+    # The rule's id and where it is written (file:line:column); its message is said once.
+    assert error.explanation[2].startswith("rule group:paint at ")
+    assert error.explanation[2].endswith("acme/coupe.yaml:19:5")
     assert len(error.explanation) == 3
     assert set(error.option_codes) == {"PAINT-WHITE", "PAINT-BLUE-MET"}
 
@@ -173,7 +174,7 @@ def test_package_contents_count_against_their_group(coupe: Pricer) -> None:
     text = str(error)
     assert "you chose WHEEL-21-GOLD (21-inch forged gold wheels)" in text
     assert "you chose PKG-SPORT (Sport package)" in text
-    assert "Sport package includes WHEEL-21 [package:PKG-SPORT:WHEEL-21, " in text
+    assert "rule package:PKG-SPORT:WHEEL-21 at " in text
 
 
 def test_rule_violation_separates_choices_from_defaults(coupe: Pricer) -> None:
@@ -192,10 +193,8 @@ def test_rule_violation_separates_choices_from_defaults(coupe: Pricer) -> None:
         "you chose PAINT-TO-SAMPLE (Paint to Sample)",
         "INT-PARTIAL (Partial leather) is a default",
     )
-    assert error.explanation[2].startswith(
-        "Paint to Sample cars get a full-leather or Race-Tex interior [sample-paint-full-interior, "
-    )
-    assert error.explanation[2].endswith("acme/coupe.yaml:105:5]")
+    assert error.explanation[2].startswith("rule sample-paint-full-interior at ")
+    assert error.explanation[2].endswith("acme/coupe.yaml:105:5")
     assert len(error.explanation) == 3
 
 
@@ -341,7 +340,7 @@ def test_headroom_below_the_cliff(coupe: Pricer) -> None:
     (item,) = q.thresholds
     assert not item.crossed and item.headroom == D(1017000 - 918000 - 58000)
     assert item.message in q.notes and not q.warnings
-    assert "41,000.00 more on the list price reaches the cliff" in item.message
+    assert "41,000.00 more on the list price reaches its threshold" in item.message
 
 
 def test_catalog_effective_dates(coupe: Pricer) -> None:

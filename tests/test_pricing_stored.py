@@ -192,7 +192,7 @@ def shipped_copy(tmp_path: Path) -> Path:
 
 
 def _stored(cache: Path) -> list[Path]:
-    return sorted(cache.glob("pricer-*.pickle")) if cache.is_dir() else []
+    return sorted(cache.glob("pricer-*.entry")) if cache.is_dir() else []
 
 
 def _quote(root: Path, model: str, *codes: str) -> Quote | str:
@@ -263,7 +263,7 @@ def test_a_corrupt_entry_is_rebuilt(cache: Path) -> None:
     for entry in _stored(cache):
         entry.write_bytes(b"not a pickle")
     assert _quote(SHIPPED, "xiaomi-su7-ultra") == expected
-    assert isinstance(pickle.loads(_stored(cache)[0].read_bytes())[1], Pricer)
+    assert model_pricer("xiaomi-su7-ultra", SHIPPED)._catalog is None  # stored again
 
 
 def test_edited_core_code_means_a_new_pricer(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -282,7 +282,7 @@ def test_no_cache_no_stored_pricer(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setenv("CONFIGURATOR_CACHE_DIR", "")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert isinstance(_quote(SHIPPED, "xiaomi-su7-ultra"), Quote)
-    assert list(tmp_path.rglob("*.pickle")) == []
+    assert list(tmp_path.rglob("*.entry")) == []
 
 
 def test_an_unknown_model_is_named(cache: Path) -> None:

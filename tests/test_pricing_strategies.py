@@ -1,6 +1,6 @@
 """Shared pieces of the pricing tests: the test tree and a strategy for valid configurations.
 
-The test tree ``tests/data/pricing`` pins its own CN market (a copy of the facts) so pricing
+The test tree ``tests/data/pricing`` pins its own CN market (a copy of the shipped one) so pricing
 tests do not move when the shipped catalogs do; ``acme-coupe`` exercises every feature.
 """
 

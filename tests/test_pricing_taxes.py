@@ -1,6 +1,8 @@
-"""Tax kinds and the facts file's worked examples, exact to the fen.
+"""Tax kinds and worked examples of the published tax rules, exact to the fen.
 
-Facts: /work/shared/facts/china-market.md ("Worked examples").
+The worked examples apply the published rules listed in docs/sources.md: the Vehicle
+Purchase Tax Law (2019-07-01), MOF/STA/MIIT Announcement 2023 No. 10 (NEV relief) and MOF/STA
+Announcement 2025 No. 3 (ultra-luxury tax from 2025-07-20).
 """
 
 from __future__ import annotations

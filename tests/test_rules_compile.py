@@ -177,7 +177,7 @@ def test_a_corrupt_cache_entry_is_rebuilt() -> None:
     compiled = compile_catalog(small_catalog(rule="A or not A"))
     directory = cache_dir()
     assert directory is not None
-    entry = directory / f"rules-{compiled.key[:40]}.pickle"
+    entry = directory / f"rules-{compiled.key[:40]}.entry"
     entry.write_bytes(b"not a pickle")
     again = compile_catalog(small_catalog(rule="A or not A"))
     assert not again.cached

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from configurator.catalog.schema import Market, Sections, Strict
+from configurator.catalog.schema import Market, Sections, Strict, Tax, TaxPeriod
 from configurator.errors import Location, Problem, did_you_mean
 from configurator.expr import ExprSyntaxError, parse, variables
 
@@ -257,6 +257,8 @@ def check_market(market: Market, expected_id: str | None = None) -> list[Problem
         if tax.id in ids:
             problems.append(Problem(_at(tax, "id"), "duplicate-id", f"duplicate tax id '{tax.id}'"))
         ids.add(tax.id)
+    for tax in market.taxes:
+        problems += _shadowed_periods(tax)
     dates = [rate.date for rate in market.exchange_rates]
     if len(dates) != len(set(dates)):
         problems.append(
@@ -265,3 +267,40 @@ def check_market(market: Market, expected_id: str | None = None) -> list[Problem
             )
         )
     return problems
+
+
+def _covers_all_of(earlier: TaxPeriod, later: TaxPeriod) -> bool:
+    """Whether every car and date ``later`` covers is covered by ``earlier`` first."""
+    if earlier.from_ is not None and (later.from_ is None or later.from_ < earlier.from_):
+        return False
+    if earlier.until is not None and (later.until is None or later.until > earlier.until):
+        return False
+    if earlier.powertrains is not None and (
+        later.powertrains is None or not set(later.powertrains) <= set(earlier.powertrains)
+    ):
+        return False
+    return earlier.nev is None or earlier.nev == later.nev
+
+
+def _shadowed_periods(tax: Tax) -> list[Problem]:
+    """A warning for each period that never applies: an earlier period (the first that
+    covers a car and a date wins) covers every car and date it covers."""
+    found = []
+    for index, period in enumerate(tax.periods):
+        for earlier_index, earlier in enumerate(tax.periods[:index]):
+            if _covers_all_of(earlier, period):
+                written = earlier.where_of()
+                line = written.line if written is not None else 0
+                found.append(
+                    Problem(
+                        period.where_of() or _at(tax, "periods", index),
+                        "shadowed-period",
+                        f"period {index + 1} of tax '{tax.id}' never applies: period "
+                        f"{earlier_index + 1}"
+                        + (f" (line {line})" if line else "")
+                        + " comes first and covers every car and date it covers",
+                        severity="warning",
+                    )
+                )
+                break
+    return found

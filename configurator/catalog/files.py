@@ -1,4 +1,4 @@
-"""Where catalogs and caches are: a catalog tree's files, and cache entries checked by content.
+"""Where catalogs are: a catalog tree's files (the cache itself is :mod:`configurator.cache`).
 
 Nothing here reads YAML or imports the catalog schema (pydantic), so a one-shot command that
 finds what it needs in the cache (:mod:`configurator.pricing.stored`) starts without them.
@@ -7,15 +7,14 @@ finds what it needs in the cache (:mod:`configurator.pricing.stored`) starts wit
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
 from pathlib import Path
-from typing import Any
 
+from configurator.cache import Sources as Sources
+from configurator.cache import cache_dir as cache_dir
+from configurator.cache import file_digest
 from configurator.errors import UnknownModelError, UsageError
-
-Sources = list[tuple[str, str]]  # the files a cached value was made from: (path, sha256)
+from configurator.safeio import resolved
 
 
 class CatalogFiles:
@@ -26,17 +25,16 @@ class CatalogFiles:
         self.root = root
 
     def display(self, path: Path) -> str:
-        """A path as shown in messages: relative below the working directory, else absolute.
-
-        An installed package's catalogs then read as a path an editor can open, not as
-        ``../../usr/lib/...``.
-        """
+        """A path as shown in messages: relative below the working directory (a path an
+        editor opens), else relative to the catalog tree (``xiaomi/su7-ultra.yaml``: never
+        an install path such as ``.../site-packages/...``), else absolute."""
         try:
             relative = os.path.relpath(path)
         except ValueError:  # pragma: no cover - another drive on Windows
             return str(path)
         if relative == ".." or relative.startswith(".." + os.sep):
-            return str(Path(path).resolve())
+            full, root = resolved(path), resolved(self.root)
+            return full.relative_to(root).as_posix() if full.is_relative_to(root) else str(full)
         return relative
 
     def model_files(self) -> list[Path]:
@@ -46,7 +44,9 @@ class CatalogFiles:
         return sorted(
             p
             for p in self.root.glob("*/*.yaml")
-            if not p.name.startswith("_") and p.parent.name not in ("markets", "schema")
+            if not p.name.startswith("_")
+            and p.parent.name not in ("markets", "schema")
+            and not p.name.endswith(".cases.yaml")  # golden cases (catalog test)
         )
 
     def market_files(self) -> list[Path]:
@@ -57,9 +57,25 @@ class CatalogFiles:
             p for p in self.root.glob("*/_*.yaml") if p.parent.name not in ("markets", "schema")
         )
 
+    def case_files(self) -> list[Path]:
+        """Every golden case file, ``<brand>/<model>.cases.yaml`` (``catalog test``)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            p
+            for p in self.root.glob("*/*.cases.yaml")
+            if p.parent.name not in ("markets", "schema")
+        )
+
     def all_files(self) -> list[Path]:
-        """Every file ``catalog validate`` checks by default: models, fragments, markets."""
-        return [*self.model_files(), *self.fragment_files(), *self.market_files()]
+        """Every file ``catalog validate`` checks by default: models, fragments, markets and
+        golden case files."""
+        return [
+            *self.model_files(),
+            *self.fragment_files(),
+            *self.market_files(),
+            *self.case_files(),
+        ]
 
     def model_ids(self) -> list[str]:
         return [self.model_id_for(p) for p in self.model_files()]
@@ -79,9 +95,12 @@ class CatalogFiles:
 
     @staticmethod
     def kind_of(path: Path) -> str:
-        """``market``, ``fragment`` or ``model``: what a file in a catalog tree holds."""
+        """``market``, ``fragment``, ``cases`` or ``model``: what a file in a catalog tree
+        holds."""
         if path.parent.name == "markets":
             return "market"
+        if path.name.endswith(".cases.yaml"):
+            return "cases"
         if path.name.startswith("_"):
             return "fragment"
         return "model"
@@ -113,50 +132,6 @@ def catalog_root(override: str | os.PathLike[str] | None = None) -> Path:
 # --- cache ----------------------------------------------------------------------------------
 
 
-def cache_dir() -> Path | None:
-    """Where loaded catalogs are cached; ``CONFIGURATOR_CACHE_DIR=""`` disables the cache."""
-    configured = os.environ.get("CONFIGURATOR_CACHE_DIR")
-    if configured == "":
-        return None
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "configurator"
-
-
 def digest(path: Path) -> str:
-    """The sha256 of a file's bytes ('' when it cannot be read)."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""
-
-
-def cache_load(target: Path | None) -> tuple[Sources, Any] | None:
-    """A cache entry's sources and value, or None when it is missing, corrupt or stale (one
-    of the files it was made from has changed since)."""
-    if target is None or not target.is_file():
-        return None
-    try:
-        with target.open("rb") as handle:
-            sources, value = pickle.load(handle)
-        for source_path, source_digest in sources:
-            if digest(Path(source_path)) != source_digest:
-                return None
-        return sources, value
-    except Exception:  # a stale or corrupt cache entry is simply ignored
-        return None
-
-
-def cache_store(target: Path | None, sources: Sources, value: Any) -> None:
-    """Write a cache entry atomically; a cache that cannot be written is skipped."""
-    if target is None:
-        return
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(f".{os.getpid()}.tmp")
-        with temporary.open("wb") as handle:
-            pickle.dump((sources, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, target)
-    except OSError:
-        pass  # the cache is an optimisation; a read-only home must not break quoting
+    """The sha256 of a regular file's bytes ('' when it cannot be read)."""
+    return file_digest(path)

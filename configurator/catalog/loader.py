@@ -9,7 +9,6 @@ defaults, expressions), so one run reports both kinds of mistake.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 import types
@@ -22,15 +21,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from configurator import __version__
-from configurator.catalog.files import (
-    CatalogFiles,
-    Sources,
-    cache_dir,
-    cache_load,
-    cache_store,
-    catalog_root,
-)
+from configurator import __version__, cache
+from configurator.catalog.files import CatalogFiles, Sources, catalog_root
+from configurator.catalog.files import cache_dir as cache_dir
 from configurator.catalog.files import default_catalog_root as default_catalog_root
 from configurator.catalog.files import digest as _digest
 from configurator.catalog.schema import (
@@ -59,6 +52,7 @@ from configurator.errors import (
     UsageError,
     did_you_mean,
 )
+from configurator.safeio import UnreadableFile, read_regular, resolved
 
 M = TypeVar("M", bound=BaseModel)
 Path_ = tuple[str | int, ...]
@@ -362,7 +356,11 @@ def _names_in(raw: Any) -> set[str]:
         if isinstance(item, dict):
             for key, value in item.items():
                 if key in ("code", "id") and isinstance(value, str):
-                    found.add(value)
+                    # as written, and as the code it was probably meant to be ('roof-glass'
+                    # is refused, and references to ROOF-GLASS follow from that one mistake)
+                    found |= {value, value.strip().upper()}
+                elif key == "option_sets" and isinstance(value, list):
+                    found |= {v for v in value if isinstance(v, str)}
                 else:
                     stack.append(value)
         elif isinstance(item, list):
@@ -514,8 +512,8 @@ class CatalogTree(CatalogFiles):
     def load_file(self, path: Path) -> Catalog:
         """Load and check a catalog file; raise CatalogError listing every problem."""
         with gc_paused():  # every object made here lasts: collections would only walk them
-            cached = _cache_get(path, self.display(path))
-            if cached is not None and isinstance(cached[1], Catalog):
+            cached = _cache_get(path, self.display(path), Catalog)
+            if cached is not None:
                 self._sources[path] = cached[0]
                 return cached[1]
             catalog, problems, sources = self._load_uncached(path)
@@ -609,6 +607,10 @@ class CatalogTree(CatalogFiles):
         state = _IncludeState(lost=set(read.lost), blind=read.blind)
         includes = getattr(base, "includes", [])
         self._collect_includes(path, includes, base, [path], sources, problems, state)
+        for fragment in state.fragments:  # option sets pulled by a broken group: excused
+            for option_set in getattr(fragment, "option_sets", []):
+                if option_set.id in state.lost:
+                    state.lost |= {option.code for option in option_set.options}
         merged, merge_problems = merge_fragments(
             base, state.fragments, tolerate=state.lost, references=not state.blind
         )
@@ -641,7 +643,18 @@ class CatalogTree(CatalogFiles):
         root = self.root.resolve()
         for index, include in enumerate(includes):
             where = owner.where_of("includes", index) or Location(self.display(path))
-            target = (path.parent / include).resolve()
+            if not include.strip() or any(ord(c) < 32 or ord(c) == 127 for c in include):
+                state.blind = True
+                problems.append(
+                    Problem(
+                        where,
+                        "include-bad-name",
+                        f"include {include!r} is not a file name: write a fragment's path "
+                        f"relative to this file, e.g. '_shared.yaml'",
+                    )
+                )
+                continue
+            target = resolved(path.parent / include)
             if not target.is_relative_to(root):
                 state.blind = True
                 problems.append(
@@ -656,6 +669,13 @@ class CatalogTree(CatalogFiles):
             if target in stack:
                 chain = " -> ".join(self.display(p) for p in [*stack, target])
                 problems.append(Problem(where, "include-loop", f"include loop: {chain}"))
+                continue
+            if os.path.lexists(target) and not target.is_file():
+                state.blind = True
+                reason = _unreadable_reason(target)
+                problems.append(
+                    Problem(where, "include-unreadable", f"include '{include}': {reason}")
+                )
                 continue
             if not target.is_file():
                 state.blind = True
@@ -709,8 +729,8 @@ class CatalogTree(CatalogFiles):
                 f"unknown market '{market_id}' (no {self.display(path)})",
                 suggestion=did_you_mean(market_id, known),
             )
-        cached = _cache_get(path, self.display(path))
-        if cached is not None and isinstance(cached[1], Market):
+        cached = _cache_get(path, self.display(path), Market)
+        if cached is not None:
             self._sources[path] = cached[0]
             return cached[1]
         sources: list[SourceFile] = []
@@ -719,10 +739,19 @@ class CatalogTree(CatalogFiles):
         problems = parsed.problems + problems
         if market is not None:
             problems += check_market(market, expected_id=market_id)
-        if problems or market is None:
+        if any(p.is_error for p in problems) or market is None:
             raise CatalogError(problems)
         self._sources[path] = _cache_put(path, self.display(path), sources, market)
         return market
+
+
+def _unreadable_reason(path: Path) -> str:
+    """Why a path that exists is not a file we read (a FIFO, a device, a link loop...)."""
+    try:
+        read_regular(path, 0)
+    except UnreadableFile as error:
+        return error.reason
+    return "it cannot be read"
 
 
 @dataclass
@@ -793,33 +822,39 @@ def merge_fragments(
 # --- cache ----------------------------------------------------------------------------------
 
 
-def _cache_file(path: Path, display: str, content: str | None = None) -> Path | None:
-    """The cache entry of a file: keyed by its content, where it is and how it is shown.
+def _cache_key(path: Path, display: str, content: str | None = None) -> str | None:
+    """The cache key of a file: its content, where it is and how it is shown.
 
     The place matters as well as the content: a catalog's id must match its file name, and
     its recorded positions name the file as shown from the working directory. ``content`` is
     the file's sha256 when known (else it is read and hashed).
     """
-    directory = cache_dir()
-    if directory is None:
+    if cache.cache_dir() is None:
         return None
     if content is None:
         content = _digest(path)
     if not content:
         return None
-    place = f"{__version__}\0{path.resolve()}\0{display}\0{content}".encode()
-    return directory / f"catalog-{__version__}-{hashlib.sha256(place).hexdigest()[:40]}.pickle"
+    return cache.entry_key(__version__, resolved(path), display, content)
 
 
-def _cache_get(path: Path, display: str) -> tuple[Sources, Any] | None:
-    return cache_load(_cache_file(path, display))
+def _cache_get(path: Path, display: str, expected: type) -> tuple[Sources, Any] | None:
+    key = _cache_key(path, display)
+    if key is None:
+        return None
+    try:
+        return cache.load_object("catalog", key, expected)
+    except LookupError:
+        return None
 
 
 def _cache_put(path: Path, display: str, sources: list[SourceFile], value: Any) -> Sources:
     """Store ``value`` made from ``sources`` (the first is ``path``, as it was parsed)."""
     recorded = [(str(s.path), s.digest) for s in sources]
     content = sources[0].digest if sources and sources[0].path == path else None
-    cache_store(_cache_file(path, display, content), recorded, value)
+    key = _cache_key(path, display, content)
+    if key is not None:
+        cache.save_object("catalog", key, recorded, value)
     return recorded
 
 

@@ -34,6 +34,13 @@ from configurator.money import money_json
 MONEY_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
 PRICE_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,2})?$"
 RATE_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+# Bounds that catch a rate written in percent ("13" for 13%) or a typo: VAT below 100%, a tax
+# rate at most 200% (registration taxes reach 150%), a fraction at most 1, and an exchange
+# rate between a millionth and a million units of the market currency.
+MAX_VAT_RATE = Decimal(1)
+MAX_TAX_RATE = Decimal(2)
+MIN_EXCHANGE_RATE = Decimal("0.000001")
+MAX_EXCHANGE_RATE = Decimal(1_000_000)
 MONEY_LIMIT = 10**15
 _MONEY_TEXT = re.compile(MONEY_PATTERN)
 
@@ -677,6 +684,18 @@ class ExchangeRate(Strict):
     source: str | None = None
     """Where the rates come from."""
 
+    @field_validator("rates")
+    @classmethod
+    def _rate_bounds(cls, rates: dict[str, Decimal]) -> dict[str, Decimal]:
+        for currency, rate in rates.items():
+            if not MIN_EXCHANGE_RATE <= rate <= MAX_EXCHANGE_RATE:
+                raise ValueError(
+                    f"the exchange rate for {currency} is {rate:f}: a rate is the market "
+                    f"currency's units per unit of {currency}, between {MIN_EXCHANGE_RATE:f} "
+                    f"and {MAX_EXCHANGE_RATE:,}"
+                )
+        return rates
+
 
 class TaxPeriod(Strict):
     """One dated variant of a tax: when it applies and with which parameters.
@@ -713,6 +732,26 @@ class TaxPeriod(Strict):
     """The legal source or remarks."""
 
     model_config = ConfigDict(populate_by_name=True)
+
+    @field_validator("rate")
+    @classmethod
+    def _rate_bounds(cls, rate: Decimal | None) -> Decimal | None:
+        if rate is not None and rate > MAX_TAX_RATE:
+            raise ValueError(
+                f"a tax rate of {rate} is {rate * 100:f}%: write a fraction of at most "
+                f'{MAX_TAX_RATE}, e.g. "0.10" for 10%'
+            )
+        return rate
+
+    @field_validator("fraction")
+    @classmethod
+    def _fraction_bounds(cls, fraction: Decimal | None) -> Decimal | None:
+        if fraction is not None and not 0 < fraction <= 1:
+            raise ValueError(
+                f"the fraction of the tax taken off must be above 0 and at most 1 (it is "
+                f'{fraction}): e.g. "0.5" for half'
+            )
+        return fraction
 
     @model_validator(mode="after")
     def _parameters(self) -> TaxPeriod:
@@ -778,3 +817,13 @@ class Market(Strict):
     """Where the facts come from."""
     note: str | None = None
     """Remarks."""
+
+    @field_validator("vat_rate")
+    @classmethod
+    def _vat_bounds(cls, rate: Decimal) -> Decimal:
+        if rate >= MAX_VAT_RATE:
+            raise ValueError(
+                f"a VAT rate of {rate} is {rate * 100:f}%: write a fraction below 1, "
+                f'e.g. "0.13" for 13%'
+            )
+        return rate

@@ -37,6 +37,7 @@ from yaml.events import (
 )
 
 from configurator.errors import Location, Problem
+from configurator.safeio import UnreadableFile, read_regular
 
 try:  # libyaml is much faster; fall back to the pure-Python loader where it is absent
     _Loader: type = yaml.CSafeLoader
@@ -55,6 +56,13 @@ Path_ = tuple[str | int, ...]
 
 _YAML11_BOOL = re.compile(r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
 _YAML11_OCTAL = re.compile(r"^[-+]?0[0-9_]+$")
+# Other numbers YAML 1.1 reads in a base the writer rarely means: '1:30' is 90 (base 60, as
+# for times), '0x10' is 16, '0b101' is 5. Refused like the octal trap: quote them for text.
+_YAML11_OTHER_BASES = (
+    (re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$"), "base-60 (sexagesimal)"),
+    (re.compile(r"^[-+]?0x[0-9a-fA-F_]+$"), "hexadecimal"),
+    (re.compile(r"^[-+]?0b[0-1_]+$"), "binary"),
+)
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -446,6 +454,17 @@ class _Builder:
                 )
             return text.lower() in ("true", "yes", "y", "on")
         scalar = node if isinstance(node, yaml.ScalarNode) else yaml.ScalarNode(tag, text)
+        if tag in (_INT, _FLOAT):
+            for pattern, base in _YAML11_OTHER_BASES:
+                if pattern.match(text):
+                    self.problem(
+                        node,
+                        "yaml-number-base",
+                        f"'{text}' is read by YAML 1.1 as a {base} number: write the number "
+                        f"in decimal, or quote it ('{text}') for text",
+                        path,
+                    )
+                    return text
         if tag == _INT:
             if _YAML11_OCTAL.match(text):
                 self.problem(
@@ -836,37 +855,40 @@ def _count(text: str, token: str, end: int) -> int:
 
 
 def read_yaml_file(path: Path, display: str) -> ParsedYaml:
-    """Read and parse a file, checking its size before reading it; ``digest`` is the sha256
-    of the bytes read (so that a cache entry names the content that was parsed)."""
+    """Read and parse a regular file of at most ``MAX_FILE_BYTES`` (a FIFO, a device, a
+    directory or a link loop is a problem, never read); ``digest`` is the sha256 of the bytes
+    read (so that a cache entry names the content that was parsed)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return ParsedYaml(
-                file=display,
-                data=None,
-                problems=[
-                    Problem(
-                        Location(display, 1, 1),
-                        "file-too-large",
-                        f"the file has {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}",
-                    )
-                ],
+        raw = read_regular(path, MAX_FILE_BYTES)
+    except UnreadableFile as exc:
+        if exc.size is not None:
+            problem = Problem(
+                Location(display, 1, 1),
+                "file-too-large",
+                f"the file has {exc.size:,} bytes, over the limit of {MAX_FILE_BYTES:,}",
             )
-        raw = path.read_bytes()
-    except OSError as exc:
-        return ParsedYaml(
-            file=display,
-            data=None,
-            problems=[Problem(Location(display), "unreadable", f"cannot read: {exc.strerror}")],
-        )
+        else:
+            problem = Problem(Location(display), "unreadable", f"cannot read: {exc.reason}")
+        return ParsedYaml(file=display, data=None, problems=[problem])
     digest = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+        bad = raw[exc.start : exc.end].hex(" ")
         return ParsedYaml(
             file=display,
             data=None,
-            problems=[Problem(Location(display, 1, 1), "encoding", f"not UTF-8 text: {exc}")],
+            problems=[
+                Problem(
+                    Location(display, line, column),
+                    "encoding",
+                    f"not UTF-8 text: the byte{'s' if exc.end - exc.start > 1 else ''} {bad} "
+                    f"cannot be read as UTF-8 ({exc.reason}); save the file as UTF-8",
+                )
+            ],
             digest=digest,
         )
     parsed = parse_yaml(text, display)

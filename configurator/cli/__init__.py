@@ -7,7 +7,10 @@ codes of :class:`~configurator.errors.ExitCode`.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
+import warnings
 from typing import Annotated, Any
 
 import typer
@@ -15,7 +18,7 @@ import typer.core
 import typer.main
 
 from configurator import __version__
-from configurator.errors import ConfiguratorError, ExitCode
+from configurator.errors import CacheWarning, ConfiguratorError, ExitCode
 
 # Command name -> the module of configurator.cli that registers it (with @app.command or
 # app.add_typer). A module is imported only when one of its commands runs; --help, a missing
@@ -28,9 +31,24 @@ COMMANDS: dict[str, str] = {
     "models": "models_cmds",
     "show": "models_cmds",
     "quote": "quote_cmds",
+    "compare": "compare_cmds",
     "available": "rules_cmds",
     "catalog": "catalog_cmds",
 }
+
+
+_show_warning = warnings.showwarning
+
+
+def _warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+    """The core's warnings about the cache, as one plain line on stderr."""
+    if isinstance(category, type) and issubclass(category, CacheWarning):
+        print(f"warning: {message}", file=sys.stderr)
+        return
+    _show_warning(message, category, *args, **kwargs)
+
+
+warnings.showwarning = _warning
 
 
 class _App(typer.core.TyperGroup):
@@ -85,6 +103,49 @@ class _App(typer.core.TyperGroup):
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             ctx.exit(int(ExitCode.INTERRUPTED))
+        except typer.TyperException as error:  # a usage error Click found: its echo made safe
+            message = getattr(error, "message", None)
+            if isinstance(message, str):
+                from configurator.errors import shorten_echoes
+                from configurator.safetext import escape_controls
+
+                error.message = escape_controls(shorten_echoes(message))
+            raise
+        except BrokenPipeError:  # the reader of our output stopped (`| head`): stop quietly
+            from configurator.outputs import CLOSED_PIPE_EXIT
+
+            _discard_standard_output()
+            ctx.exit(CLOSED_PIPE_EXIT)
+        except OSError as error:
+            if error.errno not in _DISK_FULL:
+                raise
+            typer.echo(f"error: cannot write the output: {error.strerror}", err=True)
+            _discard_standard_output()
+            ctx.exit(int(ExitCode.USAGE))
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _discard_standard_output() -> None:
+    """Send what is left in stdout's buffer to /dev/null, so that the flush at exit does not
+    fail again (with Python's "Exception ignored" message)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
+
+
+def _tolerant_streams() -> None:
+    """Where stdout or stderr cannot encode all of Unicode (PYTHONIOENCODING=latin-1, an
+    ASCII locale), write what they cannot as '?' rather than fail."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("_", "-")
+        if not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
 
 
 app = typer.Typer(
@@ -92,7 +153,7 @@ app = typer.Typer(
     name="configurator",
     help="Configure cars and price them exactly, from catalogs kept in YAML.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion: model ids, then the model's option codes
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",  # paragraphs reflow to the terminal; blank lines separate
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -123,6 +184,7 @@ def _root(
     ] = False,
 ) -> None:
     """Configure cars and price them exactly, from catalogs kept in YAML."""
+    _tolerant_streams()
     ctx.obj = {"catalogs": catalogs}
 
 

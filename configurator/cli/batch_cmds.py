@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import IO, Annotated
@@ -12,8 +13,9 @@ from typing import IO, Annotated
 import typer
 
 from configurator.cli import app
-from configurator.cli.common import atomic_output, date_option, parse_date, tree
+from configurator.cli.common import atomic_output, date_option, parse_date, plan_output, tree
 from configurator.errors import ExitCode, UsageError
+from configurator.safetext import escape_controls
 
 
 @app.command("batch")
@@ -22,7 +24,8 @@ def batch(
     input_path: Annotated[
         str,
         typer.Argument(
-            metavar="INPUT", help="Rows to price: a .csv, .jsonl or .yaml file, or - for stdin."
+            metavar="INPUT",
+            help="Rows to price: a .csv, .jsonl or .yaml file, a pipe, or - for stdin.",
         ),
     ],
     output: Annotated[
@@ -45,7 +48,9 @@ def batch(
     output_format: Annotated[
         str | None,
         typer.Option(
+            "--format",
             "--output-format",
+            "-f",
             metavar="csv|jsonl",
             help="Output format (default: from OUTPUT's extension; on stdout, the input's format).",
         ),
@@ -65,7 +70,11 @@ def batch(
     jobs: Annotated[
         int,
         typer.Option(
-            "--jobs", "-j", min=1, help="Worker processes (output keeps the input's order)."
+            "--jobs",
+            "-j",
+            min=1,
+            metavar="N",
+            help="Worker processes, at most the CPUs (output keeps the input's order).",
         ),
     ] = 1,
     fail_fast: Annotated[
@@ -101,10 +110,13 @@ def batch(
     from configurator.render.batch import print_summary, progress_bar
 
     summary = Summary()  # times the whole run, catalog loading included
-    catalogs = tree(ctx)
+    destination = plan_output(output, input_path=input_path)  # before any work
     in_format = input_format_for(input_path, input_format)
-    out_format = output_format_for(output, output_format, in_format)
+    named = None if destination.mode == "stdout" else output  # /dev/stdout is as '-'
+    out_format = output_format_for(named, output_format, in_format)
     default_date = parse_date(date)
+    jobs = _usable_jobs(jobs)
+    catalogs = tree(ctx)
     if currency is not None:
         currency = currency.strip().upper()
     settings = Settings(
@@ -116,13 +128,13 @@ def batch(
         fail_fast=fail_fast,
     )
     source, size = _open_input(input_path)
-    to_file = output is not None and output != "-"
+    to_file = destination.mode != "stdout"
     try:
         with (
             terminate_as_interrupt(),
-            source if size is not None else contextlib.nullcontext(),
+            source if input_path != "-" else contextlib.nullcontext(),
             progress_bar(size) as progress,
-            atomic_output(output) as sink,
+            atomic_output(destination, utf8=True) as sink,
         ):
             run_batch(
                 source,
@@ -137,7 +149,7 @@ def batch(
     except KeyboardInterrupt:
         print_summary(summary)
         if to_file:
-            typer.echo(f"no output written to {output}", err=True)
+            typer.echo(f"no output written to {escape_controls(str(output))}", err=True)
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except RowFailedError:
         print_summary(summary)
@@ -146,23 +158,49 @@ def batch(
     raise typer.Exit(int(summary.exit_code))
 
 
+def _usable_jobs(jobs: int) -> int:
+    """``--jobs``: at least 1; more workers than CPUs only cost memory, so at most the CPUs
+    this process may run on (a note says so)."""
+    if jobs < 1:
+        raise UsageError(f"--jobs {jobs}: give a number of worker processes, 1 or more")
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    if jobs > cpus:
+        typer.echo(
+            f"note: --jobs {jobs} is more than the {cpus} CPU{'s' if cpus != 1 else ''} "
+            f"available: using {cpus}",
+            err=True,
+        )
+        return cpus
+    return jobs
+
+
 def _open_input(path: str) -> tuple[IO[str], int | None]:
     """The input as text (UTF-8, a byte-order mark skipped, newlines kept for csv), and its
-    size when it is a file."""
+    size when it is a regular file. Pipes (``<(cat file)``, FIFOs) are read like stdin.
+
+    Undecodable bytes are kept as surrogates (``surrogateescape``) so the reader can name
+    the line they are on."""
     if path == "-":
         raw = getattr(sys.stdin, "buffer", None)
         if raw is None:  # already text (some embedding); newlines may have been translated
             return sys.stdin, None
-        return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="", errors="strict"), None
+        return io.TextIOWrapper(
+            raw, encoding="utf-8-sig", newline="", errors="surrogateescape"
+        ), None
     target = Path(path)
-    if not target.is_file():
-        raise UsageError(
-            f"input file '{path}' does not exist"
-            if not target.exists()
-            else f"'{path}' is not a file"
-        )
     try:
-        handle = target.open("r", encoding="utf-8-sig", newline="")
+        status = target.stat()
+    except FileNotFoundError:
+        raise UsageError(f"input file '{path}' does not exist") from None
     except OSError as error:
         raise UsageError(f"cannot read '{path}': {error.strerror}") from None
-    return handle, os.path.getsize(target)
+    if stat.S_ISDIR(status.st_mode):
+        raise UsageError(f"'{path}' is a folder: name the file to read")
+    try:
+        handle = target.open("r", encoding="utf-8-sig", newline="", errors="surrogateescape")
+    except OSError as error:
+        raise UsageError(f"cannot read '{path}': {error.strerror}") from None
+    return handle, status.st_size if stat.S_ISREG(status.st_mode) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,8 +13,9 @@ import typer
 from configurator.catalog.export import schema_text
 from configurator.catalog.loader import CatalogTree
 from configurator.cli import app
-from configurator.cli.common import atomic_output, tree
+from configurator.cli.common import atomic_output, json_alias, tree
 from configurator.errors import ExitCode, Problem, UsageError
+from configurator.safeio import resolved
 
 catalog_app = typer.Typer(help="Check and analyse catalogs.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
@@ -27,7 +29,7 @@ class ReportFormat(StrEnum):
 def _tree_for(path: Path, chosen: CatalogTree) -> CatalogTree:
     """The tree a file belongs to: the chosen one when inside it, else ``<root>/<brand>/file``."""
     root = chosen.root.resolve()
-    if path.resolve().is_relative_to(root):
+    if resolved(path).is_relative_to(root):
         return chosen
     return CatalogTree(path.parent.parent)
 
@@ -49,19 +51,24 @@ def files_to_check(paths: list[Path], chosen: CatalogTree) -> list[tuple[Catalog
                 parent = _tree_for(path / "x.yaml", chosen)
                 found += [(parent, file) for file in sorted(path.glob("*.yaml"))]
             else:
-                inner = chosen if path.resolve() == chosen.root.resolve() else CatalogTree(path)
+                inner = chosen if resolved(path) == resolved(chosen.root) else CatalogTree(path)
                 found += [(inner, file) for file in inner.all_files()]
+        elif os.path.lexists(path):  # a FIFO, a device, a link loop: reported when read
+            found.append((_tree_for(path, chosen), path))
         else:
             raise UsageError(f"'{path}' does not exist")
     return list(dict.fromkeys(found))
 
 
 def _summary(checked: list[tuple[CatalogTree, Path]], problems: list[Problem]) -> str:
+    warnings = [p for p in problems if not p.is_error]
+    problems = [p for p in problems if p.is_error]
+    noted = f" ({len(warnings)} warning{'s' if len(warnings) != 1 else ''})" if warnings else ""
     if problems:
         files = len({problem.location.file for problem in problems})
         return (
             f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in "
-            f"{files} file{'s' if files != 1 else ''}"
+            f"{files} file{'s' if files != 1 else ''}{noted}"
         )
     kinds = [CatalogTree.kind_of(path) for _, path in checked]
     counts = [
@@ -69,8 +76,22 @@ def _summary(checked: list[tuple[CatalogTree, Path]], problems: list[Problem]) -
         (kinds.count("fragment"), "fragment"),
         (kinds.count("market"), "market"),
     ]
+    if kinds.count("cases"):
+        counts.append((kinds.count("cases"), "case file"))
     listed = ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in counts)
-    return f"{listed}: all valid"
+    return f"{listed}: all valid{noted}"
+
+
+def _usability(owner: CatalogTree, path: Path) -> list[Problem]:
+    """A valid catalog that admits no car, or whose standard car breaks a rule."""
+    from configurator.errors import CatalogError
+    from configurator.rules.explain import usability_problems
+
+    try:
+        catalog = owner.load_file(path)
+    except CatalogError:
+        return []  # its problems are reported already
+    return usability_problems(catalog)
 
 
 @catalog_app.command("validate")
@@ -78,17 +99,25 @@ def validate(
     ctx: typer.Context,
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Catalog, fragment or market files, or folders (default: all)."),
+        typer.Argument(
+            help="Catalog, fragment or market files, or folders (default: all).",
+            metavar="FILE|DIR...",
+            show_default=False,
+        ),
     ] = None,
     output_format: Annotated[
-        ReportFormat, typer.Option("--format", help="text (one line per problem) or json.")
+        ReportFormat, typer.Option("--format", "-f", help="text (one line per problem) or json.")
     ] = ReportFormat.TEXT,
+    as_json: Annotated[bool, json_alias()] = False,
 ) -> None:
     """Check catalogs, fragments and markets, and report every problem at once.
 
+    Golden case files (`<brand>/<model>.cases.yaml`, run by `catalog test`) are checked too.
     Each problem is one line, `file:line:column: error: message [code]`; with --format json,
-    a list of objects with file, line, column, code and message. Exits 0 when all is valid
-    and 3 when there is a problem.
+    a list of objects with file, line, column, code, message and severity. Beyond the format,
+    a model must admit at least one car and its standard car (the defaults) must keep every
+    rule. Exits 0 when all is valid (warnings, such as a tax period that never applies, do
+    not count) and 3 when there is a problem.
 
     Example: configurator catalog validate catalogs/xiaomi/su7-ultra.yaml
     """
@@ -99,14 +128,22 @@ def validate(
     checked = files_to_check(list(paths or []), chosen)
     problems: list[Problem] = []
     for owner, path in checked:
-        problems += owner.problems_in(path)
+        if owner.kind_of(path) == "cases":  # golden cases: configurator.workbench.cases
+            from configurator.workbench.cases import read_case_file
+
+            problems += read_case_file(path, owner.display(path))[1]
+            continue
+        found = owner.problems_in(path)
+        problems += found
+        if owner.kind_of(path) == "model" and not any(p.is_error for p in found):
+            problems += _usability(owner, path)
     problems = list(dict.fromkeys(problems))
-    if output_format is ReportFormat.JSON:
+    if as_json or output_format is ReportFormat.JSON:
         typer.echo(json.dumps([p.as_dict() for p in problems], indent=2, ensure_ascii=False))
     else:
         print_problems(problems, console())
         console(stderr=True).print(_summary(checked, problems), soft_wrap=True)
-    if problems:
+    if any(p.is_error for p in problems):
         raise typer.Exit(int(ExitCode.CATALOG_INVALID))
 
 
@@ -114,10 +151,15 @@ def validate(
 def schema(
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="File to write (default: standard output)."),
+        typer.Option(
+            "--output", "-o", help="File to write (default: standard output).", metavar="FILE"
+        ),
     ] = None,
     market: Annotated[
         bool, typer.Option("--market", help="The schema of market files instead.")
+    ] = False,
+    cases: Annotated[
+        bool, typer.Option("--cases", help="The schema of golden case files instead.")
     ] = False,
 ) -> None:
     """Write the JSON Schema of catalog files (model catalogs and fragments), or of markets.
@@ -125,10 +167,20 @@ def schema(
     Editors use it to complete and check fields: every shipped catalog starts with
     `# yaml-language-server: $schema=../schema/catalog.schema.json`.
 
+    With --cases, the schema of golden case files (`<brand>/<model>.cases.yaml`, run by
+    `catalog test`).
+
     Example: configurator catalog schema --output catalogs/schema/catalog.schema.json
     """
+    if market and cases:
+        raise UsageError("--market and --cases: choose one schema")
     with atomic_output(output) as handle:
-        handle.write(schema_text(market=market))
+        if cases:
+            from configurator.workbench.cases import cases_schema_text
+
+            handle.write(cases_schema_text())
+        else:
+            handle.write(schema_text(market=market))
 
 
 class ExportFormat(StrEnum):
@@ -215,3 +267,11 @@ def export_model(
 from configurator.cli.rules_cmds import stats  # noqa: E402
 
 catalog_app.command("stats")(stats)
+
+# `catalog lint`, `catalog test` and `catalog diff`, the editor's workbench, are written in
+# configurator/cli/catalog_workbench.py and registered here in the same way.
+from configurator.cli.catalog_workbench import diff, lint, test  # noqa: E402
+
+catalog_app.command("lint")(lint)
+catalog_app.command("test")(test)
+catalog_app.command("diff")(diff)

@@ -125,6 +125,12 @@ def broken_assumptions() -> tuple[str, ...]:
     info = set(inspect.signature(ParameterInfo.__init__).parameters)
     if not {"parser", "case_sensitive"} <= info:
         broken.append("ParameterInfo lacks parser or case_sensitive")
+    from typer.core import TyperArgument, TyperOption
+
+    for cls in (TyperArgument, TyperOption):  # human_help() wraps it
+        shown = getattr(cls, "display_type_rich", None)
+        if shown is None or list(inspect.signature(shown).parameters) != ["self", "ctx"]:
+            broken.append(f"{cls.__qualname__}.display_type_rich(self, ctx) changed")
     return tuple(broken)
 
 
@@ -145,6 +151,36 @@ def _kind(param: Any) -> str | None:
     return None
 
 
+_HUMAN_HELP = False
+
+
+def human_help() -> None:
+    """Help shows human metavars (MODEL, CODE, FILE) and no Python types (``<str>``,
+    ``<bool>``): an argument's name says what it is, a flag takes no value, and an option
+    shows its metavar, or its choices."""
+    global _HUMAN_HELP
+    if _HUMAN_HELP or RuntimeParam is None:
+        return
+    from typer.core import TyperArgument, TyperOption
+
+    typer_argument = TyperArgument.display_type_rich
+    typer_option = TyperOption.display_type_rich
+
+    def argument_type(self: Any, ctx: Any) -> str | None:
+        if self.metavar is not None or _kind(self) in ("text", "texts", "flag"):
+            return None  # the first column shows the metavar already
+        return typer_argument(self, ctx)
+
+    def option_type(self: Any, ctx: Any) -> str | None:
+        if self.metavar is None and _kind(self) == "flag":
+            return None
+        return typer_option(self, ctx)
+
+    TyperArgument.display_type_rich = argument_type  # type: ignore[method-assign]
+    TyperOption.display_type_rich = option_type  # type: ignore[method-assign]
+    _HUMAN_HELP = True
+
+
 def lighten(command: Any, ctx: Any, *, own_context: bool = False) -> None:
     """Give a command's text, flag and choice parameters (and its help option) direct coercion.
 
@@ -154,6 +190,7 @@ def lighten(command: Any, ctx: Any, *, own_context: bool = False) -> None:
     """
     if RuntimeParam is None or broken_assumptions():  # Typer's own coercion, unchanged
         return
+    human_help()
     params = list(getattr(command, "params", ()))
     settings = getattr(command, "context_settings", None) or {}
     if own_context or "help_option_names" not in settings:

@@ -9,6 +9,8 @@ a pseudo-terminal and in tests.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from configurator.cli import app
-from configurator.cli.common import PRICE_DATE_HELP, date_option
+from configurator.cli.common import PRICE_DATE_HELP, date_option, model_argument
 from configurator.errors import ConfiguratorError, ExitCode, UnknownOptionError, UsageError
 
 if TYPE_CHECKING:
@@ -39,6 +41,11 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
+def stdout_is_terminal() -> bool:
+    """Whether standard output is a terminal (tests replace this to drive the session)."""
+    return sys.stdout.isatty()
+
+
 NOT_A_TERMINAL = (
     "configure is interactive and standard input is not a terminal; to price without a "
     "terminal use 'configurator quote MODEL [OPTION-CODE ...]' (or --code CODE) for one "
@@ -49,7 +56,10 @@ NOT_A_TERMINAL = (
 @app.command("configure")
 def configure(
     ctx: typer.Context,
-    model: Annotated[str, typer.Argument(help="Model id, e.g. xiaomi-su7-ultra.")],
+    model: Annotated[
+        str | None,
+        model_argument("Model id, e.g. xiaomi-su7-ultra (optional with --from)."),
+    ] = None,
     start: Annotated[
         str | None,
         typer.Option(
@@ -69,6 +79,16 @@ def configure(
             show_default=False,
         ),
     ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Names in this language where the catalog gives them: en or zh-CN "
+            "(default: zh-CN under a zh_* locale, else en).",
+            metavar="LANG",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Configure a car step by step in the terminal, with live prices and taxes.
 
@@ -85,25 +105,45 @@ def configure(
     """
     if not stdin_is_terminal():
         raise UsageError(NOT_A_TERMINAL)
+    if not stdout_is_terminal():  # redirected: the prompts would go unseen and it would wait
+        raise UsageError(NOT_A_TERMINAL.replace("standard input", "standard output", 1))
     from configurator.cli.common import parse_date, tree
     from configurator.render import console
     from configurator.session import ConfigureSession, file_format
 
     on = parse_date(date)
     if save is not None:
+        from configurator.outputs import plan_output
+
         file_format(save)
-        folder = Path(save).parent
-        if not folder.is_dir():
-            raise UsageError(f"--save {save}: the folder '{folder}' does not exist")
+        plan_output(save)  # a missing or read-only folder, a folder: said now, not at the end
     catalogs = tree(ctx)
-    catalog = catalogs.load(model)
+    catalog = catalogs.load(model or _model_of(start, catalogs))
     market = catalogs.load_market(catalog.market)
     configuration, warnings = _starting_point(start, catalog, catalogs)
-    session = ConfigureSession(catalog, market, on, configuration)
+    from configurator.lang import chosen_lang
+
+    session = ConfigureSession(catalog, market, on, configuration, lang=chosen_lang(lang))
     out = console()
     for warning in [*warnings, *session.notices]:
         out.print(f"note: {warning}")
     raise typer.Exit(_Dealer(session, out, save).run())
+
+
+def _model_of(start: str | None, catalogs: CatalogTree) -> str:
+    """The model of ``--from`` (a saved file's ``model``, or the model a code is for)."""
+    if start is None:
+        raise UsageError(
+            "name a model (e.g. configurator configure xiaomi-su7-ultra) or give --from "
+            "FILE|CODE to resume"
+        )
+    from configurator.codes import decode
+    from configurator.session import FILE_FORMATS, read_configuration_file
+
+    path = Path(start)
+    if path.suffix.lower() in FILE_FORMATS or path.exists():
+        return read_configuration_file(path).configuration.model
+    return decode(start, catalogs).configuration.model
 
 
 def _starting_point(
@@ -130,6 +170,14 @@ def _starting_point(
     return migration.configuration, list(migration.warnings)
 
 
+def _number(text: str) -> int | None:
+    """A typed number (ASCII digits only: '²' or '①' are not numbers here), else None."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    digits = text.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else 10**18  # beyond any list: out of range
+
+
 class _Dealer:
     """The read-evaluate-render loop over a session."""
 
@@ -137,6 +185,7 @@ class _Dealer:
         self.session = session
         self.out = out
         self.save = save
+        self._pending: str | None = None  # a command typed at a sub-prompt, to do next
 
     # --- input ----------------------------------------------------------------------------
 
@@ -161,7 +210,10 @@ class _Dealer:
         while True:
             if show:
                 print_step(out, session)
-            line = self.ask(prompt_text(session, out.width)).strip()
+            if self._pending is not None:
+                line, self._pending = self._pending, None
+            else:
+                line = self.ask(prompt_text(session, out.width)).strip()
             try:
                 following = self._command(line)
             except ConfiguratorError as error:
@@ -185,9 +237,9 @@ class _Dealer:
             if session.forward():
                 return SHOW
             return DONE if self._finish() else SHOW
-        if line.isdigit():
+        number = _number(line)
+        if number is not None:
             view = session.view()
-            number = int(line)
             if not 1 <= number <= len(view.options):
                 raise UsageError(f"choose a number from 1 to {len(view.options)}")
             return self._choose(view.options[number - 1].code)
@@ -214,6 +266,10 @@ class _Dealer:
             return STAY
         if lowered == "v":
             return self._value_command(rest)
+        if lowered in ("x", "y", "z") and not rest:
+            return self._under(lowered)
+        if lowered == "d":
+            return self._details(rest)
         if " " not in line:
             # An option code typed directly: choose it wherever it is.
             try:
@@ -232,6 +288,8 @@ class _Dealer:
         from configurator.session import Blocked, Changed, NeedsValue
 
         session = self.session
+        if not self._confirm_crossing(code):
+            return SHOW
         outcome: Outcome = session.choose(code)
         if isinstance(outcome, NeedsValue):
             value = self._ask_value(outcome.code, outcome.spec)
@@ -242,12 +300,14 @@ class _Dealer:
             alternative = self._pick_alternative(outcome)
             if alternative is None:
                 return SHOW
-            outcome = session.apply(alternative)
-            if isinstance(outcome, NeedsValue):
+            given: dict[str, str] = {}
+            outcome = session.apply(alternative, values=given)
+            while isinstance(outcome, NeedsValue):  # each option of the new car that asks one
                 value = self._ask_value(outcome.code, outcome.spec)
                 if value is None:
                     return SHOW
-                outcome = session.apply(alternative, value)
+                given[outcome.code] = value
+                outcome = session.apply(alternative, values=given)
         assert isinstance(outcome, Changed)
         self._report(outcome)
         step = session.step
@@ -259,12 +319,61 @@ class _Dealer:
             session.forward()  # a single choice made (or confirmed): on to the next step
         return SHOW
 
+    def _details(self, which: str) -> Next:
+        """d: the descriptions of the step's options; d N or d CODE: one option's."""
+        from configurator.render.configure import print_details
+
+        session = self.session
+        view = session.view()
+        if not which:
+            codes = [o.code for o in view.options]
+        elif which.isdigit() and 1 <= int(which) <= len(view.options):
+            codes = [view.options[int(which) - 1].code]
+        else:
+            codes = [session.known(which)]
+        print_details(self.out, session, codes)
+        return STAY
+
+    def _confirm_crossing(self, code: str) -> bool:
+        """An option that takes the car over a tax threshold is chosen only once confirmed."""
+        from configurator.money import format_money
+
+        crossing = self.session.crossing(code)
+        if crossing is None:
+            return True
+        self.out.print(
+            f"⚠ {self.session.name(code)} takes the car over the {crossing.tax_name} "
+            f"threshold ({format_money(crossing.threshold_price)}): "
+            f"{format_money(crossing.tax)} of tax, so it costs "
+            f"{format_money(crossing.effective_cost)} in all."
+        )
+        from rich.text import Text
+
+        answer = self.ask(Text("Choose it anyway? [y/N]> ")).strip().lower()
+        return answer in ("y", "yes")
+
+    def _under(self, key: str) -> Next:
+        """x, y or z: take one of the ways back under the tax threshold."""
+        from configurator.render.configure import UNDER_KEYS
+
+        ways = self.session.ways_under(len(UNDER_KEYS))
+        index = UNDER_KEYS.index(key)
+        if index >= len(ways):
+            raise UsageError(f"'{key}' is not offered now: type ? for help")
+        outcome = self.session.apply(ways[index])
+        from configurator.session import Changed
+
+        if isinstance(outcome, Changed):
+            self._report(outcome)
+        return SHOW
+
     def _report(self, changed: object) -> None:
         from configurator.render.configure import print_changed
         from configurator.session import Changed
 
         assert isinstance(changed, Changed)
         print_changed(self.out, self.session, changed)
+        self._explain_programmes()
         for code in changed.needs_values:
             spec = self.session.value_spec(code)
             if spec is None:
@@ -272,6 +381,14 @@ class _Dealer:
             value = self._ask_value(code, spec, required=True)
             if value is not None:
                 self.session.set_value(code, value)
+
+    def _explain_programmes(self) -> None:
+        """Explain each programme once, when the car first takes one of its options."""
+        from configurator.render.configure import programme_lines
+
+        for programme in self.session.programmes_to_explain():
+            for line in programme_lines(self.session, programme, self.out.width):
+                self.out.print(line)
 
     def _ask_value(self, code: str, spec: BuyerValue, required: bool = False) -> str | None:
         """Ask a buyer-supplied value until it is valid; None when the dealer cancels."""
@@ -306,8 +423,9 @@ class _Dealer:
             answer = self.ask(f"Accept [1-{count}, Enter = cancel]> ").strip()
             if not answer:
                 return None
-            if answer.isdigit() and 1 <= int(answer) <= count:
-                return blocked.alternatives[int(answer) - 1]
+            number = _number(answer)
+            if number is not None and 1 <= number <= count:
+                return blocked.alternatives[number - 1]
             self.out.print(f"Type a number from 1 to {count}, or Enter to cancel.")
 
     def _value_command(self, code: str) -> Next:
@@ -357,10 +475,11 @@ class _Dealer:
             answer = self.ask(f"Choose [1-{count}, Enter = cancel]> ").strip()
             if not answer:
                 return STAY
-            if answer.isdigit() and 1 <= int(answer) <= count:
+            number = _number(answer)
+            if number is not None and 1 <= number <= count:
                 break
             out.print(f"Type a number from 1 to {count}, or Enter to cancel.")
-        hit = hits[int(answer) - 1]
+        hit = hits[number - 1]
         session.go_to_option(hit.code)
         if hit.selected and not session.step.multi:
             return SHOW
@@ -369,12 +488,19 @@ class _Dealer:
     # --- quote, finish, save --------------------------------------------------------------
 
     def _show_quote(self) -> None:
-        from configurator.errors import ConfigurationError
-        from configurator.render.configure import print_error
+        from configurator.errors import BadValueError, ConfigurationError, MinimumSpendError
+        from configurator.render.configure import print_error, print_provisional_banner
         from configurator.render.quote import print_quote
 
         try:
             quote = self.session.quote()
+        except (MinimumSpendError, BadValueError):
+            # Short of a minimum or a value still to give: the figures, under a banner.
+            draft = self.session.draft_quote()
+            print_provisional_banner(self.out, self.session)
+            print_quote(draft, self.out)
+            print_provisional_banner(self.out, self.session)
+            return
         except ConfigurationError as error:
             print_error(self.out, error)
             return
@@ -395,10 +521,15 @@ class _Dealer:
                     session.set_value(code, value)
         try:
             quote = session.finish()
+        except MinimumSpendError as error:
+            self.out.print("Cannot finish yet:")
+            print_error(self.out, error)
+            self._offer_ways_to_finish()
+            return False
         except ConfigurationError as error:
             self.out.print("Cannot finish yet:")
             print_error(self.out, error)
-            index = None if isinstance(error, MinimumSpendError) else session.step_of_error(error)
+            index = session.step_of_error(error)
             if index is not None:
                 session.index = index
             return False
@@ -406,13 +537,52 @@ class _Dealer:
         if self.save is not None:
             try:
                 self._write(self.save, finished=True, code=quote.code)
-            except OSError as error:
+            except (OSError, ConfiguratorError) as error:  # the disk filled up, the folder went
                 print_finished(self.out, quote, None)
-                self.out.print(f"! could not save to {self.save}: {error.strerror or error}")
+                reason = error.message if isinstance(error, ConfiguratorError) else error.strerror
+                self.out.print(f"! could not save to {self.save}: {reason or error}")
                 self.out.print("Press Ctrl-C to save elsewhere, or f to try again.")
                 return False
         print_finished(self.out, quote, self.save)
         return True
+
+    def _offer_ways_to_finish(self) -> None:
+        """A minimum spend not reached: the cheapest ways to reach it, each exactly what it
+        adds; accept one by its number, or jump to the step of its first addition."""
+        from configurator.render.configure import print_ways_to_finish
+        from configurator.session import NeedsValue
+
+        session, out = self.session, self.out
+        ways = session.ways_to_finish()
+        print_ways_to_finish(out, session, ways)
+        if not ways:
+            return
+        count = len(ways)
+        while True:
+            answer = self.ask(
+                f"Accept [1-{count}], j N = go to the step of N's first addition, "
+                "Enter = choose yourself> "
+            ).strip()
+            if not answer:
+                return
+            word, _, rest = answer.partition(" ")
+            if word.lower() == "j" and rest.strip().isdigit() and 1 <= int(rest) <= count:
+                session.go_to_option(ways[int(rest) - 1].added[0])
+                return
+            if answer.isdigit() and 1 <= int(answer) <= count:
+                break
+            self._pending = answer  # any other command: done at the step as usual
+            return
+        way = ways[int(answer) - 1]
+        given: dict[str, str] = {}
+        outcome = session.apply(way, values=given)
+        while isinstance(outcome, NeedsValue):
+            value = self._ask_value(outcome.code, outcome.spec)
+            if value is None:
+                return
+            given[outcome.code] = value
+            outcome = session.apply(way, values=given)
+        self._report(outcome)
 
     def _write(self, path: str, *, finished: bool, code: str | None = None) -> None:
         from configurator.cli.common import atomic_output
@@ -440,7 +610,9 @@ class _Dealer:
         out.print("\nStopped before finishing.")
         try:
             if self.save is not None:
-                answer = self.ask(f"Save the configuration so far to {self.save}? [y/N]> ")
+                from rich.text import Text
+
+                answer = self.ask(Text(f"Save the configuration so far to {self.save}? [y/N]> "))
                 target = self.save if answer.strip().lower() in ("y", "yes") else ""
             else:
                 target = self.ask(
@@ -448,16 +620,32 @@ class _Dealer:
                     "[Enter = don't save]> "
                 ).strip()
             while target:
+                target = os.path.expanduser(target)  # a shell would have expanded ~
                 try:
                     file_format(target)
                     self._write(target, finished=False)
                     out.print(f"Saved to {target}; resume with --from {target}")
                     break
-                except (ConfiguratorError, OSError) as error:
-                    out.print(f"! {getattr(error, 'message', error)}")
+                except OSError as error:
+                    out.print(f"! could not save to {target}: {_plain(error)}")
+                    target = self.ask("File name (.yaml or .json) [Enter = don't save]> ").strip()
+                except ConfiguratorError as error:
+                    out.print(f"! {error.message}")
                     target = self.ask("File name (.yaml or .json) [Enter = don't save]> ").strip()
             else:
                 out.print("Nothing saved.")
         except (KeyboardInterrupt, EOFError):
             out.print("\nNothing saved.")
         return int(ExitCode.INTERRUPTED)
+
+
+def _plain(error: OSError) -> str:
+    """An operating-system error in plain words (no errno numbers)."""
+    words = {
+        errno.ENOENT: "that folder does not exist",
+        errno.EACCES: "permission denied",
+        errno.EISDIR: "that is a folder",
+        errno.ENOSPC: "the disk is full",
+        errno.EROFS: "that place is read-only",
+    }
+    return words.get(error.errno or 0, (error.strerror or str(error)).lower())

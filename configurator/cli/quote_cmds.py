@@ -7,8 +7,12 @@ when the command runs, and only those it needs.
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,16 +22,23 @@ from configurator.cli.common import (
     atomic_output,
     chosen_catalogs,
     date_option,
+    model_argument,
     option_codes_argument,
     parse_date,
+    plan_output,
 )
-from configurator.errors import UsageError
+from configurator.errors import ConfiguratorError, UsageError
+
+if TYPE_CHECKING:
+    from configurator.configuration import Configuration
 
 
 class QuoteFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    html = "html"
+    pdf = "pdf"
 
 
 class Completion(StrEnum):
@@ -36,7 +47,8 @@ class Completion(StrEnum):
 
 
 def parse_values(items: list[str] | None) -> dict[str, str]:
-    """``--value CODE=VALUE`` (repeatable) as a mapping of upper-case codes to values."""
+    """``--value CODE=VALUE`` (repeatable) as a mapping of upper-case codes to values; a
+    code given twice is a usage error (which one was meant?)."""
     values: dict[str, str] = {}
     for item in items or []:
         code, sep, value = item.partition("=")
@@ -44,8 +56,74 @@ def parse_values(items: list[str] | None) -> dict[str, str]:
             raise UsageError(
                 f"--value '{item}' is not CODE=VALUE, e.g. --value PAINT-TO-SAMPLE='Oak Green'"
             )
-        values[code.strip().upper()] = value
+        code = code.strip().upper()
+        if code in values:
+            raise UsageError(f"--value {code}=... is given twice: give each option one value")
+        values[code] = value
     return values
+
+
+def document_settings(
+    output_format: str,
+    valid_days: str | None,
+    customer: str | None,
+    dealer: str | None,
+    lang: str | None,
+) -> dict[str, Any] | None:
+    """The document options (--valid-days, --customer, --dealer, --lang) for ``build_document``;
+    None for formats that are not documents (where giving one is a usage error)."""
+    given = {
+        "--valid-days": valid_days,
+        "--customer": customer,
+        "--dealer": dealer,
+    }
+    if output_format not in ("html", "pdf"):
+        named = [name for name, value in given.items() if value is not None]
+        if named:
+            raise UsageError(
+                f"{', '.join(named)} {'is' if len(named) == 1 else 'are'} for printed "
+                "documents: add --format html (or pdf)"
+            )
+        return None
+    settings: dict[str, Any] = {"customer": customer, "dealer": dealer}
+    if valid_days is not None:
+        try:
+            settings["valid_days"] = int(valid_days.strip())
+        except ValueError:
+            raise UsageError(
+                f"--valid-days '{valid_days}' is not a number of days, e.g. --valid-days 30"
+            ) from None
+    if lang is not None:
+        languages = {"en": "en", "zh-cn": "zh-CN", "zh": "zh-CN"}
+        chosen = languages.get(lang.strip().lower())
+        if chosen is None:
+            raise UsageError(f"--lang '{lang}' is not a document language: write en or zh-CN")
+        settings["language"] = chosen
+    return settings
+
+
+def weasyprint_writer() -> Callable[[str], bytes]:
+    """HTML text -> PDF bytes with WeasyPrint (the optional ``pdf`` extra), or a UsageError
+    that says how to install it."""
+    try:
+        from weasyprint import HTML  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise UsageError(
+            "--format pdf needs WeasyPrint, an optional extra: pip install 'configurator[pdf]'",
+            suggestion="or write --format html and print it from a browser (the same page)",
+        ) from None
+    except OSError as error:  # WeasyPrint is installed but its system libraries (Pango) are not
+        raise UsageError(
+            f"--format pdf: WeasyPrint cannot load its system libraries ({error})",
+            suggestion="install Pango (e.g. apt-get install libpango-1.0-0 libpangoft2-1.0-0) "
+            "or write --format html and print it from a browser",
+        ) from None
+
+    def write(page: str) -> bytes:
+        pdf: bytes = HTML(string=page).write_pdf()
+        return pdf
+
+    return write
 
 
 @app.command("quote")
@@ -53,11 +131,7 @@ def quote(
     ctx: typer.Context,
     model: Annotated[
         str | None,
-        typer.Argument(
-            help="Model id, e.g. xiaomi-su7-ultra (optional with --code).",
-            metavar="MODEL",
-            show_default=False,
-        ),
+        model_argument("Model id, e.g. xiaomi-su7-ultra (optional with --code)."),
     ] = None,
     options: Annotated[
         list[str] | None,
@@ -115,6 +189,44 @@ def quote(
             show_default=False,
         ),
     ] = None,
+    valid_days: Annotated[
+        str | None,
+        typer.Option(
+            "--valid-days",
+            help="html/pdf: days the offer is valid from --date (default: 30).",
+            metavar="DAYS",
+            show_default=False,
+        ),
+    ] = None,
+    customer: Annotated[
+        str | None,
+        typer.Option(
+            "--customer",
+            help="html/pdf: the buyer's name, printed on the quote.",
+            metavar="NAME",
+            show_default=False,
+        ),
+    ] = None,
+    dealer: Annotated[
+        str | None,
+        typer.Option(
+            "--dealer",
+            help="html/pdf: the dealer's name, printed on the quote.",
+            metavar="NAME",
+            show_default=False,
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Names in this language where the catalog gives them: en or zh-CN "
+            "(table and markdown: default zh-CN under a zh_* locale, else en; html/pdf: the "
+            "document's language, default en; JSON keeps the catalog's names).",
+            metavar="LANG",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Price a configuration: lines, subtotal, VAT, taxes on the date, total and a code.
 
@@ -128,10 +240,25 @@ def quote(
     Example: configurator quote porsche-taycan PAINT-TO-SAMPLE --value PAINT-TO-SAMPLE=Oak -f json
 
     Example: configurator quote xiaomi-su7-ultra BADGE-GOLD-24K --complete cheapest
+
+    --format html writes a printable, self-contained page for the buyer (A4, with the code as
+    a QR code); --format pdf prints the same page to PDF (needs the pdf extra: pip install
+    'configurator[pdf]').
+
+    Example: configurator quote --code CODE --format html --customer 'Li Wei' -o quote.html
+
+    Example: configurator quote xiaomi-su7-ultra --format html --lang zh-CN -o quote.html
     """
     from configurator.catalog.files import catalog_root
 
     on = parse_date(date)
+    destination = plan_output(output)  # a missing folder or a folder: said before the work
+    document_options = document_settings(output_format.value, valid_days, customer, dealer, lang)
+    pdf_writer = None
+    if output_format is QuoteFormat.pdf:
+        pdf_writer = weasyprint_writer()  # before any pricing: a missing extra is a quick error
+        if output is None and sys.stdout.isatty():
+            raise UsageError("--format pdf writes binary data: give -o FILE, e.g. -o quote.pdf")
     currencies = [currency.strip().upper()] if currency else []
     root = catalog_root(chosen_catalogs(ctx))  # a missing tree first
     if code is not None:
@@ -165,23 +292,99 @@ def quote(
 
             catalog = CatalogTree(root).load(model)
             configuration = complete_configuration(catalog, configuration, complete.value, on)
-        result = pricer.price(configuration, on, currencies=currencies)
+        from configurator.errors import MinimumSpendError
 
-    with atomic_output(output) as out:
+        try:
+            result = pricer.price(configuration, on, currencies=currencies)
+        except MinimumSpendError as error:
+            raise _with_ways_to_finish(error, root, configuration, on) from None
+
+    if document_options is not None:
+        from configurator.catalog.loader import CatalogTree
+        from configurator.document import build_document
+        from configurator.render.html import quote_html
+
+        documents = CatalogTree(root)
+        catalog = documents.load(result.model)
+        document = build_document(
+            result, catalog, documents.load_market(catalog.market), **document_options
+        )
+        page = quote_html(document)
+        with atomic_output(destination) as out:
+            if pdf_writer is not None:
+                out.flush()
+                out.buffer.write(pdf_writer(page))  # type: ignore[attr-defined]
+            else:
+                out.write(page)
+        return
+    from configurator.lang import chosen_lang
+
+    language = chosen_lang(lang)
+    if language is not None and output_format is not QuoteFormat.json:
+        from configurator.catalog.loader import CatalogTree
+        from configurator.lang import localize_quote
+
+        names_from = CatalogTree(root)
+        catalog = names_from.load(result.model)
+        result = localize_quote(result, catalog, names_from.load_market(catalog.market), language)
+    with atomic_output(destination) as out:
         if output_format is QuoteFormat.json:
             out.write(result.to_json_text())  # no rendering package: JSON needs no rich
         elif output_format is QuoteFormat.markdown:
             from configurator.render.quote import quote_markdown
+            from configurator.safetext import escape_controls
 
-            out.write(quote_markdown(result))
+            out.write(escape_controls(quote_markdown(result)))
         else:
             from configurator.render.quote import print_quote
 
-            if output is None:
+            if destination.mode == "stdout":
                 from configurator.render import console
 
                 print_quote(result, console())
             else:
-                from rich.console import Console
+                from configurator.render import SafeConsole
 
-                print_quote(result, Console(file=out, no_color=True, width=120, highlight=False))
+                print_quote(
+                    result, SafeConsole(file=out, no_color=True, width=120, highlight=False)
+                )
+
+
+def _with_ways_to_finish(
+    error: ConfiguratorError, root: Path, configuration: Configuration, on: dt.date
+) -> ConfiguratorError:
+    """A minimum spend not reached: the same error, with the cheapest additions that would
+    complete the car (from the rules engine) and the ``--complete cheapest`` hint."""
+    from configurator.catalog.loader import CatalogTree
+    from configurator.errors import MinimumSpendError
+    from configurator.money import format_money
+    from configurator.pricing.engine import pricer as make_pricer
+    from configurator.repairs import ways_to_finish
+    from configurator.rules.select import engine_for
+
+    assert isinstance(error, MinimumSpendError)
+    tree = CatalogTree(root)
+    catalog = tree.load(configuration.model)
+    engine = engine_for(catalog, on)
+    ways = ways_to_finish(
+        engine,
+        make_pricer(catalog, tree.load_market(catalog.market)),
+        on,
+        configuration.choices,
+        configuration.values,
+    )
+    lines = list(error.explanation)
+    if ways:
+        lines.append("the cheapest additions that complete it (the total once added):")
+        for way in ways:
+            asks = [f"--value {code}=..." for code in way.needs_values]
+            added = " ".join([*way.add, *asks])
+            lines.append(f"  {format_money(way.total):>14}  + {added}")
+    words = " ".join(["configurator quote", configuration.model, *configuration.choices])
+    lines.append(f"or let the rules engine fill the rest: {words} --complete cheapest")
+    return MinimumSpendError(
+        error.message,
+        option_codes=error.option_codes,
+        rule_ids=error.rule_ids,
+        explanation=lines,
+    )

@@ -235,10 +235,10 @@ class Pricer:
         the rules, each with its id, message and file:line, that cannot all hold).
 
         Only a rejection pays for it: it needs the catalog (loaded again for a stored pricer)
-        and the rules engine on ``on`` (its compiled form comes from the cache)."""
-        from configurator.rules.select import engine_for
+        and the SAT solver, never the compiled diagram (which may take long to build)."""
+        from configurator.rules.explain import explainer_for
 
-        result = engine_for(self.catalog, on).check(configuration)
+        result = explainer_for(self.catalog, on).check(configuration)
         if result.valid:  # the two engines share one definition of validity: a bug
             raise RuntimeError(f"the rules engine accepts {configuration} that the pricer rejects")
         return result.error()

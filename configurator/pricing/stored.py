@@ -3,9 +3,9 @@
 ``configurator quote MODEL ...`` needs a model's :class:`~configurator.pricing.engine.Pricer`.
 Building one means loading the catalog and its market (pydantic models: importing the schema
 and pydantic's model machinery alone takes longer than the rest of the command) and
-compiling them. A Pricer is plain data, so it is pickled into the cache directory
-(:func:`configurator.catalog.files.cache_dir`) next to the cached catalogs, and later runs
-load it without importing the schema, pydantic or YAML.
+compiling them. A Pricer is plain data, so it is pickled into an authenticated entry of the
+cache (:mod:`configurator.cache`) next to the cached catalogs, and later runs load it without
+importing the schema, pydantic or YAML.
 
 An entry is keyed by the model file's place, the package version and the core code that makes
 the pickle (so an edited engine, schema or rule never reads an old pickle); it records the
@@ -16,15 +16,15 @@ unreadable entry, ``CONFIGURATOR_CACHE_DIR=""``) means building the pricer the u
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from configurator import __version__
-from configurator.catalog.files import CatalogFiles, cache_dir, cache_load, cache_store
+from configurator import __version__, cache
+from configurator.catalog.files import CatalogFiles
 from configurator.catalog.files import catalog_root as _catalog_root
 from configurator.pricing.engine import Pricer, pricer
+from configurator.safeio import resolved
 
 if TYPE_CHECKING:
     from configurator.catalog.schema import Catalog, Market
@@ -53,15 +53,13 @@ def _layout() -> str:
     return "\0".join(stamps)
 
 
-def _entry(model_path: Path) -> Path | None:
-    directory = cache_dir()
-    if directory is None:
+def _entry_key(model_path: Path) -> str | None:
+    if cache.cache_dir() is None:
         return None
     layout = _layout()
     if not layout:
         return None
-    place = f"{__version__}\0{model_path.resolve()}\0{layout}".encode()
-    return directory / f"pricer-{__version__}-{hashlib.sha256(place).hexdigest()[:40]}.pickle"
+    return cache.entry_key(__version__, resolved(model_path), layout)
 
 
 def model_pricer(model_id: str, catalogs: str | os.PathLike[str] | None = None) -> Pricer:
@@ -74,12 +72,15 @@ def model_pricer(model_id: str, catalogs: str | os.PathLike[str] | None = None) 
     """
     files = CatalogFiles(_catalog_root(catalogs))
     path = files.model_path(model_id)
-    target = _entry(path)
-    found = cache_load(target)
-    if found is not None and isinstance(found[1], Pricer):
-        stored: Pricer = found[1]
-        stored.attach(lambda: _load(files.root, model_id))
-        return stored
+    key = _entry_key(path)
+    if key is not None:
+        try:
+            _, stored = cache.load_object("pricer", key, Pricer)
+        except LookupError:
+            pass
+        else:
+            stored.attach(lambda: _load(files.root, model_id))
+            return stored
     from configurator.catalog.loader import CatalogTree
 
     tree = CatalogTree(files.root)
@@ -87,7 +88,8 @@ def model_pricer(model_id: str, catalogs: str | os.PathLike[str] | None = None) 
     market = tree.load_market(catalog.market)
     built = pricer(catalog, market)
     sources = tree.sources_of(path) + tree.sources_of(tree.market_path(catalog.market))
-    cache_store(target, sources, built)
+    if key is not None:
+        cache.save_object("pricer", key, sources, built)
     return built
 
 

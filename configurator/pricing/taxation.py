@@ -31,7 +31,8 @@ from configurator.quote import QuoteLine, TaxLine, Threshold, construct
 if TYPE_CHECKING:
     from configurator.catalog.schema import Catalog, Market
 
-BASE_LABEL = {"net": "Net", "gross": "price incl. VAT"}
+# Words for buyers: "price before VAT", not "Net"; a "tax threshold", not a "cliff".
+BASE_LABEL = {"net": "price before VAT", "gross": "price incl. VAT"}
 
 
 class StateTake(NamedTuple):
@@ -123,7 +124,8 @@ class Taxation:
                     base_kind="net",
                     rate=self.vat_rate,
                     amount=vat,
-                    explanation=f"{percent_text(self.vat_rate)} of Net {format_money(net)}, "
+                    explanation=f"{percent_text(self.vat_rate)} of the price before VAT "
+                    f"{format_money(net)}, "
                     f"added to the list price",
                     paid_by_buyer=True,
                 )
@@ -167,8 +169,8 @@ class Taxation:
             headroom = start - subtotal
             cost = percent_of(period.threshold, period.rate)
             message = (
-                f"{tax.name}: {format_money(headroom)} more on the list price reaches the cliff "
-                f"at {at} ({what}), where {percent_text(period.rate)} of the whole "
+                f"{tax.name}: {format_money(headroom)} more on the list price reaches its "
+                f"threshold at {at} ({what}), where {percent_text(period.rate)} of the whole "
                 f"{BASE_LABEL[tax.base]} (at least {format_money(cost)}) becomes due"
             )
             return _cliff(outcome, start, message, cost=cost, headroom=headroom)
@@ -187,12 +189,16 @@ class Taxation:
         assert period.threshold is not None and period.rate is not None
         base_label = BASE_LABEL[tax.base]
         excess = subtotal - start
-        pick, enough = _culprit(lines, chosen, excess)
+        # No culprit when the car is over before any option of the buyer's: the base price
+        # alone reaches the threshold (the 911 Carrera); the session says the same.
+        base_over = bool(lines) and lines[0].kind == "base" and lines[0].amount >= start
+        pick, enough = (None, False) if base_over else _culprit(lines, chosen, excess)
         message = (
             f"{tax.name} due: the {base_label} {format_money(outcome.base)} reaches the "
             f"{format_money(period.threshold)} threshold (a list price of "
             f"{format_money(start)}), so {percent_text(period.rate)} of the whole "
-            f"{base_label} is owed: {format_money(outcome.amount)} (a cliff: no marginal relief)"
+            f"{base_label} is owed: {format_money(outcome.amount)} (no marginal relief: the tax "
+            f"falls on the whole price)"
         )
         if pick is None:
             message += "; the car reaches it without any option of yours"
@@ -203,13 +209,13 @@ class Taxation:
             message += (
                 f"; {label(culprit, culprit_name)}, {format_money(culprit_amount)}, took it "
                 f"over: without it the list price would be "
-                f"{format_money(subtotal - culprit_amount)}, under the cliff"
+                f"{format_money(subtotal - culprit_amount)}, under the threshold"
             )
         else:
             message += (
                 f"; no single option takes it back under: the priciest of yours is "
                 f"{label(culprit, culprit_name)}, {format_money(culprit_amount)}, and the "
-                f"list price is {format_money(excess)} over the cliff"
+                f"list price is {format_money(excess)} over the threshold"
             )
         return _cliff(
             outcome,

@@ -132,7 +132,7 @@ def compute(
             amount = percent_of(base, period.rate)
             text = (
                 f"{rate} of the whole {of}: it reaches the {limit} threshold, "
-                f"a cliff with no marginal relief{suffix}"
+                f"with no marginal relief{suffix}"
             )
             return TaxOutcome(tax, period, base, amount, amount, True, text)
         text = f"{of} is below the {limit} threshold: not owed{suffix}"
@@ -162,7 +162,7 @@ def tax_for(
     powertrain: Powertrain,
     nev: bool,
     base: Decimal,
-    base_label: str = "Net",
+    base_label: str = "price before VAT",
 ) -> TaxOutcome | None:
     """The tax a car owes on a date, or None when no period covers the car."""
     period = covering_period(tax, on, powertrain, nev)

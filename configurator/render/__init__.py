@@ -7,8 +7,24 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from rich.console import Console
+from rich.segment import Segment
+
+from configurator.safetext import escape_controls
+
+
+class SafeConsole(Console):
+    """A rich console that writes control characters found in the text it prints visibly
+    (``\\x1b``): text from data (names, buyer values, ids) never drives the terminal.
+    rich's own control segments (cursor moves, styles) pass unchanged."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            segment if segment.control else Segment(escape_controls(segment.text), *segment[1:])
+            for segment in buffer
+        )
 
 
 def console(stderr: bool = False) -> Console:
@@ -18,4 +34,4 @@ def console(stderr: bool = False) -> Console:
     ``FORCE_COLOR``); piped output is plain text.
     """
     no_color = bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, no_color=no_color, highlight=False, emoji=False)
+    return SafeConsole(stderr=stderr, no_color=no_color, highlight=False, emoji=False)

@@ -31,7 +31,10 @@ def problem_line(problem: Problem) -> Text:
     text = Text()
     text.append(str(problem.location), style="bold")
     text.append(": ")
-    text.append("error:", style="bold red")
+    if problem.is_error:
+        text.append("error:", style="bold red")
+    else:
+        text.append("warning:", style="bold yellow")
     text.append(f" {problem.message} ")
     text.append(f"[{problem.code}]", style="dim")
     return text
@@ -50,20 +53,22 @@ def powertrain_text(catalog: Catalog) -> str:
 
 def models_table(catalogs: Sequence[Catalog]) -> Table:
     """The table of ``configurator models``."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("ID", style="bold", no_wrap=True)
-    table.add_column("Brand")
-    table.add_column("Name")
-    table.add_column("Base price", justify="right", no_wrap=True)
-    table.add_column("Currency")
-    table.add_column("Powertrain")
+    # One model a line at any width: only the name may shorten (with an ellipsis).
+    prices = [f"{format_money(c.base_price)} {c.currency}" for c in catalogs]
+    table = Table(box=None, show_edge=False, pad_edge=False, padding=(0, 1), show_header=True)
+    table.add_column("ID", style="bold", no_wrap=True, min_width=max(len(c.id) for c in catalogs))
+    table.add_column("Brand", no_wrap=True, overflow="ellipsis")
+    table.add_column("Name", no_wrap=True, overflow="ellipsis", min_width=8)
+    table.add_column(
+        "Base price", justify="right", no_wrap=True, min_width=max(len(p) for p in prices)
+    )
+    table.add_column("Powertrain", no_wrap=True, min_width=10)
     for catalog in catalogs:
         table.add_row(
             catalog.id,
             catalog.brand,
             catalog.name,
-            format_money(catalog.base_price),
-            catalog.currency,
+            f"{format_money(catalog.base_price)} {catalog.currency}",
             powertrain_text(catalog),
         )
     return table

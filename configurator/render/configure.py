@@ -11,10 +11,12 @@ import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 
+from configurator.catalog.schema import Programme
 from configurator.errors import ConfigurationError
 from configurator.money import format_money
 from configurator.quote import Quote
@@ -29,8 +31,12 @@ from configurator.session import (
 )
 
 SWATCH = "██"
-HELP = "Enter keep · 1-N choose · b back · u undo · j jump · / search · q quote · f finish · ? help"
-COMPACT_HELP = "Enter=keep b=back u=undo j=jump /=search q=quote f=finish ?=help"
+PROGRAMME_MARK = "*"  # after an option that counts toward a programme's minimum spend
+HELP = (
+    "Enter keep · 1-N choose · d details · b back · u undo · j jump · / search · q quote · "
+    "f finish · ? help"
+)
+COMPACT_HELP = "Enter=keep d=details b=back u=undo j=jump /=search q=quote f=finish ?=help"
 
 
 def swatch(colour: str | None) -> Text:
@@ -60,7 +66,7 @@ def step_header(session: ConfigureSession, view: StepView) -> Text:
     """'Xiaomi SU7 Ultra · step 1 of 13 · Paint (choose exactly one)'."""
     step = view.step
     return Text.assemble(
-        (f"{session.catalog.name} · step {view.index + 1} of {view.count} · ", "dim"),
+        (f"{session.model_name} · step {view.index + 1} of {view.count} · ", "dim"),
         (step.name, "bold"),
         (f" (choose {step.choose.describe()})", "dim"),
     )
@@ -88,15 +94,19 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
             (session.catalog.currency.rjust(price_width), "dim"),
         )
     ]
+    programmes: dict[str, None] = {}
     for number, option in enumerate(view.options, 1):
         label = option.name
+        if option.programme:
+            label += " " + PROGRAMME_MARK
+            programmes[option.programme] = None
         status = _status(session, option)
         if option.value:
             label += f": “{option.value}”"
         if status:
             label += f" ({status})"
-        if len(label) > name_width:
-            label = label[: name_width - 1] + "…"
+        if cell_len(label) > name_width:  # display cells: a CJK character takes two
+            label = set_cell_size(label, name_width - 1) + "…"
         style = "" if option.available else "dim"
         if option.selected:
             style = "bold"
@@ -105,7 +115,7 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
         line.append(_mark(option, multi) + " ")
         line.append_text(swatch(option.swatch))
         line.append(" ")
-        line.append(label.ljust(name_width))
+        line.append(set_cell_size(label, name_width))
         line.append(" ")
         if show_codes:
             line.append(
@@ -124,7 +134,42 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
             reason = f"✗ not available{which}: {option.reason}"
             for part in textwrap.wrap(reason, max(20, width - len(indent))):
                 lines.append(Text(indent + part, style="dim italic"))
+        if option.crossing is not None and (crossing := session.crossing(option.code)):
+            indent = " " * (number_width + 1 + 4)
+            text = (
+                f"⚠ crosses the {crossing.tax_name} threshold: costs "
+                f"{format_money(crossing.effective_cost)} with the "
+                f"{format_money(crossing.tax)} tax it brings"
+            )
+            for part in textwrap.wrap(text, max(20, width - len(indent))):
+                lines.append(Text(indent + part, style="yellow"))
+    for programme_id in programmes:
+        programme = next(p for p in session.catalog.programmes if p.id == programme_id)
+        legend = (
+            f"{PROGRAMME_MARK} counts toward the {session.name(programme_id)}'s minimum of "
+            f"{format_money(programme.minimum_spend)}"
+        )
+        for part in textwrap.wrap(legend, max(20, width - 2)):
+            lines.append(Text(part, style="dim"))
     return lines
+
+
+def programme_lines(session: ConfigureSession, programme: Programme, width: int) -> list[Text]:
+    """A programme explained (once, when the car first enters it): its minimum spend,
+    deposit, monthly capacity and what it does to delivery."""
+    money = format_money
+    facts = [
+        f"options marked {PROGRAMME_MARK} must add up to at least {money(programme.minimum_spend)}"
+    ]
+    if programme.deposit:
+        facts.append(f"a deposit of {money(programme.deposit)} is due with the order")
+    if programme.monthly_capacity:
+        facts.append(f"at most {programme.monthly_capacity} cars are built a month")
+    if programme.extra_lead_time_weeks:
+        facts.append(f"delivery takes about {programme.extra_lead_time_weeks} weeks longer")
+    text = f"{session.name(programme.id)}: " + "; ".join(facts) + "."
+    text += " f shows the cheapest ways to reach the minimum."
+    return [Text(part, style="cyan") for part in textwrap.wrap(text, max(20, width - 1))]
 
 
 def _wrapped(parts: Sequence[Text], width: int, indent: int = 2) -> list[Text]:
@@ -132,7 +177,7 @@ def _wrapped(parts: Sequence[Text], width: int, indent: int = 2) -> list[Text]:
     lines: list[Text] = []
     line = Text()
     for part in parts:
-        if line.plain and len(line.plain) + 1 + len(part.plain) > width:
+        if line.plain and cell_len(line.plain) + 1 + cell_len(part.plain) > width:
             lines.append(line)
             line = Text(" " * indent)
         elif line.plain:
@@ -164,9 +209,10 @@ def summary_lines(summary: Summary, width: int = 80) -> list[Text]:
     ]
     parts += [Text(f"+ {name} {money(amount)}") for name, amount in taxes]
     lines = _wrapped(parts, width)
-    lines.append(
-        Text(f"Delivery about {summary.delivery_weeks} weeks · deposit {money(summary.deposit)}")
-    )
+    delivery = f"Delivery about {summary.delivery_weeks} weeks"
+    if summary.deposit:
+        delivery += f" · deposit {money(summary.deposit)}"
+    lines.append(Text(delivery))
     for programme in summary.programmes:
         if not programme.minimum:
             lines.append(Text(f"{programme.name}: {money(programme.spend)} (no minimum)"))
@@ -183,22 +229,43 @@ def summary_lines(summary: Summary, width: int = 80) -> list[Text]:
         if cliff.crossed:
             parts = [
                 Text("⚠ over the", style="bold red"),
-                Text(f"{cliff.tax_name} cliff ({at}):", style="bold"),
+                Text(f"{cliff.tax_name} threshold ({at}):", style="bold"),
                 Text(f"{money(cliff.cost)} due"),
             ]
-            if cliff.culprit_name:
+            if cliff.culprit_name and cliff.culprit_enough:
                 parts.append(Text(f"(crossed with {cliff.culprit_name})"))
+            elif cliff.culprit_name:
+                parts.append(Text("(no single option of yours takes it back under)"))
+            else:
+                parts.append(Text("(the car is over without any option of yours)"))
         elif cliff.near:
             parts = [
-                Text(f"⚠ {money(cliff.headroom or Decimal(0))} from the", style="bold yellow"),
-                Text(f"{cliff.tax_name} cliff ({at})", style="bold yellow"),
+                Text(f"⚠ {money(cliff.headroom or Decimal(0))} below the", style="bold yellow"),
+                Text(f"{cliff.tax_name} threshold ({at})", style="bold yellow"),
             ]
         else:
             parts = [
-                Text(f"{cliff.tax_name} cliff at {at}:"),
-                Text(f"{money(cliff.headroom or Decimal(0))} of headroom"),
+                Text(f"{cliff.tax_name} threshold at {at}:"),
+                Text(f"{money(cliff.headroom or Decimal(0))} below it"),
             ]
         lines += _wrapped(parts, width)
+    return lines
+
+
+UNDER_KEYS = "xyz"  # the keys of the ways back under a tax threshold
+
+
+def under_lines(session: ConfigureSession, width: int) -> list[Text]:
+    """Over a tax threshold: the ways back under, each on one key."""
+    lines = []
+    for key, way in zip(UNDER_KEYS, session.ways_under(len(UNDER_KEYS)), strict=False):
+        what = [f"remove {session.name(c)}" for c in way.removed]
+        what += [f"take {session.name(c)}" for c in way.added]
+        saving = "" if way.delta is None else f" ({_signed(way.delta)})"
+        total = "" if way.total is None else f" → total {format_money(way.total)}"
+        text = f"{key} = back under: {', '.join(what)}{total}{saving}"
+        for part in textwrap.wrap(text, max(20, width - 4), subsequent_indent="    "):
+            lines.append(Text(part, style="cyan"))
     return lines
 
 
@@ -211,6 +278,8 @@ def print_step(out: Console, session: ConfigureSession) -> None:
         out.print(line, overflow="ellipsis", no_wrap=True)
     out.print()
     for line in summary_lines(session.summary(), out.width):
+        out.print(line)
+    for line in under_lines(session, out.width):
         out.print(line)
 
 
@@ -237,7 +306,11 @@ def print_help(out: Console) -> None:
             "  j [GROUP]    jump to a group (name, id or number; without one: list them)\n"
             "  / TEXT       search options by name or code, then choose one\n"
             "  v CODE       change the value you gave an option (e.g. a custom colour)\n"
-            "  q            show the full quote    f   finish: quote, code, save\n"
+            "  d [N|CODE]   details: the descriptions of this step's options (or of one)\n"
+            "  x y z        over a tax threshold: take the way back under offered on that key\n"
+            "  q            the full quote (provisional while the car cannot be ordered yet)\n"
+            "  f            finish: quote, code, save; short of a programme's minimum, the\n"
+            "               cheapest ways to reach it\n"
             "  Ctrl-C       stop (you are asked whether to save what you have)"
         )
     )
@@ -274,24 +347,60 @@ def print_alternatives(
     reason: str,
     alternatives: Sequence[Alternative],
 ) -> None:
-    """An unavailable option: why, and the numbered ways to get it, cheapest first."""
-    out.print(
-        Text.assemble(
-            ("✗ ", "bold red"),
-            (f"{session.name(code)} ({code})", "bold"),
-            f" is not available: {reason}",
-        )
+    """An unavailable option: why, and the numbered ways to get it, cheapest first; each says
+    exactly what Accept does (every option that leaves and comes, the new total)."""
+    header = Text.assemble(
+        ("✗ ", "bold red"),
+        (f"{session.name(code)} ({code})", "bold"),
+        f" is not available: {reason}",
     )
+    out.print(header)
     if not alternatives:
         out.print("  No change to your choices makes it available.")
         return
-    out.print(f"  To get it ({session.catalog.currency}, change of the total):")
+    out.print(
+        f"  To get it, accept one (exactly what changes in the car; {session.catalog.currency}):"
+    )
     for number, alternative in enumerate(alternatives, 1):
-        parts = [f"remove {session.name(c)}" for c in alternative.removed]
-        parts += [f"add {session.name(c)}" for c in alternative.added if c != code]
-        what = ", ".join(parts) or f"add {session.name(code)}"
-        delta = "?" if alternative.delta is None else _signed(alternative.delta)
-        out.print(f"  {number:>2}  {delta:>13}  {what}")
+        for line in alternative_lines(session, number, alternative, out.width):
+            out.print(line)
+
+
+def alternative_lines(
+    session: ConfigureSession, number: int, alternative: Alternative, width: int
+) -> list[Text]:
+    """One alternative: its change of the total, then the options leaving and coming."""
+    delta = "?" if alternative.delta is None else _signed(alternative.delta)
+    head = Text(f"  {number:>2}  {delta}", style="bold")
+    if alternative.total is not None:
+        head.append(f"  → total {format_money(alternative.total)}")
+    if alternative.weeks_delta:
+        weeks = alternative.weeks_delta
+        head.append(f"  · delivery {'+' if weeks > 0 else '-'}{abs(weeks)} weeks")
+    lines = [head]
+    indent = 6
+    asks = set(alternative.needs_values)
+
+    def named(code: str, coming: bool) -> str:
+        text = session.name(code)
+        if coming and code in asks:
+            text += " (asks the buyer's text)"
+        return text
+
+    for sign, codes, style in (
+        ("- ", alternative.leaving, "red"),
+        ("+ ", alternative.coming, "green"),
+    ):
+        if not codes:
+            continue
+        names = [named(c, sign == "+ ") for c in codes]
+        parts = [Text(n + (";" if i < len(names) - 1 else "")) for i, n in enumerate(names)]
+        parts[0] = Text.assemble((sign, style), parts[0])
+        for line in _wrapped(parts, width - indent, indent=2):
+            lines.append(Text(" " * indent) + line)
+    for missing in alternative.missing:
+        lines.append(Text(" " * indent + f"still missing: {missing}", style="yellow"))
+    return lines
 
 
 def _signed(amount: Decimal) -> str:
@@ -330,7 +439,8 @@ def print_error(out: Console, error: Exception) -> None:
         out.print(f"  {suggestion}")
     if isinstance(error, ConfigurationError):
         for line in error.explanation:
-            out.print(f"  {line}")
+            if not line.startswith("rule "):  # rule ids are for quote's stderr and JSON
+                out.print(f"  {line}")
 
 
 def print_finished(out: Console, quote: Quote, saved: str | None) -> None:
@@ -340,6 +450,52 @@ def print_finished(out: Console, quote: Quote, saved: str | None) -> None:
             ("Total to pay: ", "bold"), (f"{format_money(quote.total)} {quote.currency}", "bold")
         )
     )
-    out.print(Text.assemble(("Configuration code: ", "bold"), (quote.code, "bold cyan")))
+    from configurator.render.quote import code_text
+
+    out.print(Text("Configuration code:", style="bold"))
+    out.print(code_text(quote.code), soft_wrap=True)
     if saved:
         out.print(f"Saved to {saved}")
+
+
+def print_provisional_banner(out: Console, session: ConfigureSession) -> None:
+    """The banner over and under a quote of a car that cannot be ordered yet."""
+    summary = session.summary()
+    reasons = [
+        f"{p.name} {format_money(p.missing)} short of its minimum"
+        for p in summary.incomplete_programmes
+    ]
+    reasons += [f"{session.name(c)} still needs the buyer's text" for c in session.missing_values()]
+    text = "PROVISIONAL QUOTE - this car cannot be ordered yet: " + "; ".join(reasons)
+    width = max(20, out.width - 4)
+    out.print(Text("━" * min(out.width, 80), style="bold yellow"))
+    for part in textwrap.wrap(text, width):
+        out.print(Text(part, style="bold yellow"))
+    out.print(Text("━" * min(out.width, 80), style="bold yellow"))
+
+
+def print_ways_to_finish(
+    out: Console, session: ConfigureSession, ways: Sequence[Alternative]
+) -> None:
+    """The cheapest ways to reach a programme's minimum, each exactly what it adds."""
+    if not ways:
+        out.print("  No addition reaches the minimum: remove programme options instead.")
+        return
+    out.print(
+        f"  The cheapest ways to reach the minimum (exactly what each adds; "
+        f"{session.catalog.currency}):"
+    )
+    for number, way in enumerate(ways, 1):
+        for line in alternative_lines(session, number, way, out.width):
+            out.print(line)
+
+
+def print_details(out: Console, session: ConfigureSession, codes: Sequence[str]) -> None:
+    """Options with their descriptions (and names in the catalog's other languages)."""
+    for code in codes:
+        head = Text.assemble((session.name(code), "bold"), f" ({code}) ")
+        head.append(f"{format_money(session.price_of(code))} {session.catalog.currency}")
+        out.print(head)
+        description = session.description(code) or "no description in the catalog"
+        for part in textwrap.wrap(description, max(20, out.width - 4)):
+            out.print(Text("    " + part, style="dim" if not session.description(code) else ""))

@@ -99,21 +99,37 @@ def _item_text(line: QuoteLine) -> Text:
     return text
 
 
-def quote_table(quote: Quote) -> Table:
-    """The quote as a rich table: lines, subtotal, VAT, taxes and total."""
+WIDE = 100  # tables are capped near this width; under it the code column is left out
+
+
+def quote_table(quote: Quote, width: int = WIDE) -> Table:
+    """The quote as a rich table: lines, subtotal, VAT, taxes and total.
+
+    One row per line at any width: under :data:`WIDE` columns the code column is left out
+    (the codes are in ``--format json`` and the configuration code) and a long item name
+    ends in an ellipsis; a group name and an amount are never cut.
+    """
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     conversion = quote.conversions[0] if quote.conversions else None
+    narrow = width < WIDE
     title = (
         f"{quote.model_name} · {quote.date.isoformat()} · catalog {quote.catalog_version} · "
         f"market {quote.market}"
     )
-    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("Group", no_wrap=True, max_width=14, overflow="ellipsis")
-    table.add_column("Code", style="bold", no_wrap=True)
-    table.add_column("Item", ratio=1, min_width=12)
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        width=min(width, WIDE),
+    )
+    table.add_column("Group", no_wrap=True)
+    if not narrow:
+        table.add_column("Code", style="bold", no_wrap=True)
+    table.add_column("Item", ratio=1, min_width=12, no_wrap=narrow, overflow="ellipsis")
     table.add_column(f"{quote.currency}", justify="right", no_wrap=True, min_width=10)
     if conversion is not None:
         table.add_column(
@@ -127,7 +143,7 @@ def quote_table(quote: Quote) -> Table:
         amount: Text | str,
         converted: Decimal | None = None,
     ) -> None:
-        values: list[Text | str] = [group, code, item, amount]
+        values: list[Text | str] = [group, item, amount] if narrow else [group, code, item, amount]
         if conversion is not None:
             values.append(_converted(conversion, converted))
         table.add_row(*values)
@@ -150,7 +166,13 @@ def quote_table(quote: Quote) -> Table:
         conversion.subtotal if conversion else None,
     )
     if quote.prices_include_vat:
-        row("", "", "  Net", format_money(quote.net), conversion.net if conversion else None)
+        row(
+            "",
+            "",
+            "  Price before VAT",
+            format_money(quote.net),
+            conversion.net if conversion else None,
+        )
         row(
             "",
             "",
@@ -193,7 +215,8 @@ def quote_footer(quote: Quote) -> list[Text]:
     lines = [Text.assemble((f"{tax.id}: ", "bold"), tax.explanation) for tax in quote.taxes]
     lines += [
         Text.assemble(("Delivery: ", "bold"), f"about {quote.delivery_weeks} weeks"),
-        Text.assemble(("Code: ", "bold"), (quote.code, "bold cyan")),
+        Text("Configuration code:", style="bold"),
+        code_text(quote.code),
     ]
     for programme in quote.programmes:
         lines.append(Text.assemble(("Programme: ", "bold"), programme_text(programme)))
@@ -206,12 +229,23 @@ def quote_footer(quote: Quote) -> list[Text]:
     return lines
 
 
+def code_text(code: str) -> Text:
+    """A configuration code on its own line, never wrapped (copy and paste take it whole)."""
+    from rich.text import Text
+
+    return Text(code, style="bold cyan", no_wrap=True, overflow="ignore")
+
+
 def print_quote(quote: Quote, out: Console) -> None:
     """Print the table, then delivery, code, warnings and notes."""
     from rich.console import Group
     from rich.text import Text
 
-    out.print(Group(quote_table(quote), Text(""), *quote_footer(quote)))
+    footer = quote_footer(quote)
+    at = next(i for i, line in enumerate(footer) if line.plain == quote.code)
+    out.print(Group(quote_table(quote, out.width), Text(""), *footer[:at]))
+    out.print(footer[at], soft_wrap=True)  # whole at any width: copy and paste take it all
+    out.print(Group(*footer[at + 1 :]))
 
 
 def quote_json(quote: Quote) -> str:
@@ -265,7 +299,10 @@ def quote_markdown(quote: Quote) -> str:
         conversion.subtotal if conversion else None,
     )
     if quote.prices_include_vat:
-        row(["", "", "Net", "", format_money(quote.net)], conversion.net if conversion else None)
+        row(
+            ["", "", "Price before VAT", "", format_money(quote.net)],
+            conversion.net if conversion else None,
+        )
         row(
             ["", "", _vat_label(quote), "contained in the subtotal", format_money(quote.vat)],
             conversion.vat if conversion else None,

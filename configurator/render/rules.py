@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from rich import box
@@ -11,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from configurator.money import format_money
+from configurator.repairs import Repairs
 from configurator.rules.engine import CatalogStats, GroupState
 
 
@@ -125,3 +127,39 @@ def _codes(codes: Sequence[str], shown: int = 20) -> str:
     if len(codes) <= shown:
         return ", ".join(codes)
     return f"{len(codes):,}: " + ", ".join(codes[:shown]) + ", ... (--json lists all)"
+
+
+def repairs_view(found: Repairs, names: Mapping[str, str], currency: str) -> RichGroup:
+    """``available --want CODE``: can it be chosen, why not, and each exact way to get it."""
+    parts: list[Any] = []
+    label = f"{names.get(found.want, found.want)} ({found.want})"
+    if found.available and not found.alternatives:
+        parts.append(Text(f"✓ {label} is in the car already."))
+    elif found.available:
+        parts.append(Text(f"✓ {label} can be chosen."))
+    else:
+        parts.append(Text(f"✗ {label} is not available: {found.reason}"))
+    if not found.alternatives:
+        if not found.available:
+            parts.append(Text("  No change to these choices makes it available."))
+        return RichGroup(*parts)
+    parts.append(
+        Text(f"Ways to get it, cheapest first (each a car that can be finished; {currency}):")
+    )
+    for number, repair in enumerate(found.alternatives, 1):
+        delta = "?" if repair.delta is None else _signed(repair.delta)
+        head = Text(f"{number:>2}  {delta}  → total {format_money(repair.total)}", style="bold")
+        parts.append(head)
+        for sign, codes in (("-", repair.remove), ("+", (found.want, *repair.add))):
+            for code in codes:
+                asks = " (needs --value)" if code in repair.needs_values else ""
+                parts.append(Text(f"    {sign} {code}  {names.get(code, code)}{asks}"))
+        for missing in repair.missing:
+            parts.append(Text(f"    still missing: {missing}", style="yellow"))
+        parts.append(Text("    options: " + " ".join(repair.options), style="dim"))
+    return RichGroup(*parts)
+
+
+def _signed(amount: Decimal) -> str:
+    text = format_money(abs(amount))
+    return f"+{text}" if amount > 0 else (f"-{text}" if amount < 0 else "±0.00")

@@ -26,9 +26,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
-import pickle
+import select
+import signal
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -39,6 +42,7 @@ import numpy as np
 
 from configurator import __version__
 from configurator.catalog.schema import Catalog
+from configurator.errors import CompileBudgetExceeded
 from configurator.expr import And, Expr, Not, Var, fold, parse, to_text, variables
 from configurator.rules.constraints import (
     Charge,
@@ -50,9 +54,82 @@ from configurator.rules.constraints import (
 
 T = TypeVar("T")
 
-FORMAT = 2  # bump when the cached form changes
+FORMAT = 3  # bump when the cached form changes
 SIFT_ABOVE = 2_000  # BDD nodes: smaller diagrams are not worth reordering
+SIFT_SECONDS, SIFT_RATIO = 10.0, 3.0  # sifting may take 10 s + 3 times the building time
 FORCE_ROUNDS = 100
+
+
+@dataclass(frozen=True)
+class CompileBudget:
+    """How far compilation may go before it gives up with
+    :class:`~configurator.errors.CompileBudgetExceeded`: live BDD nodes (a bound on memory:
+    CUDD needs some 40 to 60 bytes a node with its tables) and seconds of processor time
+    (the work itself: a machine shared with other jobs does not make a catalog fail).
+
+    Nodes and time are checked after each constraint is built and after each conjunction.
+    Sifting (an optional size optimisation) then runs in a child process on POSIX systems,
+    with its own allowance (10 s plus three times the building time, at most ``seconds``), and
+    is abandoned, keeping the unsifted diagram, when it runs out. The defaults allow
+    about ten times what the Renault Megane benchmark needs; ``CONFIGURATOR_COMPILE_NODES``
+    and ``CONFIGURATOR_COMPILE_SECONDS`` change them.
+    """
+
+    nodes: int = 3_000_000
+    seconds: float = 30.0
+
+    @classmethod
+    def from_environment(cls) -> CompileBudget:
+        """The defaults, or ``$CONFIGURATOR_COMPILE_NODES`` / ``$CONFIGURATOR_COMPILE_SECONDS``
+        when they are positive numbers (anything else is ignored)."""
+        budget = cls()
+        nodes = _positive(os.environ.get("CONFIGURATOR_COMPILE_NODES"))
+        seconds = _positive(os.environ.get("CONFIGURATOR_COMPILE_SECONDS"))
+        return cls(
+            int(nodes) if nodes is not None else budget.nodes,
+            seconds if seconds is not None else budget.seconds,
+        )
+
+
+def _positive(text: str | None) -> float | None:
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 < value < float("inf") else None
+
+
+class _Meter:
+    """Checks a compilation against its budget: the time at every step, the live nodes
+    every tenth of a second (counting them costs a few milliseconds on a large manager)."""
+
+    NODE_CHECK_SECONDS = 0.1
+
+    def __init__(self, catalog_id: str, budget: CompileBudget) -> None:
+        self.catalog_id = catalog_id
+        self.budget = budget
+        self.started = time.process_time()
+        self.nodes_checked = time.perf_counter()
+
+    def elapsed(self) -> float:
+        """Processor time spent so far: what the work costs, however busy the machine is."""
+        return time.process_time() - self.started
+
+    def check(self, nodes: Callable[[], int]) -> None:
+        elapsed = self.elapsed()
+        now = time.perf_counter()
+        if now - self.nodes_checked >= self.NODE_CHECK_SECONDS:
+            self.nodes_checked = now
+            count = nodes()
+            if count > self.budget.nodes:
+                raise CompileBudgetExceeded(
+                    self.catalog_id, "nodes", self.budget.nodes, count, elapsed
+                )
+        if elapsed > self.budget.seconds:
+            raise CompileBudgetExceeded(
+                self.catalog_id, "seconds", self.budget.seconds, elapsed, elapsed
+            )
+
 
 # --- the problem: what is compiled -----------------------------------------------------------
 
@@ -251,10 +328,15 @@ class Compiled:
     sifted: bool = False  # reordered by sifting during compilation
 
 
-def compile_catalog(catalog: Catalog, on: dt.date | None = None) -> Compiled:
+def compile_catalog(
+    catalog: Catalog, on: dt.date | None = None, budget: CompileBudget | None = None
+) -> Compiled:
     """Compile a catalog's constraints on a date (availability) into a :class:`Compiled`.
 
-    The result is cached in :func:`configurator.catalog.loader.cache_dir` keyed by the
+    Raises :class:`~configurator.errors.CompileBudgetExceeded` when the diagram outgrows
+    ``budget`` (default: :meth:`CompileBudget.from_environment`) in nodes or time.
+
+    The result is cached (:mod:`configurator.cache`) keyed by the
     constraints' content, the set of options unavailable on the date and the package version.
     """
     started = time.perf_counter()
@@ -263,7 +345,7 @@ def compile_catalog(catalog: Catalog, on: dt.date | None = None) -> Compiled:
     diagram = _cache_get(key, problem)
     if diagram is not None:
         return Compiled(problem, diagram, key, time.perf_counter() - started, cached=True)
-    diagram, sifted = compile_problem(problem)
+    diagram, sifted = compile_problem(problem, budget or CompileBudget.from_environment())
     _cache_put(key, diagram)
     return Compiled(problem, diagram, key, time.perf_counter() - started, False, sifted)
 
@@ -322,8 +404,9 @@ class _Builder:
         self.ids = [f"v{i}" for i in range(len(self.order))]
         self.bdd.declare(*self.ids)
         self.node = {name: self.bdd.var(self.ids[i]) for i, name in enumerate(self.order)}
-        self.true = self.bdd.true
-        self.false = self.bdd.false
+        self.true: Any = self.bdd.true
+        self.false: Any = self.bdd.false
+        self.parts: list[tuple[int, Any]] = []
 
     def expression(self, expr: Expr) -> Any:
         return fold(
@@ -439,13 +522,29 @@ class _Builder:
         assert c.expr is not None
         return self.expression(c.expr)
 
-    def conjoin(self) -> Any:
+    def release(self) -> None:
+        """Drop this builder's references to diagram nodes (after a failed conjunction)."""
+        self.node.clear()
+        self.parts.clear()
+        self.true = self.false = None
+
+    def live_nodes(self) -> int:
+        """Live nodes in the manager (CUDD's count of keys less dead ones: no table walk)."""
+        with warnings.catch_warnings():  # dd warns that a field we do not read changed unit
+            warnings.simplefilter("ignore")
+            return int(self.bdd.statistics(exact_node_count=False)["n_nodes"])
+
+    def conjoin(self, meter: _Meter | None = None) -> Any:
         """Every constraint and auxiliary definition, conjoined from the bottom of the order up
-        (far faster than top down: each step adds a constraint above what is built)."""
-        parts: list[tuple[int, Any]] = []
+        (far faster than top down: each step adds a constraint above what is built). The
+        ``meter`` checks the budget after each step."""
+        nodes = self.live_nodes
+        parts: list[tuple[int, Any]] = self.parts
         for c in self.problem.constraints:
             top = min((self.level[code] for code in support(c)), default=0)
             parts.append((top, self.constraint(c)))
+            if meter is not None:
+                meter.check(nodes)
         for aux in self.problem.aux:
             names = [aux.name, *(v.code for v in variables(aux.expr))]
             top = min(self.level[n] for n in names)
@@ -454,6 +553,9 @@ class _Builder:
         root = self.true
         for _, f in parts:
             root = root & f
+            if meter is not None:
+                meter.check(nodes)
+        parts.clear()
         return root
 
     def sift(self, root: Any, blocks: Sequence[Sequence[str]]) -> None:
@@ -500,64 +602,217 @@ class _Builder:
         return Diagram(tuple(names_at), level, low, high, index[int(root)])
 
 
-def compile_problem(problem: Problem) -> tuple[Diagram, bool]:
-    """Build the BDD with CUDD and export it; return it and whether it was sifted."""
-    blocks = block_order(problem)
+def compile_problem(
+    problem: Problem,
+    budget: CompileBudget | None = None,
+    ordering: Callable[[Problem], list[int]] | None = None,
+) -> tuple[Diagram, bool]:
+    """Build the BDD with CUDD and export it; return it and whether it was sifted.
+    ``ordering`` replaces :func:`block_order` (the same order, computed differently).
+
+    Raises :class:`~configurator.errors.CompileBudgetExceeded` past the budget."""
+    budget = budget or CompileBudget()
+    meter = _Meter(problem.catalog_id, budget)
+    blocks = (ordering or block_order)(problem)
     order = [name for b in blocks for name in problem.blocks[b]]
     builder = _Builder(problem, order)
-    root = builder.conjoin()
-    sifted = len(root) > SIFT_ABOVE
-    if sifted:
-        builder.sift(root, problem.blocks)
-    return builder.export(root), sifted
+    try:
+        root = builder.conjoin(meter)
+    except CompileBudgetExceeded as error:
+        # Free every diagram node before the manager: the traceback would otherwise keep
+        # them alive until a later collection frees the manager first (CUDD then complains).
+        builder.release()
+        del builder
+        raise error.with_traceback(None) from None
+    if len(root) <= SIFT_ABOVE:
+        return builder.export(root), False
+    # Sifting is worth a few times what building took, and never more than the budget.
+    allowed = min(budget.seconds, SIFT_SECONDS + SIFT_RATIO * meter.elapsed())
+    sifted = _sift_within(builder, root, problem.blocks, allowed)
+    if sifted is not None:
+        return sifted, True
+    return builder.export(root), False
+
+
+def _sift_within(
+    builder: _Builder,
+    root: Any,
+    blocks: Sequence[Sequence[str]],
+    seconds: float,
+) -> Diagram | None:
+    """Sift and export in a forked child, given ``seconds`` of its processor time (on Linux;
+    elsewhere of the clock); None when it did not finish in time (the child is killed) or
+    could not run. CUDD's sifting is one C call that cannot be interrupted, and on a badly
+    ordered diagram it can take minutes.
+
+    Without fork (Windows), sifting runs in this process, unbounded."""
+    if not hasattr(os, "fork"):  # pragma: no cover - POSIX everywhere we test
+        builder.sift(root, blocks)
+        return builder.export(root)
+    if seconds <= 0:
+        return None
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: sift, export, send, and leave without any clean-up
+        try:
+            os.close(read_end)
+            builder.sift(root, blocks)
+            diagram = builder.export(root)
+            header = json.dumps({"names": diagram.names, "root": diagram.root}).encode()
+            body = b"".join(
+                np.ascontiguousarray(a, dtype="<i4").tobytes()
+                for a in (diagram.level, diagram.low, diagram.high)
+            )
+            data = len(header).to_bytes(4, "big") + header + body
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(data)
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    os.close(write_end)
+    chunks: list[bytes] = []
+    started = time.monotonic()
+    finished = False
+    try:
+        while True:
+            used = _cpu_seconds(pid)
+            if (used if used is not None else time.monotonic() - started) >= seconds:
+                break
+            if not select.select([read_end], [], [], 0.1)[0]:
+                continue
+            chunk = os.read(read_end, 1 << 20)
+            if not chunk:
+                finished = True
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        if not finished:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    if not finished or status != 0:
+        return None
+    data = b"".join(chunks)
+    size = int.from_bytes(data[:4], "big")
+    header = json.loads(data[4 : 4 + size])
+    body = data[4 + size :]
+    count = len(body) // 12
+    arrays = [
+        np.frombuffer(body, dtype="<i4", count=count, offset=k * count * 4).astype(np.int32)
+        for k in range(3)
+    ]
+    return Diagram(tuple(header["names"]), arrays[0], arrays[1], arrays[2], int(header["root"]))
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """The processor time a child has used (Linux: ``/proc/<pid>/stat``), None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # --- the disk cache ---------------------------------------------------------------------------
 
 
-def _cache_file(key: str) -> Any:
-    from configurator.catalog.loader import cache_dir
-
-    directory = cache_dir()
-    return None if directory is None else directory / f"rules-{key[:40]}.pickle"
-
-
 def _cache_get(key: str, problem: Problem) -> Diagram | None:
-    target = _cache_file(key)
-    if target is None or not target.is_file():
+    """The cached diagram of ``key``: an authenticated entry (:mod:`configurator.cache`)
+    whose arrays are then checked to be a well-formed diagram over the problem's variables
+    (:func:`check_diagram`); None (so it is compiled again) for anything else."""
+    from configurator import cache
+
+    entry = cache.load("rules", key)
+    if entry is None:
         return None
     try:
-        with target.open("rb") as handle:
-            stored = pickle.load(handle)
-        if stored["key"] != key or set(stored["names"]) != set(problem.variables):
+        header = entry.header
+        names = tuple(str(name) for name in header["names"])
+        count = int(header["count"])
+        root = int(header["root"])
+        width = count * 4
+        if count < 2 or len(entry.body) != 3 * width:
             return None
-        return Diagram(
-            stored["names"], stored["level"], stored["low"], stored["high"], stored["root"]
-        )
-    except Exception:  # a stale or corrupt cache entry is simply rebuilt
+        arrays = [
+            np.frombuffer(entry.body, dtype="<i4", count=count, offset=k * width).astype(np.int32)
+            for k in range(3)
+        ]
+        if set(names) != set(problem.variables) or len(names) != len(problem.variables):
+            return None
+        if check_diagram(names, arrays[0], arrays[1], arrays[2], root) is not None:
+            return None
+        return Diagram(names, arrays[0], arrays[1], arrays[2], root)
+    except (KeyError, TypeError, ValueError):
         return None
+
+
+def check_diagram(
+    names: Sequence[str], level: np.ndarray, low: np.ndarray, high: np.ndarray, root: int
+) -> str | None:
+    """Why these arrays are not a reduced ordered BDD as :class:`Diagram` describes, or None.
+
+    Checked in a few vectorised passes: equal lengths; the two terminals at the bottom level;
+    internal nodes numbered by level, top first; every child a node of a greater level; no
+    node with equal children; every node below the root reachable and distinct, and the
+    root a node. A cached diagram that fails is compiled again, never used."""
+    nvars = len(names)
+    count = len(level)
+    if len(low) != count or len(high) != count or count < 2:
+        return "arrays of different lengths"
+    if level[0] != nvars or level[1] != nvars:
+        return "terminals not at the bottom level"
+    if not 0 <= root < count:
+        return "root out of range"
+    inner = level[2:]
+    if len(inner):
+        if inner.min() < 0 or inner.max() >= nvars:
+            return "a level out of range"
+        if np.any(np.diff(inner) < 0):
+            return "nodes not numbered by level"
+        lo, hi = low[2:], high[2:]
+        if lo.min() < 0 or hi.min() < 0 or lo.max() >= count or hi.max() >= count:
+            return "a child out of range"
+        if np.any(level[lo] <= inner) or np.any(level[hi] <= inner):
+            return "an edge that does not go down"
+        if np.any(lo == hi):
+            return "a redundant node"
+        pairs = np.stack([inner, lo, hi], axis=1)
+        if len(np.unique(pairs, axis=0)) != len(pairs):
+            return "two equal nodes"
+        reached = bytearray(count)
+        reached[root] = 1
+        lows, highs = low.tolist(), high.tolist()
+        for u in range(2, count):  # parents precede children: one pass in index order
+            if reached[u]:
+                reached[lows[u]] = reached[highs[u]] = 1
+        if reached.count(1, 2) != count - 2:
+            return "unreachable nodes"
+    elif root not in (0, 1):
+        return "root out of range"
+    return None
 
 
 def _cache_put(key: str, diagram: Diagram) -> None:
-    target = _cache_file(key)
-    if target is None:
-        return
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(f".{os.getpid()}.tmp")
-        stored = {
-            "key": key,
-            "names": diagram.names,
-            "level": diagram.level,
-            "low": diagram.low,
-            "high": diagram.high,
-            "root": diagram.root,
-        }
-        with temporary.open("wb") as handle:
-            pickle.dump(stored, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, target)
-    except OSError:
-        pass  # the cache is an optimisation; a read-only home must not break anything
+    """Store a diagram as plain data: its names and root in the header, then the level, low
+    and high arrays as little-endian int32 (no pickle)."""
+    from configurator import cache
+
+    body = b"".join(
+        np.ascontiguousarray(a, dtype="<i4").tobytes()
+        for a in (
+            diagram.level,
+            diagram.low,
+            diagram.high,
+        )
+    )
+    extra = {
+        "format": FORMAT,
+        "names": list(diagram.names),
+        "count": len(diagram.level),
+        "root": int(diagram.root),
+    }
+    cache.save("rules", key, [], body, extra)
 
 
 def first_case(conditions: Sequence[tuple[Expr, Decimal]], k: int) -> Expr:

@@ -19,201 +19,37 @@ every programme's minimum spend is met (a condition for a configuration to be co
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
 
-from configurator.catalog.schema import Catalog
-from configurator.configuration import Configuration, Selection, check_known, resolve
-from configurator.errors import (
-    CardinalityError,
-    ConfigurationError,
-    Location,
-    MinimumSpendError,
-    RuleViolationError,
-    UsageError,
-)
+from configurator.catalog.schema import BuyerValue, Catalog
+from configurator.configuration import Configuration, check_known
 from configurator.expr import evaluate, parse
 from configurator.money import round_cents
-from configurator.rules.compile import Cnf, Compiled, compile_catalog, encode_cnf
+from configurator.rules.compile import Cnf, Compiled, compile_catalog
 from configurator.rules.constraints import (
-    Constraint,
-    ProgrammeSpend,
     charge_cases,
     charged,
-    charged_prices,
-    programme_spend,
+)
+from configurator.rules.explain import (  # the results, defined with the explainer
+    CheckResult,
+    Explainer,
+    Explanation,
+    Fact,
+    RuleRef,
+    Source,
+    spend_progress,
 )
 
+__all__ = ["CheckResult", "Explanation", "Fact", "RuleRef", "Source", "spend_progress"]
+
 How = Literal["cheapest", "dearest"]
-Source = Literal["chosen", "default", "brought", "included", "absent"]
 
 # --- results -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One element of an explanation about a code: chosen (and why) or not chosen."""
-
-    code: str
-    name: str
-    source: Source
-
-    @property
-    def present(self) -> bool:
-        return self.source != "absent"
-
-    def describe(self) -> str:
-        label = f"{self.code} ({self.name})"
-        return {
-            "chosen": f"you chose {label}",
-            "default": f"{label} is a default",
-            "brought": f"{label} comes with another choice",
-            "included": f"{label} is included in a chosen package",
-            "absent": f"{label} is not chosen",
-        }[self.source]
-
-
-@dataclass(frozen=True)
-class RuleRef:
-    """A constraint named in an explanation: its id, kind, message and where it is written."""
-
-    id: str
-    kind: str
-    message: str
-    where: Location | None
-
-    @classmethod
-    def of(cls, constraint: Constraint) -> RuleRef:
-        return cls(constraint.id, constraint.kind, constraint.message, constraint.where)
-
-    def describe(self) -> str:
-        where = f", {self.where}" if self.where is not None else ""
-        return f"{self.message} [{self.id}{where}]"
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """A minimal conflict: these facts and constraints cannot all hold, and dropping any one
-    of them makes the rest consistent."""
-
-    facts: tuple[Fact, ...]
-    rules: tuple[RuleRef, ...]
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(f.code for f in self.facts)
-
-    @property
-    def rule_ids(self) -> tuple[str, ...]:
-        return tuple(r.id for r in self.rules)
-
-    def leading(self, ids: Iterable[str]) -> Explanation:
-        """The same explanation with the rules whose id is in ``ids`` first (kept in order
-        otherwise): a rejection names the rule the selection breaks before the rules that
-        make it unavoidable."""
-        first = set(ids)
-        return replace(self, rules=tuple(sorted(self.rules, key=lambda r: r.id not in first)))
-
-    def lines(self) -> list[str]:
-        """One line per element, facts first: for the terminal and error messages."""
-        return [f.describe() for f in self.facts] + [r.describe() for r in self.rules]
-
-    def summary(self, brief: bool = False) -> str:
-        """A one-line reason: the rules' messages, with the codes involved. ``brief`` leaves
-        out how many options a group takes when other rules are involved (a screen that
-        lists groups says it already)."""
-        rules = [r for r in self.rules if r.kind != "cardinality"] if brief else []
-        text = "; ".join(dict.fromkeys(r.message for r in rules or self.rules))
-        present = [f.code for f in self.facts if f.present]
-        absent = [f.code for f in self.facts if not f.present]
-        extra = []
-        if present:
-            extra.append("with " + ", ".join(present))
-        if absent:
-            extra.append("without " + ", ".join(absent))
-        return text + (f" ({'; '.join(extra)})" if extra else "")
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "facts": [{"code": f.code, "source": f.source} for f in self.facts],
-            "rules": [
-                {
-                    "id": r.id,
-                    "kind": r.kind,
-                    "message": r.message,
-                    "where": str(r.where) if r.where is not None else None,
-                }
-                for r in self.rules
-            ],
-        }
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """The verdict on a selection: valid, or why not.
-
-    ``explanation`` is a minimal conflict when a rule is broken; ``shortfalls`` lists the
-    programmes whose minimum spend is not met (the configuration is then incomplete).
-    """
-
-    valid: bool
-    selection: frozenset[str]
-    explanation: Explanation | None = None
-    violated: tuple[RuleRef, ...] = ()
-    spend: tuple[ProgrammeSpend, ...] = ()
-
-    @property
-    def shortfalls(self) -> tuple[ProgrammeSpend, ...]:
-        return tuple(s for s in self.spend if not s.met)
-
-    @property
-    def complete(self) -> bool:
-        """Every programme's minimum spend is met."""
-        return not self.shortfalls
-
-    def error(self) -> ConfigurationError:
-        """The error to raise for an invalid result (with the explanation's lines)."""
-        if self.explanation is not None:
-            explanation = self.explanation
-            # The class (batch's error code) is the kind of the first constraint, in catalog
-            # order, that the selection breaks; for choices that cannot be completed (nothing
-            # broken yet), the kinds of the explanation's rules.
-            broken = [r.kind for r in self.violated if r.kind != "spend"]
-            kinds = {broken[0]} if broken else {r.kind for r in explanation.rules}
-            cls: type[ConfigurationError] = RuleViolationError
-            if kinds == {"cardinality"}:
-                cls = CardinalityError
-            elif kinds == {"spend"}:
-                cls = MinimumSpendError
-            return cls(
-                "the configuration breaks the catalog's rules: " + explanation.summary(),
-                option_codes=explanation.codes,
-                rule_ids=explanation.rule_ids,
-                explanation=explanation.lines(),
-            )
-        lines = [spend_progress(s) for s in self.shortfalls]
-        return MinimumSpendError(
-            "the configuration is incomplete: " + "; ".join(lines),
-            option_codes=[code for s in self.shortfalls for code in s.chosen],
-            rule_ids=[f"spend:{s.programme.id}" for s in self.shortfalls],
-            explanation=lines,
-        )
-
-    def raise_if_invalid(self) -> None:
-        if not self.valid:
-            raise self.error()
-
-
-def spend_progress(spend: ProgrammeSpend) -> str:
-    """'Customization: 72,000.00 of 100,000.00 spent (28,000.00 to go)'."""
-    minimum = spend.programme.minimum_spend
-    text = f"{spend.programme.name}: {spend.spend:,.2f} of {minimum:,.2f} spent"
-    return text + (f" ({spend.missing:,.2f} to go)" if spend.missing > 0 else "")
 
 
 @dataclass(frozen=True)
@@ -296,6 +132,9 @@ class RulesEngine:
         self.prices = {code: option.price for code, (_, option) in options.items()}
         self.prices.update({code: p.price for code, p in packages.items()})
         self.group_of = {code: group for code, (group, _) in options.items()}
+        self.package_codes = frozenset(packages)
+        self._order = {code: index for index, code in enumerate(self.codes)}
+        self._values = {code: o.value for code, (_, o) in options.items() if o.value is not None}
         self.defaults = {code for g in catalog.groups for code in g.default}
         # Prices as integers: the weights (some are fractions of a cent: percentage discounts)
         # times a power of ten that makes every one of them whole.
@@ -329,8 +168,7 @@ class RulesEngine:
         )
         self._edge_level = diagram.level[self._edge_parent]
         self._edge_start = [2 * (a - 2) for a in self._start]
-        self._cnf: Cnf | None = None
-        self._solver: Any = None
+        self._explainer: Explainer | None = None
         self._root_domains: tuple[np.ndarray, np.ndarray] | None = None
 
     # --- assignments and the two passes -----------------------------------------------------
@@ -339,6 +177,27 @@ class RulesEngine:
         codes = [code.strip().upper() for code in codes]
         check_known(self.catalog, codes)
         return list(dict.fromkeys(codes))
+
+    def known(self, codes: Iterable[str]) -> list[str]:
+        """The codes upper-cased, without repeats; an UnknownOptionError for one not in the
+        catalog."""
+        return self._known(codes)
+
+    def ordered(self, codes: Iterable[str]) -> tuple[str, ...]:
+        """The codes without repeats, in catalog order (options by group, then packages)."""
+        return tuple(sorted(dict.fromkeys(codes), key=self._order.__getitem__))
+
+    def partial_for(self, choices: Iterable[str], code: str) -> tuple[str, ...]:
+        """The choices ``code`` is judged against: without its group's others when the group
+        takes one option at most (choosing it replaces them)."""
+        group = self.group_of.get(code)
+        if group is None or group.choose.max != 1:
+            return tuple(choices)
+        return tuple(c for c in choices if c == code or self.group_of.get(c) is not group)
+
+    def value_spec(self, code: str) -> BuyerValue | None:
+        """What the buyer supplies for an option (None for options that take no value)."""
+        return self._values.get(code)
 
     def _assign(self, true: Iterable[str] = (), false: Iterable[str] = ()) -> np.ndarray:
         assign = np.full(self.nvars, -1, dtype=np.int8)
@@ -588,6 +447,21 @@ class RulesEngine:
         selected = frozenset(self._path(choice, jump_value))
         return Completion(selected, self.list_price(selected))
 
+    def best_completion(
+        self, partial: Iterable[str] = (), exclude: Iterable[str] = (), how: How = "cheapest"
+    ) -> Completion | None:
+        """Like :meth:`completion`, with the codes of ``exclude`` left out; None when no valid
+        completion contains ``partial`` without them."""
+        codes = self._known(partial)
+        assign = self._assign(codes, self._known(exclude))
+        good, reach, _, _ = self._domains(assign)
+        if not good[self.diagram.root]:
+            return None
+        cost = self._costs(how, tie_break=True)
+        _, choice, jump_value, _ = self._best(assign, cost, good, reach)
+        selected = frozenset(self._path(choice, jump_value))
+        return Completion(selected, self.list_price(selected))
+
     def complete(self, partial: Iterable[str] = (), how: How = "cheapest") -> frozenset[str]:
         """The codes of :meth:`completion`."""
         return self.completion(partial, how).codes
@@ -701,32 +575,17 @@ class RulesEngine:
             u = self._high[u] if self._value(names[lvl], selected) else self._low[u]
         return u == 1
 
+    @property
+    def explainer(self) -> Explainer:
+        """Validity and minimal explanations with the SAT solver (no diagram needed)."""
+        if self._explainer is None:
+            self._explainer = Explainer(self.catalog, self.on, self.problem)
+        return self._explainer
+
     def check(self, configuration: Configuration | Iterable[str]) -> CheckResult:
         """Check a configuration (resolved with defaults, packages and brought options) or a
         complete set of codes. Invalid: a minimal explanation, or the unmet minimum spends."""
-        if isinstance(configuration, Configuration):
-            if configuration.model != self.catalog.id:
-                raise UsageError(
-                    f"the configuration is for '{configuration.model}', not '{self.catalog.id}'"
-                )
-            selection = resolve(self.catalog, configuration)
-        else:
-            codes = frozenset(self._known(configuration))
-            selection = Selection(codes, codes, frozenset(), {}, {})
-        codes = selection.codes
-        spend = tuple(programme_spend(self.catalog, codes, charged_prices(self.catalog, codes)))
-        if self.is_valid(selection.codes):
-            return CheckResult(True, selection.codes, spend=spend)
-        broken = tuple(
-            RuleRef.of(c) for c in self.problem.constraints if not c.holds(selection.codes)
-        )
-        if all(r.kind == "spend" for r in broken):
-            return CheckResult(False, selection.codes, None, broken, spend)
-        explanation = self.explain(selection.chosen)
-        if explanation is None:
-            explanation = self._explain_selection(selection)
-        explanation = explanation.leading(r.id for r in broken)
-        return CheckResult(False, selection.codes, explanation, broken, spend)
+        return self.explainer.check(configuration)
 
     def explain(self, partial: Iterable[str], wanted: Sequence[str] = ()) -> Explanation | None:
         """Why the buyer's choices ``partial`` (plus the codes ``wanted``, taken as given)
@@ -736,103 +595,10 @@ class RulesEngine:
         wanted = self._known(wanted)
         if self._good(self._assign([*codes, *wanted]))[self.diagram.root]:
             return None
-        fast = self._cardinality_conflict(codes, wanted)
-        if fast is not None:
-            return fast
-        facts = [Fact(code, self.names[code], "chosen") for code in codes if code not in wanted]
-        return self._mus(facts, wanted, include_spend=True)
-
-    def _cardinality_conflict(self, codes: list[str], wanted: list[str]) -> Explanation | None:
-        """The common case: a wanted option in a group already full of chosen options."""
-        if len(wanted) != 1 or wanted[0] not in self.group_of:
-            return None
-        group = self.group_of[wanted[0]]
-        limit = group.choose.max
-        others = [c for c in codes if c != wanted[0] and self.group_of.get(c) is group]
-        if limit is None or len(others) < limit:
-            return None
-        constraint = next(c for c in self.problem.constraints if c.id == f"group:{group.id}")
-        facts = tuple(Fact(c, self.names[c], "chosen") for c in others[:limit])
-        return Explanation(facts, (RuleRef.of(constraint),))
-
-    def _explain_selection(self, selection: Selection) -> Explanation:
-        """The choices can be completed, but this complete selection (with its defaults and
-        without the codes nobody chose) breaks a rule: a minimal set of those facts."""
-        facts = []
-        for code in self.codes:
-            if code in selection.chosen:
-                source: Source = "chosen"
-            elif code in selection.packaged and code in selection.codes:
-                source = "included"
-            elif code in selection.brought:
-                source = "brought"
-            elif code in selection.defaulted:
-                source = "default"
-            elif code in selection.codes:
-                source = "chosen"
-            else:
-                source = "absent"
-            facts.append(Fact(code, self.names[code], source))
-        explanation = self._mus(facts, (), include_spend=False)
-        assert explanation is not None, "an invalid selection must have a conflict"
-        return explanation
+        return self.explainer.explain(codes, wanted)
 
     def _sat(self) -> tuple[Cnf, Any]:
-        if self._solver is None:
-            from pysat.solvers import Solver
-
-            self._cnf = encode_cnf(self.problem)
-            self._solver = Solver(name="g4", bootstrap_with=self._cnf.clauses)
-            # Free the solver with the engine, and at exit before modules are torn down.
-            weakref.finalize(self, self._solver.delete)
-        assert self._cnf is not None
-        return self._cnf, self._solver
-
-    def _mus(
-        self, facts: Sequence[Fact], wanted: Sequence[str], include_spend: bool
-    ) -> Explanation | None:
-        """A minimal unsatisfiable subset of facts and constraints, by deletion.
-
-        Elements are tried from the least to the most preferred, each dropped when the rest
-        still conflicts: facts nobody chose go first, then defaults and what packages or
-        options brought, then constraints, and the buyer's own choices last, so an
-        explanation names them when it can. A solver core lets every element it leaves out
-        be dropped at once, but only those no more preferred than the one being tried.
-        """
-        cnf, solver = self._sat()
-        rank = {"absent": 0, "default": 1, "brought": 1, "included": 1, "chosen": 3}
-        elements: list[tuple[int, int, Fact | Constraint]] = []
-        for fact in facts:
-            literal = cnf.var[fact.code] if fact.present else -cnf.var[fact.code]
-            elements.append((rank[fact.source], literal, fact))
-        for constraint, selector in zip(self.problem.constraints, cnf.selector, strict=True):
-            if constraint.kind == "spend" and not include_spend:
-                continue
-            elements.append((2, selector, constraint))
-        elements.sort(key=lambda e: e[0])
-        hard = [cnf.var[code] for code in wanted]
-        if solver.solve(assumptions=hard + [e[1] for e in elements]):
-            return None
-
-        def refine(candidates: list[Any], up_to: int) -> list[Any]:
-            core = set(solver.get_core() or ())
-            return [e for e in candidates if e[1] in core or e[0] > up_to]
-
-        candidates = refine(elements, elements[0][0] if elements else 0)
-        needed: list[tuple[int, int, Fact | Constraint]] = []
-        while candidates:
-            element = candidates.pop(0)
-            trial = hard + [e[1] for e in needed] + [e[1] for e in candidates]
-            if solver.solve(assumptions=trial):
-                needed.append(element)
-            else:
-                candidates = refine(candidates, element[0])
-        order = {code: i for i, code in enumerate(self.codes)}
-        found_facts = sorted(
-            (e[2] for e in needed if isinstance(e[2], Fact)), key=lambda f: order[f.code]
-        )
-        rules = [RuleRef.of(e[2]) for e in needed if isinstance(e[2], Constraint)]
-        return Explanation(tuple(found_facts), tuple(rules))
+        return self.explainer.sat()
 
     def _raise_inconsistent(self, codes: Sequence[str]) -> None:
         explanation = self.explain(codes)

@@ -28,10 +28,9 @@ import datetime as dt
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
 
 import numpy as np
 
@@ -39,7 +38,7 @@ from configurator.catalog.schema import Catalog
 from configurator.expr import And, Not, Or, Var, parse
 from configurator.rules.compile import Problem, encode_cnf, problem_of
 from configurator.rules.constraints import Constraint, charge_cases
-from configurator.rules.engine import Completion, How, RulesEngine
+from configurator.rules.engine import Completion, Explanation, How, RulesEngine
 
 MODELS_KEPT = 24  # models kept to witness values after the next choice
 STEPS_KEPT = 32  # partial configurations whose implied literals are remembered
@@ -82,8 +81,10 @@ class SatEngine(RulesEngine):
         self.defaults = {code for g in catalog.groups for code in g.default}
         self._charges = charge_cases(catalog)
         self._discounts = [(d, parse(d.when)) for d in catalog.discounts]
-        self._cnf = None
-        self._solver = None
+        self.package_codes = frozenset(packages)
+        self._order = {code: index for index, code in enumerate(self.codes)}
+        self._values = {code: o.value for code, (_, o) in options.items() if o.value is not None}
+        self._explainer = None
         self._root_domains = None
         # The domain solver: every constraint active, plus the price auxiliaries' definitions.
         extended = _with_aux(self.problem)
@@ -419,18 +420,12 @@ class SatEngine(RulesEngine):
     def _good_root(self, codes: list[str]) -> bool:
         return self._domain(codes) is not None
 
-    def explain(self, partial: Iterable[str], wanted: Any = ()) -> Any:
+    def explain(self, partial: Iterable[str], wanted: Sequence[str] = ()) -> Explanation | None:
         codes = self._known(partial)
         wanted = self._known(wanted)
         if self.consistent([*codes, *wanted]):
             return None
-        fast = self._cardinality_conflict(codes, wanted)
-        if fast is not None:
-            return fast
-        from configurator.rules.engine import Fact
-
-        facts = [Fact(code, self.names[code], "chosen") for code in codes if code not in wanted]
-        return self._mus(facts, wanted, include_spend=True)
+        return self.explainer.explain(codes, wanted)
 
     def require_consistent(self, partial: Iterable[str]) -> None:
         codes = self._known(partial)
@@ -448,20 +443,45 @@ class SatEngine(RulesEngine):
         codes = self._known(partial)
         if not self.consistent(codes):
             self._raise_inconsistent(codes)
+        return self._best_model(codes, [], how)
+
+    def best_completion(
+        self, partial: Iterable[str] = (), exclude: Iterable[str] = (), how: How = "cheapest"
+    ) -> Completion | None:
+        """Like :meth:`completion`, with the codes of ``exclude`` left out; None when no valid
+        completion contains ``partial`` without them."""
+        if how not in ("cheapest", "dearest"):
+            raise ValueError(f"unknown completion '{how}': use 'cheapest' or 'dearest'")
+        codes = self._known(partial)
+        excluded = self._known(exclude)
+        assumptions = [self._on, *(self._var[c] for c in codes), *(-self._var[c] for c in excluded)]
+        self.calls += 1
+        if not self._dom.solve(assumptions=assumptions):
+            return None
+        return self._best_model(codes, excluded, how)
+
+    def _best_model(self, codes: list[str], excluded: list[str], how: How) -> Completion:
         weights = {name: w for name, w in self.problem.weights.items() if w and name in self._var}
         sign = 1 if how == "cheapest" else -1
         prefer = [self._var[c] if c in self.defaults else -self._var[c] for c in self.codes]
         if not weights:
             self._dom.set_phases(prefer)
-            self._dom.solve(assumptions=[self._on, *(self._var[c] for c in codes)])
+            assumptions = [self._on, *(self._var[c] for c in codes)]
+            assumptions.extend(-self._var[c] for c in excluded)
+            self._dom.solve(assumptions=assumptions)
             model = set(self._dom.get_model() or ())
         else:
-            model = self._optimum(codes, weights, sign, prefer)
+            model = self._optimum(codes, weights, sign, prefer, excluded)
         selected = frozenset(c for c in self.codes if self._var[c] in model)
         return Completion(selected, self.list_price(selected))
 
     def _optimum(
-        self, codes: list[str], weights: dict[str, Decimal], sign: int, prefer: list[int]
+        self,
+        codes: list[str],
+        weights: dict[str, Decimal],
+        sign: int,
+        prefer: list[int],
+        excluded: Iterable[str] = (),
     ) -> set[int]:
         """An optimal model by RC2 (ties: the solver's choice, not necessarily the defaults)."""
         from pysat.examples.rc2 import RC2
@@ -474,6 +494,8 @@ class SatEngine(RulesEngine):
             wcnf.append(clause)
         for code in codes:
             wcnf.append([self._var[code]])
+        for code in excluded:
+            wcnf.append([-self._var[code]])
         for name, weight in weights.items():
             units = int(weight * scale) * sign
             var = self._var[name]

@@ -5,10 +5,12 @@ The BDD answers every question in one pass and counts exactly, but its size depe
 model: the Renault Megane problem compiles to 35,102 nodes in seconds, while industrial
 feature models of tens of thousands of features may not compile at all. So compilation runs
 under a budget: at most :data:`MAX_VARIABLES` variables (FORCE ordering alone is quadratic
-beyond that), :data:`MAX_SECONDS` of conjunction and :data:`MAX_NODES` live nodes in CUDD,
-checked after every conjunction. Over budget, the SAT engine takes over and the decision is
-remembered in the cache (``rules-<key>.over-budget``) so the next run does not try again.
-``CONFIGURATOR_ENGINE=bdd|sat`` forces one technique (``bdd`` ignores the budget).
+beyond that), then :data:`MAX_SECONDS` of processor time and :data:`MAX_NODES` live nodes in
+CUDD (the compiler's own ``CompileBudget``, lowered by its environment variables). Over
+budget, the SAT engine takes over and the decision is remembered in the cache
+(``rules-<key>.over-budget``) so the next run does not try again.
+``CONFIGURATOR_ENGINE=bdd|sat`` forces one technique (``bdd``: only the compiler's budget, whose
+excess is a ``CompileBudgetExceeded`` error).
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from configurator.catalog.schema import Catalog
 from configurator.configuration import Configuration, resolve
+from configurator.errors import CompileBudgetExceeded, ConfigurationError
 from configurator.rules import compile as compiling
-from configurator.rules.compile import Compiled, Problem, problem_of
+from configurator.rules.compile import CompileBudget, Compiled, Problem, problem_of
 from configurator.rules.engine import CatalogStats, How, RulesEngine
 
 MAX_VARIABLES = 6_000
@@ -41,48 +44,20 @@ class OverBudget(Exception):
 
 @dataclass(frozen=True)
 class Budget:
+    """The BDD attempt's limits: variables (checked before compiling), then the compiler's
+    own :class:`~configurator.rules.compile.CompileBudget` of nodes and processor seconds."""
+
     variables: int = MAX_VARIABLES
     seconds: float = MAX_SECONDS
     nodes: int = MAX_NODES
 
-
-class _BudgetBuilder(compiling._Builder):
-    """The compiler's builder, checking time and CUDD's live nodes after each conjunction."""
-
-    budget: Budget = Budget()
-    started: float = 0.0
-    counted: float = 0.0  # elapsed seconds at the last node count
-
-    def conjoin(self) -> Any:
-        from configurator.expr import variables
-        from configurator.rules.compile import support
-
-        parts: list[tuple[int, Any]] = []
-        for c in self.problem.constraints:
-            top = min((self.level[code] for code in support(c)), default=0)
-            parts.append((top, self.constraint(c)))
-            self._check()
-        for aux in self.problem.aux:
-            names = [aux.name, *(v.code for v in variables(aux.expr))]
-            top = min(self.level[n] for n in names)
-            parts.append((top, self.node[aux.name].equiv(self.expression(aux.expr))))
-        parts.sort(key=lambda p: -p[0])
-        root = self.true
-        for _, f in parts:
-            root = root & f
-            self._check()
-        return root
-
-    def _check(self) -> None:
-        elapsed = time.perf_counter() - self.started
-        if elapsed > self.budget.seconds:
-            raise OverBudget(f"the BDD took more than {self.budget.seconds:g} s to build")
-        if elapsed - self.counted < 0.5:  # counting CUDD's nodes costs milliseconds
-            return
-        self.counted = elapsed
-        nodes = len(self.bdd)
-        if nodes > self.budget.nodes:
-            raise OverBudget(f"the BDD passed {self.budget.nodes:,} nodes after {elapsed:.1f} s")
+    @classmethod
+    def from_environment(cls) -> Budget:
+        """The defaults, lowered (never raised) by ``CONFIGURATOR_COMPILE_NODES`` and
+        ``CONFIGURATOR_COMPILE_SECONDS``: a fallback to SAT comes no later than an error
+        would."""
+        limits = CompileBudget.from_environment()
+        return cls(MAX_VARIABLES, min(MAX_SECONDS, limits.seconds), min(MAX_NODES, limits.nodes))
 
 
 def block_order(problem: Problem) -> list[int]:
@@ -131,21 +106,19 @@ def compile_within(problem: Problem, budget: Budget) -> tuple[compiling.Diagram,
     count = len(problem.variables)
     if count > budget.variables:
         raise OverBudget(f"{count:,} variables, over the BDD budget of {budget.variables:,}")
-    started = time.perf_counter()
-    blocks = block_order(problem)
-    order = [name for b in blocks for name in problem.blocks[b]]
-    builder = _BudgetBuilder(problem, order)
-    builder.budget = budget
-    builder.started = started
-    root = builder.conjoin()
-    sifted = len(root) > compiling.SIFT_ABOVE
-    if sifted:
-        builder.sift(root, problem.blocks)
-    return builder.export(root), sifted
+    limits = CompileBudget(nodes=budget.nodes, seconds=budget.seconds)
+    try:
+        return compiling.compile_problem(problem, limits, ordering=block_order)
+    except CompileBudgetExceeded as over:
+        if over.limit == "nodes":
+            reason = f"the BDD passed {int(over.budget):,} nodes after {over.seconds:.1f} s"
+        else:
+            reason = f"the BDD took more than {over.budget:g} s of processor time to build"
+        raise OverBudget(reason) from None
 
 
 def _marker(key: str) -> Path | None:
-    from configurator.catalog.loader import cache_dir
+    from configurator.cache import cache_dir
 
     directory = cache_dir()
     return None if directory is None else directory / f"rules-{key[:40]}.over-budget"
@@ -159,7 +132,7 @@ def build_engine(
     The engine's ``technique`` ("bdd" or "sat") and ``reason`` say which and why."""
     from configurator.rules.sat_engine import SatEngine
 
-    budget = budget or Budget()
+    budget = budget or Budget.from_environment()
     forced = os.environ.get("CONFIGURATOR_ENGINE", "").strip().lower()
     started = time.perf_counter()
     problem = problem_of(catalog, on)
@@ -176,7 +149,7 @@ def build_engine(
         return SatEngine(catalog, on, problem, reason=reason + " (remembered)")
     try:
         if forced == "bdd":
-            diagram, sifted = compiling.compile_problem(problem)
+            diagram, sifted = compiling.compile_problem(problem, CompileBudget.from_environment())
         else:
             diagram, sifted = compile_within(problem, budget)
     except OverBudget as over:
@@ -253,13 +226,26 @@ def complete_configuration(
     added before them bring along (packages' contents, options' ``brings``), in catalog order.
     A group the completion leaves empty although it has defaults gets its defaults (a
     configuration cannot say "none"): completions prefer the defaults when prices tie, so
-    this only happens when a default is priced or ruled out. Raises a
-    :class:`ConfigurationError` with a minimal explanation when the choices cannot be
-    completed.
+    this only happens when a default is priced or ruled out. Options that need a value from
+    the buyer are never added unless the value is given: when only such options can complete
+    the choices, a :class:`BadValueError` names them and says how to pass ``--value``.
+    Raises a :class:`ConfigurationError` with a minimal explanation when the choices cannot
+    be completed at all.
     """
     engine = engine_for(catalog, on)
     chosen = engine._known(configuration.choices)
-    completion = engine.complete(chosen, how)
+    values = {code.strip().upper() for code in configuration.values}
+    asking = [
+        code
+        for code in engine.codes
+        if engine.value_spec(code) is not None and code not in values and code not in chosen
+    ]
+    found = engine.best_completion(chosen, asking, how)
+    if found is None:
+        completion = engine.complete(chosen, how)  # raises when nothing completes the choices
+        needed = [code for code in engine.codes if code in completion and code in asking]
+        raise _values_needed(engine, needed, how)
+    completion = found.codes
     extra: list[str] = []
     while True:
         trial = Configuration(configuration.model, (*chosen, *extra), configuration.values)
@@ -268,3 +254,20 @@ def complete_configuration(
         if not missing:
             return trial
         extra.append(missing[0])
+
+
+def _values_needed(engine: RulesEngine, codes: Sequence[str], how: How) -> ConfigurationError:
+    from configurator.errors import BadValueError
+
+    examples = []
+    for code in codes:
+        spec = engine.value_spec(code)
+        example = spec.examples[0] if spec is not None and spec.examples else "..."
+        examples.append(f"--value {code}='{example}'")
+    names = ", ".join(f"{code} ({engine.names[code]})" for code in codes)
+    return BadValueError(
+        f"--complete {how} can only complete these choices with options that need a value "
+        f"from the buyer: {names}",
+        suggestion="choose them and give their values, e.g. " + " ".join([*codes, *examples]),
+        option_codes=list(codes),
+    )

@@ -1,0 +1,439 @@
+"""Validity and minimal explanations with a SAT solver alone: no compiled diagram needed.
+
+A rejected quote or batch row needs to know *why* a configuration is invalid, not the whole
+solution space. :class:`Explainer` answers from the constraints
+(:func:`configurator.rules.constraints.constraints` and the programmes' minimum spends), encoded
+once as CNF with one selector literal per constraint (:func:`configurator.rules.compile.encode_cnf`,
+milliseconds even for catalogs whose decision diagram would take minutes or not fit in memory):
+
+- :meth:`Explainer.check`: valid (every constraint holds), or a minimal explanation;
+- :meth:`Explainer.explain`: why some choices cannot be completed (a minimal unsatisfiable
+  subset of the buyer's facts and the constraints, by deletion with solver cores).
+
+The rules engine (:class:`configurator.rules.engine.RulesEngine`) delegates these to its
+explainer, so both give the same explanations; the pricing engine uses the explainer directly,
+so a rejection never waits for compilation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from configurator.catalog.schema import Catalog
+from configurator.configuration import Configuration, Selection, check_known, resolve
+from configurator.errors import (
+    CardinalityError,
+    ConfigurationError,
+    Location,
+    MinimumSpendError,
+    RuleViolationError,
+    UsageError,
+)
+from configurator.errors import Problem as CatalogProblem
+from configurator.rules.compile import Cnf, Problem, encode_cnf, problem_of
+from configurator.rules.constraints import (
+    Constraint,
+    ProgrammeSpend,
+    charged_prices,
+    programme_spend,
+)
+
+Source = Literal["chosen", "default", "brought", "included", "absent"]
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One element of an explanation about a code: chosen (and why) or not chosen."""
+
+    code: str
+    name: str
+    source: Source
+
+    @property
+    def present(self) -> bool:
+        return self.source != "absent"
+
+    def describe(self) -> str:
+        label = f"{self.code} ({self.name})"
+        return {
+            "chosen": f"you chose {label}",
+            "default": f"{label} is a default",
+            "brought": f"{label} comes with another choice",
+            "included": f"{label} is included in a chosen package",
+            "absent": f"{label} is not chosen",
+        }[self.source]
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """A constraint named in an explanation: its id, kind, message and where it is written."""
+
+    id: str
+    kind: str
+    message: str
+    where: Location | None
+
+    @classmethod
+    def of(cls, constraint: Constraint) -> RuleRef:
+        return cls(constraint.id, constraint.kind, constraint.message, constraint.where)
+
+    def describe(self) -> str:
+        where = f", {self.where}" if self.where is not None else ""
+        return f"{self.message} [{self.id}{where}]"
+
+    def reference(self) -> str:
+        """Where the rule is, without its message (which the error's headline gives once)."""
+        where = f" at {self.where}" if self.where is not None else ""
+        return f"rule {self.id}{where}"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A minimal conflict: these facts and constraints cannot all hold, and dropping any one
+    of them makes the rest consistent."""
+
+    facts: tuple[Fact, ...]
+    rules: tuple[RuleRef, ...]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(f.code for f in self.facts)
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(r.id for r in self.rules)
+
+    def leading(self, ids: Iterable[str]) -> Explanation:
+        """The same explanation with the rules whose id is in ``ids`` first (kept in order
+        otherwise): a rejection names the rule the selection breaks before the rules that
+        make it unavoidable."""
+        first = set(ids)
+        return replace(self, rules=tuple(sorted(self.rules, key=lambda r: r.id not in first)))
+
+    def lines(self) -> list[str]:
+        """One line per element, facts first: for the terminal and error messages. A rule's
+        message is in the error's headline, so its line says only which rule and where."""
+        return [f.describe() for f in self.facts] + [r.reference() for r in self.rules]
+
+    def summary(self, brief: bool = False) -> str:
+        """A one-line reason: the rules' messages, with the codes involved. ``brief`` leaves
+        out how many options a group takes when other rules are involved (a screen that
+        lists groups says it already)."""
+        rules = [r for r in self.rules if r.kind != "cardinality"] if brief else []
+        text = "; ".join(dict.fromkeys(r.message for r in rules or self.rules))
+        present = [f.code for f in self.facts if f.present]
+        absent = [f.code for f in self.facts if not f.present]
+        extra = []
+        if present:
+            extra.append("with " + ", ".join(present))
+        if absent:
+            extra.append("without " + ", ".join(absent))
+        return text + (f" ({'; '.join(extra)})" if extra else "")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "facts": [{"code": f.code, "source": f.source} for f in self.facts],
+            "rules": [
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "message": r.message,
+                    "where": str(r.where) if r.where is not None else None,
+                }
+                for r in self.rules
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on a selection: valid, or why not.
+
+    ``explanation`` is a minimal conflict when a rule is broken; ``shortfalls`` lists the
+    programmes whose minimum spend is not met (the configuration is then incomplete).
+    """
+
+    valid: bool
+    selection: frozenset[str]
+    explanation: Explanation | None = None
+    violated: tuple[RuleRef, ...] = ()
+    spend: tuple[ProgrammeSpend, ...] = ()
+
+    @property
+    def shortfalls(self) -> tuple[ProgrammeSpend, ...]:
+        return tuple(s for s in self.spend if not s.met)
+
+    @property
+    def complete(self) -> bool:
+        """Every programme's minimum spend is met."""
+        return not self.shortfalls
+
+    def error(self) -> ConfigurationError:
+        """The error to raise for an invalid result (with the explanation's lines)."""
+        if self.explanation is not None:
+            explanation = self.explanation
+            # The class (batch's error code) is the kind of the first constraint, in catalog
+            # order, that the selection breaks; for choices that cannot be completed (nothing
+            # broken yet), the kinds of the explanation's rules.
+            broken = [r.kind for r in self.violated if r.kind != "spend"]
+            kinds = {broken[0]} if broken else {r.kind for r in explanation.rules}
+            cls: type[ConfigurationError] = RuleViolationError
+            if kinds == {"cardinality"}:
+                cls = CardinalityError
+            elif kinds == {"spend"}:
+                cls = MinimumSpendError
+            return cls(
+                "the configuration breaks the catalog's rules: " + explanation.summary(),
+                option_codes=explanation.codes,
+                rule_ids=explanation.rule_ids,
+                explanation=explanation.lines(),
+            )
+        lines = [spend_progress(s) for s in self.shortfalls]
+        return MinimumSpendError(
+            "the configuration is incomplete: " + "; ".join(lines),
+            option_codes=[code for s in self.shortfalls for code in s.chosen],
+            rule_ids=[f"spend:{s.programme.id}" for s in self.shortfalls],
+            explanation=lines,
+        )
+
+    def raise_if_invalid(self) -> None:
+        if not self.valid:
+            raise self.error()
+
+
+def spend_progress(spend: ProgrammeSpend) -> str:
+    """'Customization: 72,000.00 of 100,000.00 spent (28,000.00 to go)'."""
+    minimum = spend.programme.minimum_spend
+    text = f"{spend.programme.name}: {spend.spend:,.2f} of {minimum:,.2f} spent"
+    return text + (f" ({spend.missing:,.2f} to go)" if spend.missing > 0 else "")
+
+
+# --- the explainer -----------------------------------------------------------------------------
+
+
+class Explainer:
+    """Checks and explains configurations of one catalog on one date with the SAT solver."""
+
+    def __init__(
+        self, catalog: Catalog, on: dt.date | None = None, problem: Problem | None = None
+    ) -> None:
+        self.catalog = catalog
+        self.on = on
+        self.problem = problem if problem is not None else problem_of(catalog, on)
+        self.codes = (*self.problem.options, *self.problem.packages)
+        options = catalog.option_index()
+        self.names = {code: option.name for code, (_, option) in options.items()}
+        self.names.update({code: p.name for code, p in catalog.package_index().items()})
+        self.group_of = {code: group for code, (group, _) in options.items()}
+        self._cnf: Cnf | None = None
+        self._solver: Any = None
+
+    def _known(self, codes: Iterable[str]) -> list[str]:
+        codes = [code.strip().upper() for code in codes]
+        check_known(self.catalog, codes)
+        return list(dict.fromkeys(codes))
+
+    def sat(self) -> tuple[Cnf, Any]:
+        """The CNF and its solver (Glucose 4), made on first use."""
+        if self._solver is None:
+            from pysat.solvers import Solver
+
+            self._cnf = encode_cnf(self.problem)
+            self._solver = Solver(name="g4", bootstrap_with=self._cnf.clauses)
+            # Free the solver with the explainer, and at exit before modules are torn down.
+            weakref.finalize(self, self._solver.delete)
+        assert self._cnf is not None
+        return self._cnf, self._solver
+
+    def check(self, configuration: Configuration | Iterable[str]) -> CheckResult:
+        """Check a configuration (resolved with defaults, packages and brought options) or a
+        complete set of codes. Invalid: a minimal explanation, or the unmet minimum spends."""
+        if isinstance(configuration, Configuration):
+            if configuration.model != self.catalog.id:
+                raise UsageError(
+                    f"the configuration is for '{configuration.model}', not '{self.catalog.id}'"
+                )
+            selection = resolve(self.catalog, configuration)
+        else:
+            codes = frozenset(self._known(configuration))
+            selection = Selection(codes, codes, frozenset(), {}, {})
+        codes = selection.codes
+        spend = tuple(programme_spend(self.catalog, codes, charged_prices(self.catalog, codes)))
+        broken = tuple(
+            RuleRef.of(c) for c in self.problem.constraints if not c.holds(selection.codes)
+        )
+        if not broken:
+            return CheckResult(True, selection.codes, spend=spend)
+        if all(r.kind == "spend" for r in broken):
+            return CheckResult(False, selection.codes, None, broken, spend)
+        explanation = self.explain(selection.chosen)
+        if explanation is None:
+            explanation = self._explain_selection(selection)
+        explanation = explanation.leading(r.id for r in broken)
+        return CheckResult(False, selection.codes, explanation, broken, spend)
+
+    def explain(self, partial: Iterable[str], wanted: Sequence[str] = ()) -> Explanation | None:
+        """Why the buyer's choices ``partial`` (plus the codes ``wanted``, taken as given)
+        cannot be completed: a minimal set of those choices and of the constraints that
+        conflict. None when they can be completed."""
+        codes = self._known(partial)
+        wanted = self._known(wanted)
+        fast = self._cardinality_conflict(codes, wanted)
+        if fast is not None:
+            return fast
+        facts = [Fact(code, self.names[code], "chosen") for code in codes if code not in wanted]
+        return self._mus(facts, wanted, include_spend=True)
+
+    def _cardinality_conflict(self, codes: list[str], wanted: list[str]) -> Explanation | None:
+        """The common case: a wanted option in a group already full of chosen options."""
+        if len(wanted) != 1 or wanted[0] not in self.group_of:
+            return None
+        group = self.group_of[wanted[0]]
+        limit = group.choose.max
+        others = [c for c in codes if c != wanted[0] and self.group_of.get(c) is group]
+        if limit is None or len(others) < limit:
+            return None
+        constraint = next(c for c in self.problem.constraints if c.id == f"group:{group.id}")
+        facts = tuple(Fact(c, self.names[c], "chosen") for c in others[:limit])
+        return Explanation(facts, (RuleRef.of(constraint),))
+
+    def _explain_selection(self, selection: Selection) -> Explanation:
+        """The choices can be completed, but this complete selection (with its defaults and
+        without the codes nobody chose) breaks a rule: a minimal set of those facts."""
+        facts = []
+        for code in self.codes:
+            if code in selection.chosen:
+                source: Source = "chosen"
+            elif code in selection.packaged and code in selection.codes:
+                source = "included"
+            elif code in selection.brought:
+                source = "brought"
+            elif code in selection.defaulted:
+                source = "default"
+            elif code in selection.codes:
+                source = "chosen"
+            else:
+                source = "absent"
+            facts.append(Fact(code, self.names[code], source))
+        explanation = self._mus(facts, (), include_spend=False)
+        assert explanation is not None, "an invalid selection must have a conflict"
+        return explanation
+
+    def _mus(
+        self, facts: Sequence[Fact], wanted: Sequence[str], include_spend: bool
+    ) -> Explanation | None:
+        """A minimal unsatisfiable subset of facts and constraints, by deletion.
+
+        Elements are tried from the least to the most preferred, each dropped when the rest
+        still conflicts: facts nobody chose go first, then defaults and what packages or
+        options brought, then constraints, and the buyer's own choices last, so an
+        explanation names them when it can. A solver core lets every element it leaves out
+        be dropped at once, but only those no more preferred than the one being tried.
+        """
+        cnf, solver = self.sat()
+        rank = {"absent": 0, "default": 1, "brought": 1, "included": 1, "chosen": 3}
+        elements: list[tuple[int, int, Fact | Constraint]] = []
+        for fact in facts:
+            literal = cnf.var[fact.code] if fact.present else -cnf.var[fact.code]
+            elements.append((rank[fact.source], literal, fact))
+        for constraint, selector in zip(self.problem.constraints, cnf.selector, strict=True):
+            if constraint.kind == "spend" and not include_spend:
+                continue
+            elements.append((2, selector, constraint))
+        elements.sort(key=lambda e: e[0])
+        hard = [cnf.var[code] for code in wanted]
+        if solver.solve(assumptions=hard + [e[1] for e in elements]):
+            return None
+
+        def refine(candidates: list[Any], up_to: int) -> list[Any]:
+            core = set(solver.get_core() or ())
+            return [e for e in candidates if e[1] in core or e[0] > up_to]
+
+        candidates = refine(elements, elements[0][0] if elements else 0)
+        needed: list[tuple[int, int, Fact | Constraint]] = []
+        while candidates:
+            element = candidates.pop(0)
+            trial = hard + [e[1] for e in needed] + [e[1] for e in candidates]
+            if solver.solve(assumptions=trial):
+                needed.append(element)
+            else:
+                candidates = refine(candidates, element[0])
+        order = {code: i for i, code in enumerate(self.codes)}
+        found_facts = sorted(
+            (e[2] for e in needed if isinstance(e[2], Fact)), key=lambda f: order[f.code]
+        )
+        rules = [RuleRef.of(e[2]) for e in needed if isinstance(e[2], Constraint)]
+        return Explanation(tuple(found_facts), tuple(rules))
+
+
+_EXPLAINERS: dict[tuple[int, dt.date | None], tuple[Catalog, Explainer]] = {}
+
+
+def explainer_for(catalog: Catalog, on: dt.date | None = None) -> Explainer:
+    """The explainer of a catalog on a date, made once per process."""
+    key = (id(catalog), on)
+    hit = _EXPLAINERS.get(key)
+    if hit is not None and hit[0] is catalog:
+        return hit[1]
+    explainer = Explainer(catalog, on)
+    if len(_EXPLAINERS) >= 8:
+        _EXPLAINERS.pop(next(iter(_EXPLAINERS)))
+    _EXPLAINERS[key] = (catalog, explainer)
+    return explainer
+
+
+# --- catalogs that validate but cannot be used -----------------------------------------------
+
+
+def usability_problems(catalog: Catalog) -> list[CatalogProblem]:
+    """What makes a well-formed catalog unusable, found with the SAT solver (no diagram):
+
+    - ``no-valid-car``: the rules admit no car at all, with a minimal set of constraints that
+      conflict (on any date: availability dates are left out);
+    - ``defaults-break-rule``: the standard car (every group's defaults) breaks a rule, with a
+      minimal explanation; it could then be neither quoted nor finished in ``configure``.
+    """
+    from configurator.errors import ConfiguratorError, Location
+
+    explainer = Explainer(catalog)
+    fallback = catalog.where_of() or Location(catalog.id)
+    conflict = explainer._mus([], [], include_spend=True)
+    if conflict is not None:
+        rules = ", ".join(
+            f"'{r.id}'" + (f" ({r.where})" if r.where is not None else "") for r in conflict.rules
+        )
+        first = next((r.where for r in conflict.rules if r.where is not None), fallback)
+        return [
+            CatalogProblem(
+                first,
+                "no-valid-car",
+                f"no car satisfies these rules together: {rules}: {conflict.summary()}",
+            )
+        ]
+    try:
+        result = explainer.check(Configuration(catalog.id))
+    except ConfiguratorError as error:
+        return [
+            CatalogProblem(fallback, "defaults-break-rule", f"the standard car: {error.message}")
+        ]
+    if result.valid:
+        return []
+    broken = [r for r in result.violated]
+    where = next((r.where for r in broken if r.where is not None), fallback)
+    reason = result.explanation.summary() if result.explanation is not None else ""
+    if not reason:
+        reason = result.error().message
+    names = ", ".join(f"'{r.id}'" for r in broken)
+    return [
+        CatalogProblem(
+            where,
+            "defaults-break-rule",
+            f"the standard car (every group's defaults) breaks {names}: {reason}",
+        )
+    ]
