@@ -56,7 +56,7 @@ def lint(
 
     chosen = tree(ctx)
     catalogs = [chosen.load(model) for model in models] if models else chosen.load_all()
-    report = lint_catalogs(catalogs)
+    report = lint_catalogs(catalogs, chosen.root)
     if output_format is ReportFormat.JSON:
         typer.echo(json.dumps([f.as_dict() for f in report.findings], indent=2, ensure_ascii=False))
     else:

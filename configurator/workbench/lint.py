@@ -468,19 +468,27 @@ _IGNORE = re.compile(r"#\s*lint:\s*ignore(?:\[([^\]]*)\])?")
 class _Suppressions:
     """``# lint: ignore[id, ...]`` (or ``# lint: ignore``, every id) comments, by line."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None) -> None:
+        self._root = root
         self._lines: dict[str, list[str]] = {}
+
+    def _read(self, file: str) -> str:
+        # A finding's file is as shown to people: relative to the working folder, or to the
+        # catalog tree when the tree lies outside it.
+        candidates = [Path(file)] + ([self._root / file] if self._root is not None else [])
+        for path in candidates:
+            try:
+                return path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+        return ""
 
     def silences(self, finding: Finding) -> bool:
         location = finding.location
         if not location.line:
             return False
         if location.file not in self._lines:
-            try:
-                text = Path(location.file).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                text = ""
-            self._lines[location.file] = text.splitlines()
+            self._lines[location.file] = self._read(location.file).splitlines()
         lines = self._lines[location.file]
         if location.line > len(lines):
             return False
@@ -491,16 +499,17 @@ class _Suppressions:
         return listed is None or finding.id in {i.strip() for i in listed.split(",")}
 
 
-def lint_catalogs(catalogs: Sequence[Catalog]) -> LintReport:
+def lint_catalogs(catalogs: Sequence[Catalog], root: Path | None = None) -> LintReport:
     """Lint several catalogs; a finding in a shared fragment is reported once, not once per
     model including it. A finding whose line carries ``# lint: ignore[its-id]`` (or a bare
-    ``# lint: ignore``) is left out and counted as ignored."""
+    ``# lint: ignore``) is left out and counted as ignored; ``root`` is the catalog tree, where
+    files named relative to it are found."""
     findings: dict[tuple[Any, ...], Finding] = {}
     for catalog in catalogs:
         for finding in lint_catalog(catalog):
             key = (finding.location, finding.id, finding.subject, finding.message)
             findings.setdefault(key, finding)
-    suppressions = _Suppressions()
+    suppressions = _Suppressions(root)
     kept = [f for f in findings.values() if not suppressions.silences(f)]
     ordered = sorted(
         kept, key=lambda f: (f.location.file, f.location.line, f.location.column, f.id, f.subject)
