@@ -26,9 +26,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import chain
+from functools import cached_property
+from itertools import chain, combinations
+from math import comb
 from typing import Literal
 
 from configurator.catalog.schema import Catalog, Period, Programme, Rule
@@ -68,13 +71,81 @@ class Constraint:
             ]
             return not chosen or sum(chosen, Decimal(0)) >= self.threshold
         if self.kind == "cardinality":
-            count = sum(1 for code in self.codes if code in selected)
+            count = len(self.code_set.intersection(selected))
             return count >= self.minimum and (self.maximum is None or count <= self.maximum)
         if self.kind == "table":
-            matched = any(all(code in selected for code in row) for row in self.rows)
+            matched = self.table_index.matches(selected)
             return matched if self.allowed else not matched
         assert self.expr is not None
         return evaluate(self.expr, selected)
+
+    @cached_property
+    def code_set(self) -> frozenset[str]:
+        """The codes, as a set (a group's options are distinct codes)."""
+        return frozenset(self.codes)
+
+    @cached_property
+    def table_index(self) -> TableIndex:
+        """A table's rows indexed for :meth:`TableIndex.matches` (built on first use)."""
+        return TableIndex(self.rows)
+
+
+class TableIndex:
+    """A variant table's rows, indexed so that "does some row have all its codes chosen?"
+    costs about the number of codes chosen among the table's, not the number of rows.
+
+    Each code of the table gets one bit; a row is the integer with its codes' bits set, kept
+    in a set per number of codes. The chosen codes of the table make one such integer: a row
+    of as many codes matches exactly when it is that integer (one set look-up). A row of
+    fewer codes than are chosen (groups that take several options) is found among the
+    subsets of the chosen codes of its size, or by a scan of the rows of that size when
+    there are fewer rows than subsets. Picklable (plain data), so a stored pricer keeps it.
+    """
+
+    __slots__ = ("bits", "by_size", "codes")
+
+    def __init__(self, rows: Iterable[Iterable[str]]) -> None:
+        bits: dict[str, int] = {}
+        keys: dict[int, set[int]] = {}
+        for row in rows:
+            key = 0
+            for code in row:
+                bit = bits.get(code)
+                if bit is None:
+                    bit = bits[code] = 1 << len(bits)
+                key |= bit
+            keys.setdefault(key.bit_count(), set()).add(key)
+        self.bits = bits
+        self.codes = frozenset(bits)
+        self.by_size = {size: frozenset(found) for size, found in sorted(keys.items())}
+
+    def __getstate__(self) -> tuple[dict[str, int], dict[int, frozenset[int]]]:
+        return self.bits, self.by_size
+
+    def __setstate__(self, state: tuple[dict[str, int], dict[int, frozenset[int]]]) -> None:
+        self.bits, self.by_size = state
+        self.codes = frozenset(self.bits)
+
+    def matches(self, selected: AbstractSet[str]) -> bool:
+        """Whether some row has every one of its codes in ``selected``."""
+        present = self.codes.intersection(selected)
+        chosen = len(present)
+        bits = self.bits
+        key = sum(map(bits.__getitem__, present))
+        for size, rows in self.by_size.items():
+            if size > chosen:
+                break
+            if size == chosen:
+                return key in rows
+            if comb(chosen, size) <= len(rows):
+                if any(
+                    sum(map(bits.__getitem__, subset)) in rows
+                    for subset in combinations(present, size)
+                ):
+                    return True
+            elif any(row & key == row for row in rows):
+                return True
+        return False
 
 
 def rule_expression(rule: Rule) -> Expr:
