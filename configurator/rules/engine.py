@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -50,6 +50,9 @@ from configurator.rules.constraints import (
     programme_spend,
 )
 from configurator.rules.expr import evaluate, parse
+
+if TYPE_CHECKING:
+    from configurator.rules.validity import StructuralChecks
 
 How = Literal["cheapest", "dearest"]
 Source = Literal["chosen", "default", "brought", "included", "absent"]
@@ -332,6 +335,8 @@ class RulesEngine:
         self._solver: Any = None
         self._root_domains: tuple[np.ndarray, np.ndarray] | None = None
         self._high_odds: np.ndarray | None = None
+        self._structural: StructuralChecks | None = None
+        self._other_constraints: list[tuple[int, Constraint]] = []
         # Explanations of broken complete selections: a small solver per broken constraint
         # (reused), and the explanations found, keyed by the conflict (LRU).
         self._local_solvers: OrderedDict[int, tuple[Cnf, Any]] = OrderedDict()
@@ -780,9 +785,7 @@ class RulesEngine:
             prices = {c: charged(self._charges[c], codes) for c in codes if c in self._charges}
             spend = tuple(programme_spend(self.catalog, codes, prices))
         # The diagram is exactly these constraints: none broken is valid (is_valid agrees).
-        broken_at = [
-            i for i, c in enumerate(self.problem.constraints) if not c.holds(selection.codes)
-        ]
+        broken_at = self.broken(codes)
         if not broken_at:
             return CheckResult(True, selection.codes, spend=spend)
         broken = tuple(RuleRef.of(self.problem.constraints[i]) for i in broken_at)
@@ -792,6 +795,24 @@ class RulesEngine:
         explanation = self.explain_broken(selection, first)
         explanation = explanation.leading(r.id for r in broken)
         return CheckResult(False, selection.codes, explanation, broken, spend)
+
+    def broken(self, selection: Iterable[str]) -> list[int]:
+        """The indices (in ``problem.constraints``) of the constraints a complete selection
+        breaks: cardinalities and tables checked at once (:mod:`configurator.rules.validity`),
+        the others one by one."""
+        selected = frozenset(selection)
+        if self._structural is None:
+            from configurator.rules.validity import StructuralChecks
+
+            self._structural = StructuralChecks(self.problem.constraints)
+            self._other_constraints = [
+                (i, c)
+                for i, c in enumerate(self.problem.constraints)
+                if c.kind not in ("cardinality", "table")
+            ]
+        found = self._structural.broken(selected)
+        found += [i for i, c in self._other_constraints if not c.holds(selected)]
+        return sorted(found)
 
     def explain_broken(self, selection: Selection, index: int) -> Explanation:
         """Why a complete selection breaks constraint ``index``: a minimal conflict among the
