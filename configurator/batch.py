@@ -43,7 +43,7 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, Protocol
 
 from configurator.catalog.loader import CatalogTree
 from configurator.catalog.schema import Catalog, Market
@@ -61,16 +61,18 @@ from configurator.errors import (
 from configurator.money import money_json
 from configurator.pricing.engine import Pricer
 
-InputFormat = Literal["csv", "jsonl", "yaml"]
-OutputFormat = Literal["csv", "jsonl"]
-INPUT_FORMATS: tuple[InputFormat, ...] = ("csv", "jsonl", "yaml")
-OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("csv", "jsonl")
+InputFormat = Literal["csv", "jsonl", "yaml", "parquet"]
+OutputFormat = Literal["csv", "jsonl", "parquet"]
+INPUT_FORMATS: tuple[InputFormat, ...] = ("csv", "jsonl", "yaml", "parquet")
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("csv", "jsonl", "parquet")
 _EXTENSIONS: dict[str, InputFormat] = {
     ".csv": "csv",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".yaml": "yaml",
     ".yml": "yaml",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 
 #: The stable error codes of error rows, in the order the summary lists them.
@@ -124,7 +126,7 @@ def input_format_for(path: str, given: str | None) -> InputFormat:
         where = "standard input" if path == "-" else f"'{path}'"
         raise UsageError(
             f"cannot tell the format of {where}: give --input-format "
-            f"{'|'.join(INPUT_FORMATS)} (or name the file .csv, .jsonl or .yaml)"
+            f"{'|'.join(INPUT_FORMATS)} (or name the file .csv, .jsonl, .yaml or .parquet)"
         )
     return found
 
@@ -146,9 +148,9 @@ def output_format_for(
             return found
         raise UsageError(
             f"cannot tell the format of '{path}': give --output-format "
-            f"{'|'.join(OUTPUT_FORMATS)} (or name the file .csv or .jsonl)"
+            f"{'|'.join(OUTPUT_FORMATS)} (or name the file .csv, .jsonl or .parquet)"
         )
-    if input_format in OUTPUT_FORMATS:
+    if input_format in ("csv", "jsonl"):
         return input_format
     raise UsageError(
         f"cannot tell the output format for standard output: give --output-format "
@@ -367,9 +369,13 @@ def yaml_chunks(source: IO[str], name: str) -> Iterator[Chunk]:
 
 
 def read_chunks(
-    source: IO[str], input_format: InputFormat, name: str
+    source: IO[Any], input_format: InputFormat, name: str
 ) -> tuple[Header | None, Iterator[Chunk]]:
-    """The input's header (CSV) and its chunks of rows."""
+    """The input's header (CSV) and its chunks of rows (Parquet: ``source`` is binary)."""
+    if input_format == "parquet":
+        from configurator.columnar import parquet_chunks
+
+        return None, parquet_chunks(source, name)
     if input_format == "csv":
         header, pending, line = read_csv_header(source, name)
         return header, text_chunks(source, line, pending, csv_quotes=True)
@@ -439,7 +445,7 @@ class ChunkPricer:
 
     def __init__(self, settings: Settings, *, share: bool = False) -> None:
         self.settings = settings
-        self.jsonl = settings.output_format == "jsonl"
+        self.jsonl = settings.output_format in ("jsonl", "parquet")  # parquet: from JSON
         self.tree = _LoadedTree(Path(settings.catalogs))
         self.columns = output_columns(settings.tax_ids)
         self._blank_amounts = ("",) * (len(settings.tax_ids) + 2)  # subtotal, taxes, total
@@ -896,9 +902,15 @@ def market_tax_ids(catalogs: str | os.PathLike[str]) -> tuple[str, ...]:
 ProgressCallback = Callable[[Summary, int], None]  # (summary so far, characters read so far)
 
 
+class TextSink(Protocol):
+    """Where output text goes: a text file, or :class:`configurator.columnar.ParquetSink`."""
+
+    def write(self, text: str, /) -> int: ...
+
+
 def run_batch(
-    source: IO[str],
-    sink: IO[str],
+    source: IO[Any],
+    sink: TextSink,
     *,
     input_format: InputFormat,
     settings: Settings,

@@ -6,8 +6,9 @@ import contextlib
 import io
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, Annotated, Any
 
 import typer
 
@@ -22,7 +23,8 @@ def batch(
     input_path: Annotated[
         str,
         typer.Argument(
-            metavar="INPUT", help="Rows to price: a .csv, .jsonl or .yaml file, or - for stdin."
+            metavar="INPUT",
+            help="Rows to price: a .csv, .jsonl, .yaml or .parquet file, or - for stdin.",
         ),
     ],
     output: Annotated[
@@ -31,14 +33,14 @@ def batch(
             "--output",
             "-o",
             metavar="OUTPUT",
-            help="Where to write: a .csv or .jsonl file, or - (default) for stdout.",
+            help="Where to write: a .csv, .jsonl or .parquet file, or - (default) for stdout.",
         ),
     ] = None,
     input_format: Annotated[
         str | None,
         typer.Option(
             "--input-format",
-            metavar="csv|jsonl|yaml",
+            metavar="csv|jsonl|yaml|parquet",
             help="Input format (default: from INPUT's extension).",
         ),
     ] = None,
@@ -46,7 +48,7 @@ def batch(
         str | None,
         typer.Option(
             "--output-format",
-            metavar="csv|jsonl",
+            metavar="csv|jsonl|parquet",
             help="Output format (default: from OUTPUT's extension; on stdout, the input's format).",
         ),
     ] = None,
@@ -87,6 +89,8 @@ def batch(
     Example: configurator batch orders.csv -o quotes.csv --date 2026-03-01 --jobs 2
 
     Example: cat orders.jsonl | configurator batch - --input-format jsonl -o -
+
+    Example: configurator batch orders.parquet -o quotes.parquet
     """
     from configurator.batch import (
         RowFailedError,
@@ -115,14 +119,15 @@ def batch(
         currency=currency,
         fail_fast=fail_fast,
     )
-    source, size = _open_input(input_path)
+    source, size = _open_input(input_path, binary=in_format == "parquet")
     to_file = output is not None and output != "-"
     try:
         with (
             terminate_as_interrupt(),
             source if size is not None else contextlib.nullcontext(),
-            progress_bar(size) as progress,
-            atomic_output(output) as sink,
+            progress_bar(size if in_format != "parquet" else None) as progress,
+            atomic_output(output, binary=out_format == "parquet") as handle,
+            _sink(handle, out_format, settings.tax_ids) as sink,
         ):
             run_batch(
                 source,
@@ -146,9 +151,34 @@ def batch(
     raise typer.Exit(int(summary.exit_code))
 
 
-def _open_input(path: str) -> tuple[IO[str], int | None]:
-    """The input as text (UTF-8, a byte-order mark skipped, newlines kept for csv), and its
-    size when it is a file."""
+@contextlib.contextmanager
+def _sink(handle: IO[Any], out_format: str, tax_ids: tuple[str, ...]) -> Iterator[Any]:
+    """The output stream, or for Parquet a writer of row groups over it (closed, with its
+    footer, only when the run succeeds)."""
+    if out_format != "parquet":
+        yield handle
+        return
+    from configurator.columnar import ParquetSink
+
+    sink = ParquetSink(handle, tax_ids)
+    yield sink
+    sink.close()
+
+
+def _open_input(path: str, *, binary: bool = False) -> tuple[IO[Any], int | None]:
+    """The input as text (UTF-8, a byte-order mark skipped, newlines kept for csv), or bytes
+    (Parquet, read whole from stdin since it needs to seek), and its size when it is a file."""
+    if binary:
+        if path == "-":
+            return io.BytesIO(sys.stdin.buffer.read()), None
+        target = Path(path)
+        if not target.is_file():
+            raise UsageError(
+                f"input file '{path}' does not exist"
+                if not target.exists()
+                else f"'{path}' is not a file"
+            )
+        return target.open("rb"), os.path.getsize(target)
     if path == "-":
         raw = getattr(sys.stdin, "buffer", None)
         if raw is None:  # already text (some embedding); newlines may have been translated

@@ -88,22 +88,26 @@ def report_error(error: ConfiguratorError) -> None:
 
 
 @contextmanager
-def atomic_output(path: str | os.PathLike[str] | None) -> Iterator[IO[str]]:
+def atomic_output(
+    path: str | os.PathLike[str] | None, *, binary: bool = False
+) -> Iterator[IO[Any]]:
     """Write to ``path`` through a temporary file renamed at the end (stdout for None or '-').
 
-    An error or interrupt leaves no file behind: never a half-written output.
+    An error or interrupt leaves no file behind: never a half-written output. ``binary``
+    gives a byte stream (e.g. Parquet) instead of UTF-8 text.
     """
     if path is None or str(path) == "-":
-        yield sys.stdout
-        sys.stdout.flush()
+        stream = sys.stdout.buffer if binary else sys.stdout
+        yield stream
+        stream.flush()
         return
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     # Not a `with` block: the file must outlive it, to be renamed or removed below.
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
-        "w",
-        encoding="utf-8",
-        newline="",
+        "wb" if binary else "w",
+        encoding=None if binary else "utf-8",
+        newline=None if binary else "",
         dir=directory,
         prefix=f".{target.name}.",
         suffix=".tmp",
