@@ -796,6 +796,13 @@ class RulesEngine:
         explanation = explanation.leading(r.id for r in broken)
         return CheckResult(False, selection.codes, explanation, broken, spend)
 
+    def valid(self, configuration: Configuration) -> bool:
+        """Whether a configuration (resolved with defaults, packages and what options bring)
+        is valid, minimum spends included, without explaining why not: for generators and
+        benchmarks. Unknown codes are a :class:`ConfigurationError`; buyer-supplied values are
+        not checked (the pricing engine checks them)."""
+        return not self.broken(resolve(self.catalog, configuration).codes)
+
     def broken(self, selection: Iterable[str]) -> list[int]:
         """The indices (in ``problem.constraints``) of the constraints a complete selection
         breaks: cardinalities and tables checked at once (:mod:`configurator.rules.validity`),
