@@ -357,17 +357,21 @@ def write_distinct(
                 for codes in engine.sample(min(4096, share[model] - done[model]) + 64, sampler):
                     if done[model] >= share[model]:
                         break
-                    invalid = rng.random() < invalid_share
-                    if invalid:
-                        codes = break_one_group(catalog, codes, rng)
-                    values = sample_values(catalog, codes, rng)
-                    text = options_text(codes, values)
+                    # exactly the share: row k is invalid when k * share crosses an integer
+                    k = done[model]
+                    invalid = int((k + 1) * invalid_share) > int(k * invalid_share)
+                    for _ in range(10 if invalid else 1):
+                        trial = break_one_group(catalog, codes, rng) if invalid else codes
+                        values = sample_values(catalog, trial, rng)
+                        configuration = Configuration.of(model, list(trial), values)
+                        if engine.valid(configuration) != invalid:
+                            break
+                    else:
+                        continue  # a sample whose defaults break it; swaps that break nothing
+                    text = options_text(trial, values)
                     key = hash((model, text))
                     if key in seen:
                         continue
-                    configuration = Configuration.of(model, list(codes), values)
-                    if engine.valid(configuration) == invalid:
-                        continue  # a sample whose defaults break it; a swap that breaks nothing
                     seen.add(key)
                     expected[expected_code(engine, configuration) if invalid else "ok"] += 1
                     written += 1

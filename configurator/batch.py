@@ -93,7 +93,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_CHARS = 256 * 1024  # about 4,000 rows of a typical order book
 MAX_RECORD_CHARS = 4 * CHUNK_CHARS  # no sane CSV record is longer
 CHUNK_ROWS = 2_000  # rows per chunk for YAML input (already parsed in the main process)
-MEMO_SIZE = 65_536  # entries per memo level and per process
+MEMO_SIZE = 65_536  # entries per memo level and per process, at most
+MEMO_CHARS = 24 * 1024 * 1024  # input characters the row memo may hold (long rows: fewer)
 
 
 class BadRowError(ConfiguratorError):
@@ -454,17 +455,39 @@ class ChunkPricer:
         self._currencies = (settings.currency,) if settings.currency else ()
         # The memos (LRU, per process): raw row fields, then the normalised configuration;
         # decoding a code and splitting options do not depend on the date, so they have theirs.
-        memo = functools.lru_cache(maxsize=MEMO_SIZE)
-        small_memo = functools.lru_cache(maxsize=MEMO_SIZE // 4)
+        self.share = share
+        self._size_memos(MEMO_SIZE)
+
+    def _size_memos(self, size: int) -> None:
+        """(Re)make the memos with room for ``size`` entries per level."""
+        memo = functools.lru_cache(maxsize=size)
+        small_memo = functools.lru_cache(maxsize=max(1, size // 4))
+        self.memo_size = size
         self.outcome: Callable[[tuple[Any, ...]], Outcome] = memo(self._row_outcome)
-        self.priced = _Memo(MEMO_SIZE, keep_news=share)  # normalised configuration -> outcome
+        self.priced = _Memo(size, keep_news=self.share)  # normalised configuration -> outcome
         self.decoded: Callable[[str], tuple[str, Codes, Values]] = small_memo(self._decode)
         self.normal_options: Callable[..., tuple[Codes, Values]] = small_memo(self._normal_options)
+        self._fitted = False
+
+    def _fit_memos(self, chunk: Chunk) -> None:
+        """Size the memos by the first chunk's rows, so that memory stays flat when every
+        row is long (a car of a hundred options): at most :data:`MEMO_CHARS` characters of
+        rows, and :data:`MEMO_SIZE` entries."""
+        self._fitted = True
+        if not chunk.text:
+            return
+        rows = max(1, chunk.text.count("\n"))
+        size = max(1024, min(MEMO_SIZE, MEMO_CHARS * rows // max(1, len(chunk.text))))
+        if size < self.memo_size:
+            self._size_memos(size)
+            self._fitted = True
 
     # -- chunks --
 
     def process(self, chunk: Chunk) -> ChunkResult:
         """Price every row of a chunk into output text."""
+        if not self._fitted:
+            self._fit_memos(chunk)
         if chunk.items:
             return self._process_items(chunk.items, chunk.size)
         if self.settings.header is not None:
@@ -745,11 +768,15 @@ class _Memo:
         self.keep_news = keep_news
         self.data: OrderedDict[Any, Outcome] = OrderedDict()
         self.news: list[tuple[Any, Outcome]] = []
+        self.hits = self.misses = 0  # since the news were last taken
 
     def get(self, key: Any) -> Outcome | None:
         found = self.data.get(key)
         if found is not None:
             self.data.move_to_end(key)
+            self.hits += 1
+        else:
+            self.misses += 1
         return found
 
     def put(self, key: Any, found: Outcome, *, news: bool = True) -> None:
@@ -761,8 +788,13 @@ class _Memo:
             self.news.append((key, found))
 
     def take_news(self) -> list[tuple[Any, Outcome]]:
+        """What was added since the last call; nothing when, over at least a thousand
+        look-ups, hardly anything was found here (rows that are all different cars: sharing
+        them would only cost the other workers)."""
         news, self.news = self.news, []
-        return news
+        rare = self.misses >= 1000 and self.hits * 50 < self.misses
+        self.hits = self.misses = 0
+        return [] if rare else news
 
 
 class _LoadedTree(CatalogTree):
