@@ -18,9 +18,7 @@ GROUPS = [[f"G{g}-{o}" for o in range(3)] for g in range(4)]
 def tables(draw: st.DrawFn) -> Constraint:
     """A table over some groups (a group may be named twice), rows one code per column."""
     columns = draw(st.lists(st.integers(0, 3), min_size=1, max_size=3))
-    rows = draw(
-        st.lists(st.tuples(*(st.sampled_from(GROUPS[g]) for g in columns)), max_size=12)
-    )
+    rows = draw(st.lists(st.tuples(*(st.sampled_from(GROUPS[g]) for g in columns)), max_size=12))
     codes = tuple(dict.fromkeys(code for row in rows for code in row))
     return Constraint(
         id=f"t{draw(st.integers(0, 99))}",
