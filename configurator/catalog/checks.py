@@ -9,7 +9,7 @@ from collections.abc import Collection
 
 from configurator.catalog.schema import Market, Sections, Strict
 from configurator.errors import Location, Problem, did_you_mean
-from configurator.rules.expr import ExprSyntaxError, parse, variables
+from configurator.expr import ExprSyntaxError, parse, variables
 
 _UNKNOWN = Location("?")
 

@@ -21,8 +21,8 @@ from configurator.catalog.schema import (
     Rule,
     TableRule,
 )
+from configurator.expr import And, Const, Expr, Not, Or, Var, parse
 from configurator.money import format_money, money_json
-from configurator.rules.expr import And, Const, Expr, Not, Or, Var, parse
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

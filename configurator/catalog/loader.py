@@ -634,6 +634,10 @@ class CatalogTree(CatalogFiles):
         problems: list[Problem],
         state: _IncludeState,
     ) -> None:
+        """Read a file's includes, depth first, into ``sources``; every bad include becomes a
+        problem at its ``includes`` entry and the rest are still read."""
+        # Long on purpose: each way an include can be wrong (outside the tree, a loop, missing,
+        # not a fragment) is a check followed by its message, in the order they apply.
         root = self.root.resolve()
         for index, include in enumerate(includes):
             where = owner.where_of("includes", index) or Location(self.display(path))

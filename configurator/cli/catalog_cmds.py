@@ -131,5 +131,8 @@ def schema(
         handle.write(schema_text(market=market))
 
 
-# `catalog stats` is registered by the rules engine's commands (configurator/cli/rules_cmds.py).
-from configurator.cli import rules_cmds  # noqa: E402, F401
+# `catalog stats` is the rules engine's answer, written in configurator/cli/rules_cmds.py and
+# registered here, after validate and schema: this module imports that one, never the reverse.
+from configurator.cli.rules_cmds import stats  # noqa: E402
+
+catalog_app.command("stats")(stats)

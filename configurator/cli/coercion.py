@@ -12,18 +12,28 @@ handed to Typer's own coercion, built then, so errors and edge cases read exactl
 Other parameter types (numbers, paths, ...) and the subcommands of subgroups keep Typer's
 coercion. With a Typer that does not work this way (older versions parse with Click's types)
 nothing is changed.
+
+This reaches into Typer's internals (``typer._coercion``, ``typer.core._TyperParameter``), so
+it is made safe three ways: pyproject.toml bounds typer to the versions it is known to work
+with; :func:`broken_assumptions` checks, once, everything used here, and when any of it has
+changed :func:`lighten` changes nothing (Typer's own coercion: slower, still correct); and
+tests/test_cli_typer_contract.py fails, naming this file, when an upgrade changed any of it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import functools
+import inspect
 import typing
 from dataclasses import dataclass
 from typing import Any
 
 try:  # Typer's runtime coercion layer (0.29+); absent in older Typer versions
-    from typer._coercion import RuntimeParam, build_runtime_param
+    from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param
     from typer.core import _TyperParameter
+    from typer.models import ParameterInfo
 except ImportError:  # pragma: no cover - depends on the installed Typer
     RuntimeParam = None  # type: ignore[assignment,misc]
 
@@ -83,6 +93,41 @@ if RuntimeParam is not None:
             return _MISSING
 
 
+@functools.cache
+def broken_assumptions() -> tuple[str, ...]:
+    """What this module relies on in Typer and the installed Typer no longer provides, one
+    entry per change (empty when all is there)."""
+    if RuntimeParam is None:
+        return ("typer._coercion (RuntimeParam, TypeDescriptor, build_runtime_param) is gone",)
+    broken: list[str] = []
+
+    def fields_of(cls: Any, names: set[str]) -> None:
+        have = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
+        if not names <= have:
+            broken.append(f"{cls.__qualname__} lacks the fields {sorted(names - have)}")
+
+    fields_of(RuntimeParam, {"parameter_info", "annotation"})
+    fields_of(TypeDescriptor, {"annotation", "parameter_info", "file_annotation"})
+    coerce = getattr(RuntimeParam, "_coerce_value", None)
+    if coerce is None or list(inspect.signature(coerce).parameters) != [
+        "self",
+        "value",
+        "param",
+        "ctx",
+    ]:
+        broken.append("RuntimeParam._coerce_value(self, value, param, ctx) changed")
+    if not callable(getattr(RuntimeParam, "coerce", None)):
+        broken.append("RuntimeParam.coerce is gone")
+    if not callable(getattr(_TyperParameter, "get_runtime_param", None)):
+        broken.append("_TyperParameter.get_runtime_param (which reads _runtime_param) is gone")
+    if "_runtime_param" not in getattr(_TyperParameter, "__annotations__", {}):
+        broken.append("_TyperParameter._runtime_param is gone")
+    info = set(inspect.signature(ParameterInfo.__init__).parameters)
+    if not {"parser", "case_sensitive"} <= info:
+        broken.append("ParameterInfo lacks parser or case_sensitive")
+    return tuple(broken)
+
+
 def _kind(param: Any) -> str | None:
     descriptor = param.type_descriptor
     info = descriptor.parameter_info
@@ -107,7 +152,7 @@ def lighten(command: Any, ctx: Any, *, own_context: bool = False) -> None:
     the help option is made (and cached by the command) here only when the command does not
     set its own help option names, so that it is the option its own context would make.
     """
-    if RuntimeParam is None:  # pragma: no cover - depends on the installed Typer
+    if RuntimeParam is None or broken_assumptions():  # Typer's own coercion, unchanged
         return
     params = list(getattr(command, "params", ()))
     settings = getattr(command, "context_settings", None) or {}

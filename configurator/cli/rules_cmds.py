@@ -1,4 +1,5 @@
-"""`configurator available` and `configurator catalog stats`: the rules engine's answers.
+"""`configurator available` and `configurator catalog stats` (registered by catalog_cmds): the
+rules engine's answers.
 
 Only Typer is imported at load time; the engine (numpy, CUDD, the SAT solver) and rich are
 imported when a command runs.
@@ -12,7 +13,6 @@ from typing import Annotated
 import typer
 
 from configurator.cli import app
-from configurator.cli.catalog_cmds import catalog_app
 from configurator.cli.common import (
     date_option,
     option_codes_argument,
@@ -60,7 +60,6 @@ def available(
     console().print(availability_view(groups, engine.count(chosen), catalog.currency))
 
 
-@catalog_app.command("stats")
 def stats(
     ctx: typer.Context,
     model: Annotated[str, typer.Argument(help="Model id, e.g. xiaomi-su7-ultra.", metavar="MODEL")],

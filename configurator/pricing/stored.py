@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # The code whose classes a pickled Pricer holds or that decides what it holds (the schema,
 # the loader's checks, the constraints, the engine): under the package's directory.
 _CORE_DIRS = ("catalog", "pricing", "rules")
-_CORE_FILES = ("codes.py", "configuration.py", "errors.py", "money.py", "quote.py")
+_CORE_FILES = ("codes.py", "configuration.py", "errors.py", "expr.py", "money.py", "quote.py")
 
 
 def _layout() -> str:

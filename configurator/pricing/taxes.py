@@ -14,7 +14,7 @@ Kinds (``rate``, ``threshold``, ``cap`` and ``fraction`` come from the period):
 - ``exempt-up-to``: max(0, rate x base - cap): the exemption is capped;
 - ``reduced``: rate x base - min(rate x base x fraction, cap): a capped reduction.
 
-Rounding (see :mod:`configurator.pricing.money`): rate x base is rounded to the cent half up,
+Rounding (see :mod:`configurator.money`): rate x base is rounded to the cent half up,
 then so is the reduction, then the difference is exact.
 """
 
@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from configurator.money import format_money
-from configurator.pricing.money import ZERO, percent_of
+from configurator.money import ZERO, format_money, percent_of
 
 if TYPE_CHECKING:
     from configurator.catalog.schema import Powertrain, Tax, TaxPeriod

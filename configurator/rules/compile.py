@@ -39,6 +39,7 @@ import numpy as np
 
 from configurator import __version__
 from configurator.catalog.schema import Catalog
+from configurator.expr import And, Expr, Not, Var, fold, parse, to_text, variables
 from configurator.rules.constraints import (
     Charge,
     Constraint,
@@ -46,7 +47,6 @@ from configurator.rules.constraints import (
     constraints,
     spend_constraints,
 )
-from configurator.rules.expr import And, Expr, Not, Var, fold, parse, to_text, variables
 
 T = TypeVar("T")
 
@@ -613,6 +613,9 @@ class Cnf:
 
 def encode_cnf(problem: Problem) -> Cnf:
     """Encode every constraint of the problem (not the price auxiliaries) as guarded clauses."""
+    # Long on purpose: one clause encoding per constraint kind, side by side, mirrors the
+    # kinds of rules/constraints.py one to one, which is how the two are checked against
+    # each other.
     from pysat.card import CardEnc, EncType
 
     var: dict[str, int] = {}

@@ -36,7 +36,7 @@ from typing import Literal
 
 from configurator.catalog.schema import Catalog, Period, Programme, Rule
 from configurator.errors import Location
-from configurator.rules.expr import And, Const, Expr, Not, Or, Var, evaluate, parse, variables
+from configurator.expr import And, Const, Expr, Not, Or, Var, evaluate, parse, variables
 
 Kind = Literal["cardinality", "rule", "table", "brings", "package", "availability", "spend"]
 
@@ -180,6 +180,8 @@ def _implication(
 
 def constraints(catalog: Catalog, on: dt.date | None = None) -> list[Constraint]:
     """Every constraint of a (checked) catalog; availability only when a date is given."""
+    # Long on purpose: one section per kind, in catalog order, is the single definition of
+    # validity (the first constraint broken in this order decides the error class).
     result: list[Constraint] = []
     for group in catalog.groups:
         result.append(

@@ -40,7 +40,8 @@ from configurator.errors import (
     RuleViolationError,
     UsageError,
 )
-from configurator.pricing.money import round_cents
+from configurator.expr import evaluate, parse
+from configurator.money import round_cents
 from configurator.rules.compile import Cnf, Compiled, compile_catalog, encode_cnf, support
 from configurator.rules.constraints import (
     Constraint,
@@ -49,7 +50,6 @@ from configurator.rules.constraints import (
     charged,
     programme_spend,
 )
-from configurator.rules.expr import evaluate, parse
 
 if TYPE_CHECKING:
     from configurator.rules.validity import StructuralChecks
