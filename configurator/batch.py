@@ -372,11 +372,9 @@ def yaml_chunks(source: IO[str], name: str) -> Iterator[Chunk]:
 def read_chunks(
     source: IO[Any], input_format: InputFormat, name: str
 ) -> tuple[Header | None, Iterator[Chunk]]:
-    """The input's header (CSV) and its chunks of rows (Parquet: ``source`` is binary)."""
+    """The input's header (CSV) and its chunks of rows."""
     if input_format == "parquet":
-        from configurator.columnar import parquet_chunks
-
-        return None, parquet_chunks(source, name)
+        raise UsageError(f"{name}: Parquet rows are read by configurator.columnar.parquet_chunks")
     if input_format == "csv":
         header, pending, line = read_csv_header(source, name)
         return header, text_chunks(source, line, pending, csv_quotes=True)
@@ -950,9 +948,12 @@ def run_batch(
     jobs: int = 1,
     name: str = "-",
     progress: ProgressCallback | None = None,
+    chunks: Iterator[Chunk] | None = None,
 ) -> Summary:
     """Price every row of ``source`` into ``sink``, in input order, updating ``summary``.
 
+    ``chunks``, when given, are the rows already read (Parquet:
+    :func:`configurator.columnar.parquet_chunks`) and ``source`` is not read.
     ``settings.header`` is filled from the CSV input. Raises :class:`RowFailedError` with
     ``settings.fail_fast`` at the first failed row; :class:`CatalogError` when a catalog is
     broken. ``summary`` is the caller's, so it holds what was done even when this raises
@@ -960,7 +961,10 @@ def run_batch(
     """
     read = 0
     try:
-        header, chunks = read_chunks(source, input_format, name)
+        if chunks is not None:  # read elsewhere (Parquet: configurator.columnar)
+            header = None
+        else:
+            header, chunks = read_chunks(source, input_format, name)
         if header is not None:
             settings = _replace(settings, header=header)
         if settings.output_format == "csv":

@@ -132,6 +132,7 @@ def batch(
             run_batch(
                 source,
                 sink,
+                chunks=_parquet_rows(source, input_path) if in_format == "parquet" else None,
                 input_format=in_format,
                 settings=settings,
                 summary=summary,
@@ -149,6 +150,12 @@ def batch(
         raise
     print_summary(summary)
     raise typer.Exit(int(summary.exit_code))
+
+
+def _parquet_rows(source: IO[bytes], name: str) -> Iterator[Any]:
+    from configurator.columnar import parquet_chunks
+
+    return parquet_chunks(source, name if name != "-" else "<stdin>")
 
 
 @contextlib.contextmanager
