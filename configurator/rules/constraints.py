@@ -26,17 +26,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from itertools import chain, combinations
-from math import comb
+from itertools import chain
 from typing import Literal
 
 from configurator.catalog.schema import Catalog, Period, Programme, Rule
 from configurator.errors import Location
 from configurator.expr import And, Const, Expr, Not, Or, Var, evaluate, parse, variables
+from configurator.rules.validity import TableIndex
 
 Kind = Literal["cardinality", "rule", "table", "brings", "package", "availability", "spend"]
 
@@ -88,64 +87,6 @@ class Constraint:
     def table_index(self) -> TableIndex:
         """A table's rows indexed for :meth:`TableIndex.matches` (built on first use)."""
         return TableIndex(self.rows)
-
-
-class TableIndex:
-    """A variant table's rows, indexed so that "does some row have all its codes chosen?"
-    costs about the number of codes chosen among the table's, not the number of rows.
-
-    Each code of the table gets one bit; a row is the integer with its codes' bits set, kept
-    in a set per number of codes. The chosen codes of the table make one such integer: a row
-    of as many codes matches exactly when it is that integer (one set look-up). A row of
-    fewer codes than are chosen (groups that take several options) is found among the
-    subsets of the chosen codes of its size, or by a scan of the rows of that size when
-    there are fewer rows than subsets. Picklable (plain data), so a stored pricer keeps it.
-    """
-
-    __slots__ = ("bits", "by_size", "codes")
-
-    def __init__(self, rows: Iterable[Iterable[str]]) -> None:
-        bits: dict[str, int] = {}
-        keys: dict[int, set[int]] = {}
-        for row in rows:
-            key = 0
-            for code in row:
-                bit = bits.get(code)
-                if bit is None:
-                    bit = bits[code] = 1 << len(bits)
-                key |= bit
-            keys.setdefault(key.bit_count(), set()).add(key)
-        self.bits = bits
-        self.codes = frozenset(bits)
-        self.by_size = {size: frozenset(found) for size, found in sorted(keys.items())}
-
-    def __getstate__(self) -> tuple[dict[str, int], dict[int, frozenset[int]]]:
-        return self.bits, self.by_size
-
-    def __setstate__(self, state: tuple[dict[str, int], dict[int, frozenset[int]]]) -> None:
-        self.bits, self.by_size = state
-        self.codes = frozenset(self.bits)
-
-    def matches(self, selected: AbstractSet[str]) -> bool:
-        """Whether some row has every one of its codes in ``selected``."""
-        present = self.codes.intersection(selected)
-        chosen = len(present)
-        bits = self.bits
-        key = sum(map(bits.__getitem__, present))
-        for size, rows in self.by_size.items():
-            if size > chosen:
-                break
-            if size == chosen:
-                return key in rows
-            if comb(chosen, size) <= len(rows):
-                if any(
-                    sum(map(bits.__getitem__, subset)) in rows
-                    for subset in combinations(present, size)
-                ):
-                    return True
-            elif any(row & key == row for row in rows):
-                return True
-        return False
 
 
 def rule_expression(rule: Rule) -> Expr:
