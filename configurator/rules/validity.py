@@ -142,7 +142,7 @@ class StructuralChecks:
         column_digits: list[int] = []
         column_starts: list[int] = []
         column_table: list[int] = []
-        keys: list[int] = []
+        keys: list[np.ndarray] = []
         # constraint index -> (its index, allowed): tables too wide for 62 bits
         self.slow: dict[int, tuple[TableIndex, bool]] = {}
         span = 1
@@ -151,10 +151,10 @@ class StructuralChecks:
             if constraint.kind != "table":
                 continue
             width = len(constraint.rows[0]) if constraint.rows else 0
-            columns: list[dict[str, int]] = [{} for _ in range(width)]
-            for row in constraint.rows:
-                for column, code in zip(columns, row, strict=True):
-                    column.setdefault(code, len(column))
+            columns: list[dict[str, int]] = [
+                {code: digit for digit, code in enumerate(dict.fromkeys(cells))}
+                for cells in zip(*constraint.rows, strict=True)
+            ]
             combinations = 1
             for column in columns:
                 combinations *= max(1, len(column))
@@ -183,15 +183,12 @@ class StructuralChecks:
                     column_digits.append(digit * scale)
                 digits.append(scale)
                 scale *= len(column)
-            base = number * span
-            for row in constraints[i].rows:
-                keys.append(
-                    base
-                    + sum(
-                        column[code] * step
-                        for column, code, step in zip(columns, row, digits, strict=True)
-                    )
-                )
+            # the rows' numbers, a column at a time (194,723 rows on Megane: no Python loop)
+            rows = constraints[i].rows
+            numbers = np.full(len(rows), number * span, dtype=np.int64)
+            for column, cells, step in zip(columns, zip(*rows, strict=True), digits, strict=True):
+                numbers += np.fromiter(map(column.__getitem__, cells), np.int64, len(rows)) * step
+            keys.append(numbers)
         self.table_ids = np.array(table_ids, dtype=np.int64)
         self.table_allowed = np.array(allowed, dtype=bool)
         self.column_codes = np.array(column_codes, dtype=np.int64)
@@ -201,7 +198,8 @@ class StructuralChecks:
         table_starts = np.flatnonzero(np.diff(self.column_table, prepend=-1))
         self.table_starts = table_starts.astype(np.int64)
         # sorted, ending with a key no table reaches (so a search never runs off the end)
-        self.rows = np.append(np.unique(np.array(keys, dtype=np.int64)), np.iinfo(np.int64).max)
+        every = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+        self.rows = np.append(np.unique(every), np.iinfo(np.int64).max)
         self.bases = np.arange(len(table_ids), dtype=np.int64) * span
         self.size = len(position)
 
