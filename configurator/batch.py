@@ -707,16 +707,23 @@ class ChunkPricer:
         """The engine's reusable pricer for a model, built once per process."""
         found = self._pricers.get(model)
         if found is None:
-            catalog = self.tree.load(model)  # UnknownModelError: the row's error
-            market = self.tree.load_market(catalog.market)
-            found = self._pricers[model] = Pricer(catalog, market)
-            present = {tax.id for tax in market.taxes}
-            if not market.prices_include_vat:
+            found = self._pricers[model] = self._stored_pricer(model)
+            present = set(found.taxation.tax_ids)
+            if not found.taxation.prices_include_vat:
                 present.add("vat")  # the engine lists VAT added on top as a tax line
             self._absent_taxes[model] = tuple(
                 "0.00" if tax_id in present else "" for tax_id in self.settings.tax_ids
             )
         return found
+
+    def _stored_pricer(self, model: str) -> Pricer:
+        """The model's pricer from the cache (the catalog is loaded only to explain a
+        rejection or migrate a code), else built from the catalog (and stored)."""
+        from configurator.pricing.stored import model_pricer
+
+        if model not in self.tree.model_ids():
+            raise UnknownModelError(model, self.tree.model_ids())  # the row's error
+        return model_pricer(model, self.tree.root)
 
     def _decode(self, code: str) -> tuple[str, Codes, Values]:
         """A configuration code's model and normalised configuration, brought to the current

@@ -50,6 +50,7 @@ class Taxation:
         self._names = names
         self.prices_include_vat = market.prices_include_vat
         self.vat_rate = market.vat_rate
+        self.tax_ids = tuple(tax.id for tax in market.taxes)  # the market's, in its order
         self._reaching: dict[tuple[Decimal, str], Decimal] = {}
         terms: dict[int, tuple[TaxTerms, PeriodTerms]] = {}
 
