@@ -750,7 +750,7 @@ class ChunkPricer:
         """Price a configuration with the engine; the same call `configurator quote` makes."""
         pricer = self._pricer(model)
         configuration = Configuration(model=model, choices=codes, values=values)
-        quote = pricer.price(configuration, day, currencies=self._currencies)
+        quote = pricer.price(configuration, day, currencies=self._currencies, brief=True)
         taxes = dict(zip(self.settings.tax_ids, self._absent_taxes[model], strict=True))
         subtotal, total, currency = quote.subtotal, quote.total, quote.currency
         amounts = [tax.amount for tax in quote.taxes]

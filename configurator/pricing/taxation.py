@@ -106,10 +106,17 @@ class Taxation:
         )
 
     def take(
-        self, on: dt.date, subtotal: Decimal, lines: list[QuoteLine], chosen: AbstractSet[str]
+        self,
+        on: dt.date,
+        subtotal: Decimal,
+        lines: list[QuoteLine],
+        chosen: AbstractSet[str],
+        *,
+        cliffs: bool = True,
     ) -> StateTake:
         """The taxes owed on a car of list price ``subtotal`` on ``on`` (VAT first when it is
-        added to the list price), and where it stands against each cliff."""
+        added to the list price), and (unless ``cliffs`` is false) where it stands against each
+        cliff."""
         net, vat = self.net_and_vat(subtotal)
         taxes: list[TaxLine] = []
         thresholds: list[Threshold] = []
@@ -147,7 +154,7 @@ class Taxation:
                         paid_by_buyer=True,
                     )
                 )
-            if period.kind == "cliff":
+            if period.kind == "cliff" and cliffs:
                 thresholds.append(self._threshold(outcome, subtotal, lines, chosen))
         return StateTake(net, vat, taxes, thresholds)
 
