@@ -238,7 +238,9 @@ class Pricer:
         and the rules engine on ``on`` (its compiled form comes from the cache)."""
         from configurator.rules.engine import engine_for
 
-        result = engine_for(self.catalog, on).check(configuration)
+        engine = engine_for(self.catalog, on)
+        engine.share_checks(self.checks.structural)
+        result = engine.check(configuration)
         if result.valid:  # the two engines share one definition of validity: a bug
             raise RuntimeError(f"the rules engine accepts {configuration} that the pricer rejects")
         return result.error()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from configurator.catalog.schema import Catalog
     from configurator.expr import Expr
     from configurator.rules.constraints import Constraint
+    from configurator.rules.validity import StructuralChecks
 
 Predicate = Callable[[AbstractSet[str]], bool]
 
@@ -150,6 +151,11 @@ class CompiledChecks:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._compile()
+
+    @property
+    def structural(self) -> StructuralChecks:
+        """The cardinality and table checks (the rules engine can share them)."""
+        return self._structural
 
     def broken(self, codes: AbstractSet[str]) -> list[int]:
         """The indexes (in catalog order) of the constraints a complete selection breaks."""

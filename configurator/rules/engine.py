@@ -803,6 +803,18 @@ class RulesEngine:
         not checked (the pricing engine checks them)."""
         return not self.broken(resolve(self.catalog, configuration).codes)
 
+    def share_checks(self, checks: StructuralChecks) -> None:
+        """Use ``checks`` (built from ``constraints(catalog)``, e.g. a pricer's) for the
+        cardinalities and tables: they sit at the same places in this engine's constraints
+        (availability and minimum spends come after them), so they need not be built twice."""
+        if self._structural is None:
+            self._structural = checks
+            self._other_constraints = [
+                (i, c)
+                for i, c in enumerate(self.problem.constraints)
+                if c.kind not in ("cardinality", "table")
+            ]
+
     def broken(self, selection: Iterable[str]) -> list[int]:
         """The indices (in ``problem.constraints``) of the constraints a complete selection
         breaks: cardinalities and tables checked at once (:mod:`configurator.rules.validity`),
@@ -811,12 +823,8 @@ class RulesEngine:
         if self._structural is None:
             from configurator.rules.validity import StructuralChecks
 
-            self._structural = StructuralChecks(self.problem.constraints)
-            self._other_constraints = [
-                (i, c)
-                for i, c in enumerate(self.problem.constraints)
-                if c.kind not in ("cardinality", "table")
-            ]
+            self.share_checks(StructuralChecks(self.problem.constraints))
+        assert self._structural is not None
         found = self._structural.broken(selected)
         found += [i for i, c in self._other_constraints if not c.holds(selected)]
         return sorted(found)
