@@ -72,6 +72,11 @@ def workplace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "order.yaml").write_text(
         "model: xiaomi-su7-ultra\nchoices: [PAINT-PEARL-WHITE]\nvalues: {}\n", encoding="utf-8"
     )
+    (folder / "car.uvl").write_text(  # for `catalog import car.uvl`
+        "features\n    Car\n        optional\n            Sunroof {price 900}\n"
+        "        alternative\n            Petrol\n            Diesel\n",
+        encoding="utf-8",
+    )
     # `catalog diff --rev main` compares the tree with a git revision: the folder is a
     # repository whose `main` holds these catalogs.
     git = ["git", "-C", str(folder), "-c", "user.name=t", "-c", "user.email=t@example.org"]

@@ -27,8 +27,7 @@ from typing import Any, Literal
 import numpy as np
 
 from configurator.catalog.schema import BuyerValue, Catalog
-from configurator.configuration import Configuration, check_known, resolve
-from configurator.errors import ConfigurationError
+from configurator.configuration import Configuration, check_known
 from configurator.expr import evaluate, parse
 from configurator.money import round_cents
 from configurator.rules.compile import Cnf, Compiled, compile_catalog
@@ -107,6 +106,9 @@ class Alternative:
 
 class RulesEngine:
     """Answers about one catalog on one date (availability), from its compiled form."""
+
+    technique = "bdd"  # or "sat": configurator.rules.sat_engine.SatEngine, same API
+    reason = ""  # why this technique (configurator.rules.select)
 
     def __init__(
         self, catalog: Catalog, on: dt.date | None = None, compiled: Compiled | None = None
@@ -704,24 +706,6 @@ class RulesEngine:
         return result
 
 
-# --- a small per-process memo -------------------------------------------------------------
-
-_ENGINES: dict[tuple[int, dt.date | None], tuple[Catalog, RulesEngine]] = {}
-
-
-def engine_for(catalog: Catalog, on: dt.date | None = None) -> RulesEngine:
-    """The engine of a catalog on a date, compiled (or loaded from the cache) once per process."""
-    key = (id(catalog), on)
-    hit = _ENGINES.get(key)
-    if hit is not None and hit[0] is catalog:
-        return hit[1]
-    engine = RulesEngine(catalog, on)
-    if len(_ENGINES) >= 8:
-        _ENGINES.pop(next(iter(_ENGINES)))
-    _ENGINES[key] = (catalog, engine)
-    return engine
-
-
 # --- whole-catalog figures and completions for the commands -----------------------------------
 
 
@@ -731,7 +715,7 @@ class CatalogStats:
 
     model: str
     on: dt.date | None
-    configurations: int
+    configurations: int | None  # None: unknown (the SAT engine does not count)
     dead_options: tuple[str, ...]
     forced_options: tuple[str, ...]
     cheapest: Completion | None
@@ -740,6 +724,9 @@ class CatalogStats:
     cached: bool
     nodes: int
     variables: int
+    technique: str = "bdd"
+    reason: str = ""
+    seconds: float = 0.0  # dead and forced options (SAT: the backbone), after compilation
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: the count as a decimal string, amounts as strings with two decimals."""
@@ -753,7 +740,9 @@ class CatalogStats:
         return {
             "model": self.model,
             "date": self.on.isoformat() if self.on else None,
-            "configurations": str(self.configurations),
+            "configurations": (
+                str(self.configurations) if self.configurations is not None else None
+            ),
             "dead_options": list(self.dead_options),
             "forced_options": list(self.forced_options),
             "cheapest": money_json(self.cheapest.total) if self.cheapest else None,
@@ -764,82 +753,7 @@ class CatalogStats:
             "compiled_from_cache": self.cached,
             "bdd_nodes": self.nodes,
             "variables": self.variables,
+            "engine": self.technique,
+            "engine_reason": self.reason,
+            "analysis_seconds": round(self.seconds, 4),
         }
-
-
-def catalog_stats(catalog: Catalog, on: dt.date | None = None) -> CatalogStats:
-    """Count, dead and forced options, cheapest and dearest valid configurations."""
-    engine = RulesEngine(catalog, on)
-    count = engine.count()
-    cheapest = engine.completion([], "cheapest") if count else None
-    dearest = engine.completion([], "dearest") if count else None
-    return CatalogStats(
-        model=catalog.id,
-        on=on,
-        configurations=count,
-        dead_options=tuple(engine.dead_options()),
-        forced_options=tuple(engine.forced_options()),
-        cheapest=cheapest,
-        dearest=dearest,
-        compile_seconds=engine.compiled.seconds,
-        cached=engine.compiled.cached,
-        nodes=engine.diagram.size,
-        variables=engine.nvars,
-    )
-
-
-def complete_configuration(
-    catalog: Catalog, configuration: Configuration, how: How, on: dt.date | None = None
-) -> Configuration:
-    """The configuration with every group the buyer left alone filled from the cheapest (or
-    dearest) valid completion of their choices instead of the defaults.
-
-    The added codes are those the completion needs beyond what the choices and the codes
-    added before them bring along (packages' contents, options' ``brings``), in catalog order.
-    A group the completion leaves empty although it has defaults gets its defaults (a
-    configuration cannot say "none"): completions prefer the defaults when prices tie, so
-    this only happens when a default is priced or ruled out. Options that need a value from
-    the buyer are never added unless the value is given: when only such options can complete
-    the choices, a :class:`BadValueError` names them and says how to pass ``--value``.
-    Raises a :class:`ConfigurationError` with a minimal explanation when the choices cannot
-    be completed at all.
-    """
-    engine = engine_for(catalog, on)
-    chosen = engine._known(configuration.choices)
-    values = {code.strip().upper() for code in configuration.values}
-    asking = [
-        code
-        for code in engine.codes
-        if engine.value_spec(code) is not None and code not in values and code not in chosen
-    ]
-    found = engine.best_completion(chosen, asking, how)
-    if found is None:
-        completion = engine.complete(chosen, how)  # raises when nothing completes the choices
-        needed = [code for code in engine.codes if code in completion and code in asking]
-        raise _values_needed(engine, needed, how)
-    completion = found.codes
-    extra: list[str] = []
-    while True:
-        trial = Configuration(configuration.model, (*chosen, *extra), configuration.values)
-        selected = resolve(catalog, trial).codes
-        missing = [c for c in engine.codes if c in completion and c not in selected]
-        if not missing:
-            return trial
-        extra.append(missing[0])
-
-
-def _values_needed(engine: RulesEngine, codes: Sequence[str], how: How) -> ConfigurationError:
-    from configurator.errors import BadValueError
-
-    examples = []
-    for code in codes:
-        spec = engine.value_spec(code)
-        example = spec.examples[0] if spec is not None and spec.examples else "..."
-        examples.append(f"--value {code}='{example}'")
-    names = ", ".join(f"{code} ({engine.names[code]})" for code in codes)
-    return BadValueError(
-        f"--complete {how} can only complete these choices with options that need a value "
-        f"from the buyer: {names}",
-        suggestion="choose them and give their values, e.g. " + " ".join([*codes, *examples]),
-        option_codes=list(codes),
-    )
