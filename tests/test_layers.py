@@ -56,6 +56,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "configurator.repairs",
         ),
     ),
+    ("columnar", ("configurator.columnar",)),
     ("render", ("configurator.render",)),
     ("cli", ("configurator.cli", "configurator.__main__")),
 ]

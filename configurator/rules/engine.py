@@ -3,6 +3,8 @@
 - :meth:`RulesEngine.valid_domains`: which options can still be chosen after some choices,
   exact in both directions, in one pass over the BDD (numpy, level by level);
 - :meth:`RulesEngine.count`: the exact number of valid complete selections (Python int);
+- :meth:`RulesEngine.sample`: valid complete selections drawn uniformly at random (paths of
+  the BDD weighted by their counts);
 - :meth:`RulesEngine.complete`: the cheapest or dearest valid completion (a shortest path);
 - :meth:`RulesEngine.price_ranges`: the cheapest and dearest car including each option;
 - :meth:`RulesEngine.check`: valid, or a minimal explanation (a minimal unsatisfiable subset of
@@ -22,7 +24,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -44,6 +46,9 @@ from configurator.rules.explain import (  # the results, defined with the explai
     Source,
     spend_progress,
 )
+
+if TYPE_CHECKING:
+    from configurator.rules.validity import StructuralChecks
 
 __all__ = ["CheckResult", "Explanation", "Fact", "RuleRef", "Source", "spend_progress"]
 
@@ -170,6 +175,7 @@ class RulesEngine:
         self._edge_start = [2 * (a - 2) for a in self._start]
         self._explainer: Explainer | None = None
         self._root_domains: tuple[np.ndarray, np.ndarray] | None = None
+        self._high_odds: np.ndarray | None = None
 
     # --- assignments and the two passes -----------------------------------------------------
 
@@ -361,6 +367,58 @@ class RulesEngine:
                     total += counts[child] << (free[level[child]] - free[lvl + 1])
             counts[u] = total
         return counts[root] << free[level[root]]
+
+    # --- uniform samples --------------------------------------------------------------------
+
+    def _odds(self) -> np.ndarray:
+        """Per node, the probability that a uniformly random valid path through it takes its
+        high edge: the high child's count over the node's (exact integers, then one float)."""
+        if self._high_odds is None:
+            level, low, high = self._level, self._low, self._high
+            counts = [0, 1] + [0] * (len(level) - 2)
+            odds = np.zeros(len(level))
+            for u in range(len(level) - 1, 1, -1):  # children lie on greater levels
+                lvl = level[u]
+                up = counts[high[u]] << (level[high[u]] - lvl - 1)
+                down = counts[low[u]] << (level[low[u]] - lvl - 1)
+                counts[u] = up + down
+                odds[u] = up / counts[u] if counts[u] else 0.0
+            self._high_odds = odds
+        return self._high_odds
+
+    def sample(
+        self, count: int, seed: int | np.random.Generator | None = None
+    ) -> list[tuple[str, ...]]:
+        """``count`` valid complete selections drawn uniformly at random (with replacement),
+        each as its option and package codes in catalog order.
+
+        Each is a random path of the diagram: at a node the high edge is taken with the
+        probability that a valid selection through the node takes it (counts, exact), and a
+        level an edge skips is free (a fair coin). Empty when nothing is valid.
+        """
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        root = self.diagram.root
+        if root == 0 or count <= 0:
+            return []
+        odds = self._odds()
+        level = self.diagram.level
+        low, high = self.diagram.low, self.diagram.high
+        codes = np.array(self.codes, dtype=object)
+        found: list[tuple[str, ...]] = []
+        for start in range(0, count, 4096):
+            n = min(4096, count - start)
+            node = np.full(n, root, dtype=np.int64)
+            bits = np.zeros((n, self.nvars), dtype=bool)
+            for lvl in range(self.nvars):
+                here = level[node]
+                at = here == lvl
+                draw = rng.random(n)
+                up = at & (draw < odds[node])
+                bits[:, lvl] = up | ((here > lvl) & (draw < 0.5))
+                node = np.where(at, np.where(up, high[node], low[node]), node)
+            chosen = bits[:, self._code_levels]
+            found.extend(tuple(codes[row]) for row in chosen)
+        return found
 
     # --- completion and prices ------------------------------------------------------------
 
@@ -586,6 +644,23 @@ class RulesEngine:
         """Check a configuration (resolved with defaults, packages and brought options) or a
         complete set of codes. Invalid: a minimal explanation, or the unmet minimum spends."""
         return self.explainer.check(configuration)
+
+    def valid(self, configuration: Configuration) -> bool:
+        """Whether a configuration (resolved with defaults, packages and what options bring)
+        is valid, minimum spends included, without explaining why not: for generators and
+        benchmarks. Unknown codes are a :class:`ConfigurationError`; buyer-supplied values are
+        not checked (the pricing engine checks them)."""
+        return not self.broken(resolve(self.catalog, configuration).codes)
+
+    def share_checks(self, checks: StructuralChecks) -> None:
+        """Use ``checks`` (built from ``constraints(catalog)``, e.g. a pricer's) for the
+        cardinalities and tables of :meth:`broken` and :meth:`check` (the explainer's)."""
+        self.explainer.share_checks(checks)
+
+    def broken(self, selection: Iterable[str]) -> list[int]:
+        """The indices (in ``problem.constraints``) of the constraints a complete selection
+        breaks (:meth:`configurator.rules.explain.Explainer.broken`)."""
+        return self.explainer.broken(selection)
 
     def explain(self, partial: Iterable[str], wanted: Sequence[str] = ()) -> Explanation | None:
         """Why the buyer's choices ``partial`` (plus the codes ``wanted``, taken as given)
