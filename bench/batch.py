@@ -59,7 +59,8 @@ from configurator.catalog.schema import Catalog  # noqa: E402
 from configurator.configuration import Configuration  # noqa: E402
 from configurator.errors import ConfigurationError  # noqa: E402
 from configurator.pricing.engine import Pricer  # noqa: E402
-from configurator.rules.engine import RulesEngine, engine_for  # noqa: E402
+from configurator.rules.engine import RulesEngine  # noqa: E402
+from configurator.rules.select import engine_for  # noqa: E402
 
 DATE = dt.date(2026, 3, 1)  # the run's --date
 OTHER_DATES = ("2025-06-01", "2025-08-01")  # some rows carry their own date
