@@ -1,14 +1,27 @@
 """Benchmark `configurator batch` against the floor: a plain Python csv read-and-write pass.
 
-    python bench/batch.py            # 1,000,000 rows
-    python bench/batch.py -n 100000  # fewer rows
+    python bench/batch.py                    # 1,000,000 rows: repeated and distinct workloads
+    python bench/batch.py -n 100000          # fewer rows
+    python bench/batch.py --distinct-only    # only rows that are all different cars
+    python bench/batch.py --tree DIR -n 100000 --invalid-share 0.5   # e.g. the Renault Megane
+                                             # tree written by bench/renault_megane.py --out DIR
 
-It generates N rows over every shipped model: valid rows are random valid configurations
-(random choices per group and package, resolved and priced by the engine, the invalid ones
-kept aside), drawn from a pool of ``--distinct`` configurations per model, some with their
-options in another order, some given as configuration codes, some with their own date; about
-5% are bad rows of every kind (each kind checked against the engine before it is used). Then,
-in the same run, it times:
+Workloads (each its own input file, its own floor, its own ratio, printed side by side):
+
+- ``repeated`` (today's): N rows drawn from a pool of ``--distinct`` valid configurations per
+  model (random choices per group and package kept when the engine accepts them on every date
+  used; with ``--tree``, sampled like the distinct ones), some with their options in another
+  order, some given as configuration codes, some with their own date; about 5% bad rows of
+  every kind (each kind checked against the engine before it is used);
+- ``distinct``: every row a different valid car, sampled uniformly from each model's compiled
+  solution space (random paths of its BDD weighted by their counts: ``RulesEngine.sample``),
+  kept when the engine's cheap validity check accepts it as a configuration (defaults fill
+  groups a sample leaves empty); models share the rows equally;
+- ``distinct, S invalid`` (with ``--invalid-share S``): the same, with a share S of the rows
+  made invalid by swapping one group's options (each needs its minimal explanation); the
+  expected error code comes from the first broken constraint.
+
+Then, in the same run, it times per workload:
 
 - the floor: ``csv.reader`` -> ``csv.writer`` over the same file, in this process;
 - ``configurator batch`` as a subprocess, once per ``--jobs`` value (after a tiny warm-up run
@@ -31,18 +44,23 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from configurator.batch import ERROR_CODES  # noqa: E402
-from configurator.catalog.loader import open_tree  # noqa: E402
+from configurator.catalog.loader import CatalogTree, open_tree  # noqa: E402
 from configurator.catalog.schema import Catalog  # noqa: E402
 from configurator.configuration import Configuration  # noqa: E402
 from configurator.errors import ConfigurationError  # noqa: E402
 from configurator.pricing.engine import Pricer  # noqa: E402
+from configurator.rules.engine import RulesEngine  # noqa: E402
+from configurator.rules.select import engine_for  # noqa: E402
 
 DATE = dt.date(2026, 3, 1)  # the run's --date
 OTHER_DATES = ("2025-06-01", "2025-08-01")  # some rows carry their own date
@@ -271,15 +289,143 @@ def count_outcomes(path: Path) -> collections.Counter[str]:
     return found
 
 
+def sample_values(catalog: Catalog, choices: Iterable[str], rng: random.Random) -> dict[str, str]:
+    """A buyer-supplied value for each chosen option that takes one."""
+    options = catalog.option_index()
+    values = {}
+    for code in choices:
+        option = options.get(code)
+        if option is not None and option[1].value is not None:
+            spec = option[1].value
+            values[code] = rng.choice(spec.examples) if spec.examples else "Sample"
+    return values
+
+
+def expected_code(engine: RulesEngine, configuration: Configuration) -> str:
+    """The error code batch gives an invalid configuration: by the first broken constraint
+    (its kind), as the rules engine classifies it; only minimum spends: minimum_spend."""
+    from configurator.configuration import resolve
+
+    constraints = engine.problem.constraints
+    kinds = [
+        constraints[i].kind for i in engine.broken(resolve(engine.catalog, configuration).codes)
+    ]
+    kinds = [k for k in kinds if k != "spend"]
+    if not kinds:
+        return "minimum_spend"
+    return "cardinality" if kinds[0] == "cardinality" else "rule_violation"
+
+
+def break_one_group(
+    catalog: Catalog, codes: tuple[str, ...], rng: random.Random
+) -> tuple[str, ...]:
+    """The selection with one group's options swapped for others of the group."""
+    groups = [g for g in catalog.groups if len(g.options) >= 2]
+    group = rng.choice(groups)
+    members = {o.code for o in group.options}
+    kept = [c for c in codes if c not in members]
+    mine = [c for c in codes if c in members]
+    others = [o.code for o in group.options if o.code not in mine] or [group.options[0].code]
+    swapped = rng.sample(others, min(len(others), max(1, len(mine))))
+    return tuple(kept + swapped)
+
+
+def write_distinct(
+    path: Path, tree: CatalogTree, rows: int, invalid_share: float, seed: int
+) -> tuple[collections.Counter[str], int]:
+    """Write rows that are all different configurations (a share of them invalid), models in
+    turn by blocks; return the expected outcomes and the number of rows written."""
+    rng = random.Random(seed + 2)
+    sampler = np.random.default_rng(seed + 2)
+    models = tree.model_ids()
+    engines = {m: engine_for(tree.load(m), DATE) for m in models}
+    expected: collections.Counter[str] = collections.Counter()
+    seen: set[int] = set()
+    written = 0
+    share = {m: rows // len(models) + (i < rows % len(models)) for i, m in enumerate(models)}
+    done = dict.fromkeys(models, 0)
+    stale = dict.fromkeys(models, 0)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["id", "model", "options", "code", "date"])
+        while any(done[m] < share[m] and stale[m] < 20 for m in models):
+            for model in models:
+                if done[model] >= share[model] or stale[model] >= 20:
+                    continue
+                engine = engines[model]
+                catalog = engine.catalog
+                before = done[model]
+                for codes in engine.sample(min(4096, share[model] - done[model]) + 64, sampler):
+                    if done[model] >= share[model]:
+                        break
+                    # exactly the share: row k is invalid when k * share crosses an integer
+                    k = done[model]
+                    invalid = int((k + 1) * invalid_share) > int(k * invalid_share)
+                    for _ in range(10 if invalid else 1):
+                        trial = break_one_group(catalog, codes, rng) if invalid else codes
+                        values = sample_values(catalog, trial, rng)
+                        configuration = Configuration.of(model, list(trial), values)
+                        if engine.valid(configuration) != invalid:
+                            break
+                    else:
+                        continue  # a sample whose defaults break it; swaps that break nothing
+                    text = options_text(trial, values)
+                    key = hash((model, text))
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    expected[expected_code(engine, configuration) if invalid else "ok"] += 1
+                    written += 1
+                    done[model] += 1
+                    writer.writerow([f"d{written}", model, text, "", ""])
+                stale[model] = stale[model] + 1 if done[model] == before else 0
+    return expected, written
+
+
+def write_repeated_from_samples(
+    path: Path, tree: CatalogTree, rows: int, distinct: int, seed: int
+) -> collections.Counter[str]:
+    """Repeated rows for another tree: a pool of ``distinct`` sampled valid configurations per
+    model, drawn at random (some with their codes in another order)."""
+    rng = random.Random(seed + 3)
+    pool: list[tuple[str, str, str]] = []
+    for model in tree.model_ids():
+        engine = engine_for(tree.load(model), DATE)
+        for codes in engine.sample(distinct, np.random.default_rng(seed + 4)):
+            values = sample_values(engine.catalog, codes, rng)
+            if engine.valid(Configuration.of(model, list(codes), values)):
+                shuffled = tuple(rng.sample(codes, len(codes)))
+                pool.append((model, options_text(codes, values), options_text(shuffled, values)))
+    expected: collections.Counter[str] = collections.Counter()
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["id", "model", "options", "code", "date"])
+        for number in range(1, rows + 1):
+            model, text, shuffled = rng.choice(pool)
+            writer.writerow([f"r{number}", model, shuffled if rng.random() < 0.3 else text, "", ""])
+            expected["ok"] += 1
+    return expected
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", "--rows", type=int, default=1_000_000, help="rows to generate")
     parser.add_argument(
-        "--distinct", type=int, default=1000, help="distinct valid configurations per model"
+        "--distinct", type=int, default=1000, help="repeated workload: configurations per model"
     )
     parser.add_argument("--jobs", default="1,2", help="--jobs values to time, e.g. 1,2")
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--keep", type=Path, help="keep the files in this directory")
+    parser.add_argument(
+        "--distinct-only", action="store_true", help="only the workloads of distinct rows"
+    )
+    parser.add_argument("--tree", type=Path, help="another catalog tree (e.g. the Megane's)")
+    parser.add_argument(
+        "--invalid-share",
+        type=float,
+        default=0.0,
+        help="also a distinct workload with this share of invalid rows (e.g. 0.5)",
+    )
     args = parser.parse_args()
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="batch-bench-"))
@@ -287,34 +433,61 @@ def main() -> None:
     env = dict(os.environ)
     env.setdefault("CONFIGURATOR_CACHE_DIR", str(work / "cache"))
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    if args.tree is not None:
+        env["CONFIGURATOR_CATALOGS"] = str(args.tree.resolve())
+        os.environ["CONFIGURATOR_CATALOGS"] = env["CONFIGURATOR_CATALOGS"]
+    os.environ["CONFIGURATOR_CACHE_DIR"] = env["CONFIGURATOR_CACHE_DIR"]
+    tree = open_tree(args.tree)
 
-    started = time.perf_counter()
-    valid, bad = build_pools(args.distinct, args.seed)
-    source = work / "rows.csv"
-    expected = write_rows(source, args.rows, valid, bad, args.seed)
-    size = source.stat().st_size / 1e6
-    print(
-        f"generated {args.rows:,} rows ({size:.1f} MB; {len(valid):,} distinct valid "
-        f"configurations over {len({v.model for v in valid})} models; "
-        f"{sum(v for k, v in expected.items() if k != 'ok'):,} bad rows of "
-        f"{len([k for k in expected if k != 'ok'])} kinds) in {time.perf_counter() - started:.1f} s"
-    )
+    workloads: list[tuple[str, Path, collections.Counter[str], int]] = []
+    if not args.distinct_only:
+        started = time.perf_counter()
+        source = work / "repeated.csv"
+        if args.tree is None:
+            valid, bad = build_pools(args.distinct, args.seed)
+            expected = write_rows(source, args.rows, valid, bad, args.seed)
+            what = f"{len(valid):,} distinct valid configurations, 5% bad rows of every kind"
+        else:
+            expected = write_repeated_from_samples(
+                source, tree, args.rows, args.distinct, args.seed
+            )
+            what = f"from {args.distinct:,} sampled valid configurations per model"
+        workloads.append(("repeated", source, expected, args.rows))
+        print(
+            f"generated repeated: {args.rows:,} rows ({what}) "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+    shares = [0.0] + ([args.invalid_share] if args.invalid_share > 0 else [])
+    for share in shares:
+        started = time.perf_counter()
+        name = "distinct" if not share else f"distinct, {share:.0%} invalid"
+        source = work / f"distinct-{int(share * 100)}.csv"
+        expected, written = write_distinct(source, tree, args.rows, share, args.seed)
+        workloads.append((name, source, expected, written))
+        bad = sum(v for k, v in expected.items() if k != "ok")
+        print(
+            f"generated {name}: {written:,} rows, every one a different configuration "
+            f"({bad:,} invalid; {source.stat().st_size / 1e6:.1f} MB) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
 
     warm = work / "warm.csv"
-    warm.write_text("id,model,options\nw1,xiaomi-su7-ultra,\n", encoding="utf-8")
+    warm.write_text(f"id,model,options\nw1,{tree.model_ids()[0]},\n", encoding="utf-8")
     run_batch(warm, work / "warm-out.csv", 1, env)
 
-    floor = floor_pass(source, work / "floor.csv")
-    print(f"floor  csv read+write   {floor:6.2f} s  {args.rows / floor:>10,.0f} rows/s")
-    for jobs in [int(j) for j in args.jobs.split(",") if j.strip()]:
-        target = work / f"out-{jobs}.csv"
-        seconds, peak = run_batch(source, target, jobs, env)
-        found = count_outcomes(target)
-        verdict = "output checked" if found == expected else f"MISMATCH {found} != {expected}"
-        print(
-            f"batch  --jobs {jobs}          {seconds:6.2f} s  {args.rows / seconds:>10,.0f} rows/s"
-            f"  peak RSS {peak:5.0f} MB  ratio {seconds / floor:4.2f}  ({verdict})"
-        )
+    print(f"{'workload':<22} {'run':<9} {'seconds':>8} {'rows/s':>10} {'peak RSS':>9} {'ratio':>6}")
+    for name, source, expected, rows in workloads:
+        floor = floor_pass(source, work / "floor.csv")
+        print(f"{name:<22} {'csv floor':<9} {floor:8.2f} {rows / floor:10,.0f}")
+        for jobs in [int(j) for j in args.jobs.split(",") if j.strip()]:
+            target = work / f"out-{jobs}.csv"
+            seconds, peak = run_batch(source, target, jobs, env)
+            found = count_outcomes(target)
+            verdict = "output checked" if found == expected else f"MISMATCH {found} != {expected}"
+            print(
+                f"{name:<22} {f'--jobs {jobs}':<9} {seconds:8.2f} {rows / seconds:10,.0f} "
+                f"{peak:6.0f} MB {seconds / floor:6.2f}  ({verdict})"
+            )
     if not args.keep:
         for path in work.glob("*.csv"):
             path.unlink()

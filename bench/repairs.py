@@ -21,7 +21,7 @@ import time
 from configurator.catalog.loader import open_tree
 from configurator.pricing.engine import pricer
 from configurator.repairs import find_repairs
-from configurator.rules.engine import engine_for
+from configurator.rules.select import engine_for
 
 ON = dt.date(2026, 3, 1)
 

@@ -67,16 +67,18 @@ from configurator.pricing.engine import Pricer
 if TYPE_CHECKING:  # YAML is imported only for YAML input
     import yaml
 
-InputFormat = Literal["csv", "jsonl", "yaml"]
-OutputFormat = Literal["csv", "jsonl"]
-INPUT_FORMATS: tuple[InputFormat, ...] = ("csv", "jsonl", "yaml")
-OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("csv", "jsonl")
+InputFormat = Literal["csv", "jsonl", "yaml", "parquet"]
+OutputFormat = Literal["csv", "jsonl", "parquet"]
+INPUT_FORMATS: tuple[InputFormat, ...] = ("csv", "jsonl", "yaml", "parquet")
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("csv", "jsonl", "parquet")
 _EXTENSIONS: dict[str, InputFormat] = {
     ".csv": "csv",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".yaml": "yaml",
     ".yml": "yaml",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 
 #: The stable error codes of error rows, in the order the summary lists them.
@@ -99,7 +101,8 @@ MAX_RECORD_CHARS = 4 * CHUNK_CHARS  # no sane CSV record is longer
 CHUNK_ROWS = 2_000  # rows per chunk for YAML input (already parsed in the main process)
 MAX_ROW_VALUES = 1_000  # values in one YAML row, aliases expanded (a row has a few fields)
 MAX_ROW_DEPTH = 20  # nested lists and mappings in a YAML row (a row nests two deep)
-MEMO_SIZE = 65_536  # entries per memo level and per process
+MEMO_SIZE = 65_536  # entries per memo level and per process, at most
+MEMO_CHARS = 24 * 1024 * 1024  # input characters the row memo may hold (long rows: fewer)
 PARENT_CHECK_SECONDS = 1.0  # an idle worker checks this often that the main process lives
 PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a process gets when its parent dies
 
@@ -134,7 +137,7 @@ def input_format_for(path: str, given: str | None) -> InputFormat:
         where = "standard input" if path == "-" else f"'{path}'"
         raise UsageError(
             f"cannot tell the format of {where}: give --input-format "
-            f"{'|'.join(INPUT_FORMATS)} (or name the file .csv, .jsonl or .yaml)"
+            f"{'|'.join(INPUT_FORMATS)} (or name the file .csv, .jsonl, .yaml or .parquet)"
         )
     return found
 
@@ -156,9 +159,9 @@ def output_format_for(
             return found
         raise UsageError(
             f"cannot tell the format of '{path}': give --output-format "
-            f"{'|'.join(OUTPUT_FORMATS)} (or name the file .csv or .jsonl)"
+            f"{'|'.join(OUTPUT_FORMATS)} (or name the file .csv, .jsonl or .parquet)"
         )
-    if input_format in OUTPUT_FORMATS:
+    if input_format in ("csv", "jsonl"):
         return input_format
     raise UsageError(
         f"cannot tell the output format for standard output: give --output-format "
@@ -529,9 +532,11 @@ class _DuplicateKeyRow:
 
 
 def read_chunks(
-    source: IO[str], input_format: InputFormat, name: str
+    source: IO[Any], input_format: InputFormat, name: str
 ) -> tuple[Header | None, Iterator[Chunk]]:
     """The input's header (CSV) and its chunks of rows."""
+    if input_format == "parquet":
+        raise UsageError(f"{name}: Parquet rows are read by configurator.columnar.parquet_chunks")
     text = InputText(source, name)
     csv.field_size_limit(MAX_RECORD_CHARS)  # Python's default (128 KB) is below our record limit
     if input_format == "csv":
@@ -603,7 +608,7 @@ class ChunkPricer:
 
     def __init__(self, settings: Settings, *, share: bool = False) -> None:
         self.settings = settings
-        self.jsonl = settings.output_format == "jsonl"
+        self.jsonl = settings.output_format in ("jsonl", "parquet")  # parquet: from JSON
         csv.field_size_limit(MAX_RECORD_CHARS)  # also in spawned workers
         self.tree = _LoadedTree(Path(settings.catalogs))
         self.columns = output_columns(settings.tax_ids)
@@ -613,17 +618,39 @@ class ChunkPricer:
         self._currencies = (settings.currency,) if settings.currency else ()
         # The memos (LRU, per process): raw row fields, then the normalised configuration;
         # decoding a code and splitting options do not depend on the date, so they have theirs.
-        memo = functools.lru_cache(maxsize=MEMO_SIZE)
-        small_memo = functools.lru_cache(maxsize=MEMO_SIZE // 4)
+        self.share = share
+        self._size_memos(MEMO_SIZE)
+
+    def _size_memos(self, size: int) -> None:
+        """(Re)make the memos with room for ``size`` entries per level."""
+        memo = functools.lru_cache(maxsize=size)
+        small_memo = functools.lru_cache(maxsize=max(1, size // 4))
+        self.memo_size = size
         self.outcome: Callable[[tuple[Any, ...]], Outcome] = memo(self._row_outcome)
-        self.priced = _Memo(MEMO_SIZE, keep_news=share)  # normalised configuration -> outcome
+        self.priced = _Memo(size, keep_news=self.share)  # normalised configuration -> outcome
         self.decoded: Callable[[str], tuple[str, Codes, Values]] = small_memo(self._decode)
         self.normal_options: Callable[..., tuple[Codes, Values]] = small_memo(self._normal_options)
+        self._fitted = False
+
+    def _fit_memos(self, chunk: Chunk) -> None:
+        """Size the memos by the first chunk's rows, so that memory stays flat when every
+        row is long (a car of a hundred options): at most :data:`MEMO_CHARS` characters of
+        rows, and :data:`MEMO_SIZE` entries."""
+        self._fitted = True
+        if not chunk.text:
+            return
+        rows = max(1, chunk.text.count("\n"))
+        size = max(1024, min(MEMO_SIZE, MEMO_CHARS * rows // max(1, len(chunk.text))))
+        if size < self.memo_size:
+            self._size_memos(size)
+            self._fitted = True
 
     # -- chunks --
 
     def process(self, chunk: Chunk) -> ChunkResult:
         """Price every row of a chunk into output text."""
+        if not self._fitted:
+            self._fit_memos(chunk)
         if chunk.items:
             return self._process_items(chunk.items, chunk.size)
         if self.settings.header is not None:
@@ -860,16 +887,23 @@ class ChunkPricer:
         """The engine's reusable pricer for a model, built once per process."""
         found = self._pricers.get(model)
         if found is None:
-            catalog = self.tree.load(model)  # UnknownModelError: the row's error
-            market = self.tree.load_market(catalog.market)
-            found = self._pricers[model] = Pricer(catalog, market)
-            present = {tax.id for tax in market.taxes}
-            if not market.prices_include_vat:
+            found = self._pricers[model] = self._stored_pricer(model)
+            present = set(found.taxation.tax_ids)
+            if not found.taxation.prices_include_vat:
                 present.add("vat")  # the engine lists VAT added on top as a tax line
             self._absent_taxes[model] = tuple(
                 "0.00" if tax_id in present else "" for tax_id in self.settings.tax_ids
             )
         return found
+
+    def _stored_pricer(self, model: str) -> Pricer:
+        """The model's pricer from the cache (the catalog is loaded only to explain a
+        rejection or migrate a code), else built from the catalog (and stored)."""
+        from configurator.pricing.stored import model_pricer
+
+        if model not in self.tree.model_ids():
+            raise UnknownModelError(model, self.tree.model_ids())  # the row's error
+        return model_pricer(model, self.tree.root)
 
     def _decode(self, code: str) -> tuple[str, Codes, Values]:
         """A configuration code's model and normalised configuration, brought to the current
@@ -896,7 +930,7 @@ class ChunkPricer:
         """Price a configuration with the engine; the same call `configurator quote` makes."""
         pricer = self._pricer(model)
         configuration = Configuration(model=model, choices=codes, values=values)
-        quote = pricer.price(configuration, day, currencies=self._currencies)
+        quote = pricer.price(configuration, day, currencies=self._currencies, brief=True)
         taxes = dict(zip(self.settings.tax_ids, self._absent_taxes[model], strict=True))
         subtotal, total, currency = quote.subtotal, quote.total, quote.currency
         amounts = [tax.amount for tax in quote.taxes]
@@ -919,11 +953,15 @@ class _Memo:
         self.keep_news = keep_news
         self.data: OrderedDict[Any, Outcome] = OrderedDict()
         self.news: list[tuple[Any, Outcome]] = []
+        self.hits = self.misses = 0  # since the news were last taken
 
     def get(self, key: Any) -> Outcome | None:
         found = self.data.get(key)
         if found is not None:
             self.data.move_to_end(key)
+            self.hits += 1
+        else:
+            self.misses += 1
         return found
 
     def put(self, key: Any, found: Outcome, *, news: bool = True) -> None:
@@ -935,8 +973,13 @@ class _Memo:
             self.news.append((key, found))
 
     def take_news(self) -> list[tuple[Any, Outcome]]:
+        """What was added since the last call; nothing when, over at least a thousand
+        look-ups, hardly anything was found here (rows that are all different cars: sharing
+        them would only cost the other workers)."""
         news, self.news = self.news, []
-        return news
+        rare = self.misses >= 1000 and self.hits * 50 < self.misses
+        self.hits = self.misses = 0
+        return [] if rare else news
 
 
 class _LoadedTree(CatalogTree):
@@ -1173,9 +1216,15 @@ def market_tax_ids(catalogs: str | os.PathLike[str]) -> tuple[str, ...]:
 ProgressCallback = Callable[[Summary, int], None]  # (summary so far, characters read so far)
 
 
+class TextSink(Protocol):
+    """Where output text goes: a text file, or :class:`configurator.columnar.ParquetSink`."""
+
+    def write(self, text: str, /) -> int: ...
+
+
 def run_batch(
-    source: IO[str],
-    sink: IO[str],
+    source: IO[Any],
+    sink: TextSink,
     *,
     input_format: InputFormat,
     settings: Settings,
@@ -1183,9 +1232,12 @@ def run_batch(
     jobs: int = 1,
     name: str = "-",
     progress: ProgressCallback | None = None,
+    chunks: Iterator[Chunk] | None = None,
 ) -> Summary:
     """Price every row of ``source`` into ``sink``, in input order, updating ``summary``.
 
+    ``chunks``, when given, are the rows already read (Parquet:
+    :func:`configurator.columnar.parquet_chunks`) and ``source`` is not read.
     ``settings.header`` is filled from the CSV input. Raises :class:`RowFailedError` with
     ``settings.fail_fast`` at the first failed row; :class:`CatalogError` when a catalog is
     broken. ``summary`` is the caller's, so it holds what was done even when this raises
@@ -1193,7 +1245,10 @@ def run_batch(
     """
     read = 0
     try:
-        header, chunks = read_chunks(source, input_format, name)
+        if chunks is not None:  # read elsewhere (Parquet: configurator.columnar)
+            header = None
+        else:
+            header, chunks = read_chunks(source, input_format, name)
         if header is not None:
             settings = _replace(settings, header=header)
         if settings.output_format == "csv":

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from configurator.errors import UsageError
 from configurator.safetext import escape_controls
@@ -173,22 +173,51 @@ def atomic_output(
     own encoding (PYTHONIOENCODING, the locale) could not write every character.
     """
     plan = output if isinstance(output, OutputPlan) else plan_output(output, input_path=input_path)
+    with _atomic(plan, binary=False, utf8=utf8) as stream:
+        yield stream
+
+
+@contextmanager
+def atomic_binary_output(
+    output: str | os.PathLike[str] | OutputPlan | None, *, input_path: str | None = None
+) -> Iterator[IO[bytes]]:
+    """:func:`atomic_output` for bytes (a Parquet file): the same checks and the same
+    guarantees; standard output is written as bytes."""
+    plan = output if isinstance(output, OutputPlan) else plan_output(output, input_path=input_path)
+    with _atomic(plan, binary=True, utf8=False) as stream:
+        yield stream
+
+
+@contextmanager
+def _atomic(plan: OutputPlan, *, binary: bool, utf8: bool) -> Iterator[Any]:
     if plan.mode == "stdout":
+        if binary:
+            raw = sys.stdout.buffer
+            sys.stdout.flush()
+            yield _GuardedBinary(raw, plan.shown)
+            raw.flush()
+            return
         with _standard_output(utf8) as stdout:
             writer = _GuardedWriter(stdout, plan.shown)
-            yield writer  # type: ignore[misc]
+            yield writer
             writer.flush()
         return
     assert plan.path is not None
     if plan.mode == "through":
         try:
-            handle = open(plan.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            handle: IO[Any] = (
+                open(plan.path, "wb")  # noqa: SIM115
+                if binary
+                else open(plan.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            )
         except OSError as error:
             raise OutputError(f"cannot write '{plan.shown}': {_reason(error)}") from None
         with handle:
-            writer = _GuardedWriter(handle, plan.shown)
-            yield writer  # type: ignore[misc]
-            writer.flush()
+            guarded = (
+                _GuardedBinary(handle, plan.shown) if binary else _GuardedWriter(handle, plan.shown)
+            )
+            yield guarded
+            guarded.flush()
         return
     target = plan.path
     try:
@@ -199,10 +228,17 @@ def atomic_output(
     except OSError as error:
         raise OutputError(f"cannot write '{plan.shown}': {_reason(error)}") from None
     try:
-        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
-            writer = _GuardedWriter(handle, plan.shown)
-            yield writer  # type: ignore[misc]
-            writer.flush()
+        opened: IO[Any] = (
+            open(descriptor, "wb")  # noqa: SIM115
+            if binary
+            else open(descriptor, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        )
+        with opened as handle:
+            guarded = (
+                _GuardedBinary(handle, plan.shown) if binary else _GuardedWriter(handle, plan.shown)
+            )
+            yield guarded
+            guarded.flush()
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -212,6 +248,33 @@ def atomic_output(
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"cannot write '{plan.shown}': {_reason(error)}") from None
+
+
+class _GuardedBinary:
+    """A byte stream whose write errors become :class:`OutputError` naming the output."""
+
+    def __init__(self, stream: IO[bytes], shown: str) -> None:
+        self._stream = stream
+        self._shown = shown
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self._stream.write(data)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(f"cannot write {_quoted(self._shown)}: {_reason(error)}") from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(f"cannot write {_quoted(self._shown)}: {_reason(error)}") from None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
 
 
 @contextmanager

@@ -1121,7 +1121,7 @@ class _Rules:
     """The rules engine as the session asks it: per code, available or not, and why."""
 
     def __init__(self, catalog: Catalog, on: dt.date, steps: Sequence[Step]) -> None:
-        from configurator.rules.engine import engine_for
+        from configurator.rules.select import engine_for
 
         self.engine = engine_for(catalog, on)
         self._group_codes: dict[str, tuple[str, ...]] = {}

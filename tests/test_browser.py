@@ -32,7 +32,7 @@ from configurator.catalog.loader import CatalogTree, default_catalog_root
 from configurator.cli import app
 from configurator.configuration import Configuration
 from configurator.money import format_money
-from configurator.rules.engine import complete_configuration
+from configurator.rules.select import complete_configuration
 
 pytestmark = pytest.mark.skipif(
     missing_tools() is not None, reason=f"browser tests: {missing_tools()}"

@@ -44,7 +44,7 @@ def same(one: str, other: str) -> bool:
             value = {
                 k: v
                 for k, v in value.items()
-                if k not in ("compile_seconds", "compiled_from_cache")
+                if k not in ("compile_seconds", "compiled_from_cache", "analysis_seconds")
             }
         return value
 

@@ -3,7 +3,7 @@
 Examples are taken from the README's ``configurator ...`` lines and from the ``Example:``
 lines of each command's help. They run in-process (CliRunner, as fast as the
 suite must be) in a folder holding the files they name (``orders.csv``, ``orders.jsonl``,
-``order.yaml``, a copy of ``catalogs/``); ``<CODE>``, ``CODE``, ``CODE1``... become real
+``orders.parquet``, ``order.yaml``, a copy of ``catalogs/``); ``<CODE>``, ``CODE``, ``CODE1``... become real
 configuration codes.
 Interactive ones (``configure``) finish at once with ``f``.
 """
@@ -69,8 +69,18 @@ def workplace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "orders.jsonl").write_text(
         '{"id": "r1", "model": "porsche-taycan", "options": ["BRAKE-PSCB"]}\n', encoding="utf-8"
     )
+    # The same orders as Parquet (pyarrow is in the test extra), for `batch orders.parquet`.
+    from pyarrow import csv as arrow_csv
+    from pyarrow import parquet
+
+    parquet.write_table(arrow_csv.read_csv(folder / "orders.csv"), folder / "orders.parquet")
     (folder / "order.yaml").write_text(
         "model: xiaomi-su7-ultra\nchoices: [PAINT-PEARL-WHITE]\nvalues: {}\n", encoding="utf-8"
+    )
+    (folder / "car.uvl").write_text(  # for `catalog import car.uvl`
+        "features\n    Car\n        optional\n            Sunroof {price 900}\n"
+        "        alternative\n            Petrol\n            Diesel\n",
+        encoding="utf-8",
     )
     # `catalog diff --rev main` compares the tree with a git revision: the folder is a
     # repository whose `main` holds these catalogs.

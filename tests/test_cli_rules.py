@@ -202,7 +202,7 @@ def test_quote_complete_with_a_code_is_a_usage_error(runner: CliRunner) -> None:
 
 
 def test_complete_configuration_keeps_the_buyers_choices_first() -> None:
-    from configurator.rules.engine import complete_configuration
+    from configurator.rules.select import complete_configuration
 
     catalog = open_tree(None).load("xiaomi-su7-ultra")
     configuration = Configuration.of("xiaomi-su7-ultra", ["BADGE-GOLD-24K"])

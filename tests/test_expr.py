@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from configurator.rules.expr import (
+from configurator.expr import (
     And,
     Const,
     Expr,

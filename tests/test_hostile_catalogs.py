@@ -455,12 +455,22 @@ def test_over_budget_the_engine_says_so_clearly(
     monkeypatch.setenv("CONFIGURATOR_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv(variable, value)
     _hard_catalog(tree)
+    # Forced onto the BDD, the budget is an error that says which limit and how to raise it.
+    monkeypatch.setenv("CONFIGURATOR_ENGINE", "bdd")
     for args in (["catalog", "stats", "acme-hard"], ["available", "acme-hard"]):
         started = time.monotonic()
         code, out = _invoke(runner, "--catalogs", str(tree), *args)
         assert code == 3, out
         assert "too complex to compile" in out and variable in out and words in out, out
         assert time.monotonic() - started < 15
+    # Otherwise the SAT engine answers past the budget, and stats says why.
+    monkeypatch.delenv("CONFIGURATOR_ENGINE")
+    started = time.monotonic()
+    code, out = _invoke(runner, "--catalogs", str(tree), "catalog", "stats", "acme-hard")
+    assert code == 0 and "SAT" in out and words in out, out
+    code, out = _invoke(runner, "--catalogs", str(tree), "available", "acme-hard")
+    assert code == 0, out
+    assert time.monotonic() - started < 30
 
 
 def test_the_budget_exception_carries_what_was_exceeded(tree: Path) -> None:

@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("rules", ("configurator.rules",)),
+    ("uvl", ("configurator.uvl",)),
     ("pricing", ("configurator.pricing",)),
     (
         "session, batch, documents and the editor's workbench",
@@ -55,6 +56,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "configurator.repairs",
         ),
     ),
+    ("columnar", ("configurator.columnar",)),
     ("render", ("configurator.render",)),
     ("cli", ("configurator.cli", "configurator.__main__")),
 ]

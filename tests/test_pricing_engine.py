@@ -423,6 +423,29 @@ def test_fast_resolution_and_checks_equal_the_reference(model: str, data: st.Dat
         assert compile_constraint(constraint)(reference.codes) == constraint.holds(reference.codes)
 
 
+@settings(max_examples=40, deadline=None)
+@given(model=st.sampled_from(MODELS), data=st.data())
+def test_brief_quotes_have_the_same_figures(model: str, data: st.DataObject) -> None:
+    p = _pricer(model)
+    configuration = data.draw(choices(p.catalog))
+    on = data.draw(st.sampled_from([dt.date(2025, 6, 1), dt.date(2026, 3, 1)]))
+    try:
+        full = p.price(configuration, on, currencies=["EUR"])
+    except ConfigurationError as error:
+        with pytest.raises(type(error)):
+            p.price(configuration, on, currencies=["EUR"], brief=True)
+        return
+    brief = p.price(configuration, on, currencies=["EUR"], brief=True)
+    assert (brief.code, brief.subtotal, brief.total, brief.lines) == (
+        full.code,
+        full.subtotal,
+        full.total,
+        full.lines,
+    )
+    assert brief.taxes == full.taxes and brief.conversions == full.conversions
+    assert brief.thresholds == [] and not brief.notes
+
+
 def _rebuilt(item: Any) -> Any:
     """A quote object made again through its dataclass ``__init__``, all the way down."""
     if is_dataclass(item) and not isinstance(item, type):

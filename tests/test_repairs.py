@@ -30,7 +30,8 @@ from configurator.repairs import (
     find_repairs,
     without_unreachable,
 )
-from configurator.rules.engine import RulesEngine, engine_for
+from configurator.rules.engine import RulesEngine
+from configurator.rules.select import engine_for
 
 ON = dt.date(2026, 3, 1)
 MODELS = sorted(CatalogTree(default_catalog_root()).model_ids())
@@ -225,7 +226,7 @@ def test_complete_cheapest_never_picks_an_option_that_asks_a_value(runner: CliRu
 def test_complete_says_which_values_are_needed_when_only_they_complete() -> None:
     from configurator.catalog.schema import Catalog
     from configurator.errors import BadValueError
-    from configurator.rules.engine import complete_configuration
+    from configurator.rules.select import complete_configuration
 
     catalog = Catalog.model_validate(
         {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -566,3 +567,39 @@ def test_two_ways_to_make_room_cheapest_first() -> None:
     assert reason is not None
     assert reason.codes == ("A", "B") and reason.rule_ids == ("x-not-both",)
     assert reason.summary() == "Xray not with both Alpha and Beta (with A, B)"
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+@given(catalogs(), st.booleans())
+def test_samples_are_valid_and_cover_the_space_evenly(catalog: Catalog, with_date: bool) -> None:
+    engine, oracle = setup(catalog, with_date)
+    valid = set(oracle.valid)
+    if not valid:
+        assert engine.sample(5, seed=1) == []
+        return
+    even = len(valid) <= 12  # then: every valid selection drawn about equally often
+    samples = [frozenset(s) for s in engine.sample(300 * len(valid) if even else 300, seed=7)]
+    assert set(samples) <= valid
+    if even:
+        counts = Counter(samples)
+        assert all(abs(counts[s] - 300) < 120 for s in valid), counts
+    for selection in samples[:20]:
+        assert engine.broken(selection) == []
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+@given(catalogs(), st.booleans(), st.data())
+def test_broken_and_valid_agree_with_the_constraints(
+    catalog: Catalog, with_date: bool, data: st.DataObject
+) -> None:
+    engine, oracle = setup(catalog, with_date)
+    for selection in itertools.islice(oracle.selections(), 32):
+        expected = [i for i, c in enumerate(engine.problem.constraints) if not c.holds(selection)]
+        assert engine.broken(selection) == expected
+    choices = data.draw(st.lists(st.sampled_from(oracle.codes), max_size=4, unique=True))
+    configuration = Configuration(catalog.id, tuple(choices), {})
+    assert engine.valid(configuration) == engine.check(configuration).valid

@@ -101,6 +101,8 @@ class _Checker:
                 if self.references and group.id not in self.tolerate:
                     self.add(_at(group), "empty-group", f"group '{group.id}' has no options")
                 continue
+            if group.under is not None:
+                self.known(group.under, _at(group, "under"), f"group '{group.id}' under")
             own = {o.code for o in group.options}
             own_values = {o.code: o.value is not None for o in group.options}
             for index, code in enumerate(group.default):

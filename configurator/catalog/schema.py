@@ -420,6 +420,9 @@ class Group(Strict):
     """The options, in order of presentation."""
     option_sets: list[Slug] = Field(default_factory=list)
     """Option sets of included fragments appended after ``options``."""
+    under: Code | None = None
+    """The option this group refines, in a feature tree (imported UVL models): `configure`
+    shows the group below it."""
 
 
 class Package(Strict):

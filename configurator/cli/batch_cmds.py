@@ -7,14 +7,16 @@ import io
 import os
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, Annotated, Any
 
 import typer
 
 from configurator.cli import app
 from configurator.cli.common import atomic_output, date_option, parse_date, plan_output, tree
 from configurator.errors import ExitCode, UsageError
+from configurator.outputs import OutputPlan, atomic_binary_output
 from configurator.safetext import escape_controls
 
 
@@ -25,7 +27,7 @@ def batch(
         str,
         typer.Argument(
             metavar="INPUT",
-            help="Rows to price: a .csv, .jsonl or .yaml file, a pipe, or - for stdin.",
+            help="Rows to price: a .csv, .jsonl, .yaml or .parquet file, a pipe, or - for stdin.",
         ),
     ],
     output: Annotated[
@@ -34,14 +36,14 @@ def batch(
             "--output",
             "-o",
             metavar="OUTPUT",
-            help="Where to write: a .csv or .jsonl file, or - (default) for stdout.",
+            help="Where to write: a .csv, .jsonl or .parquet file, or - (default) for stdout.",
         ),
     ] = None,
     input_format: Annotated[
         str | None,
         typer.Option(
             "--input-format",
-            metavar="csv|jsonl|yaml",
+            metavar="csv|jsonl|yaml|parquet",
             help="Input format (default: from INPUT's extension).",
         ),
     ] = None,
@@ -51,7 +53,7 @@ def batch(
             "--format",
             "--output-format",
             "-f",
-            metavar="csv|jsonl",
+            metavar="csv|jsonl|parquet",
             help="Output format (default: from OUTPUT's extension; on stdout, the input's format).",
         ),
     ] = None,
@@ -96,6 +98,8 @@ def batch(
     Example: configurator batch orders.csv -o quotes.csv --date 2026-03-01 --jobs 2
 
     Example: cat orders.jsonl | configurator batch - --input-format jsonl -o -
+
+    Example: configurator batch orders.parquet -o quotes.parquet
     """
     from configurator.batch import (
         RowFailedError,
@@ -127,18 +131,19 @@ def batch(
         currency=currency,
         fail_fast=fail_fast,
     )
-    source, size = _open_input(input_path)
+    source, size = _open_input(input_path, binary=in_format == "parquet")
     to_file = destination.mode != "stdout"
     try:
         with (
             terminate_as_interrupt(),
             source if input_path != "-" else contextlib.nullcontext(),
-            progress_bar(size) as progress,
-            atomic_output(destination, utf8=True) as sink,
+            progress_bar(size if in_format != "parquet" else None) as progress,
+            _sink(destination, out_format, settings.tax_ids) as sink,
         ):
             run_batch(
                 source,
                 sink,
+                chunks=_parquet_rows(source, input_path) if in_format == "parquet" else None,
                 input_format=in_format,
                 settings=settings,
                 summary=summary,
@@ -156,6 +161,28 @@ def batch(
         raise
     print_summary(summary)
     raise typer.Exit(int(summary.exit_code))
+
+
+def _parquet_rows(source: IO[bytes], name: str) -> Iterator[Any]:
+    from configurator.columnar import parquet_chunks
+
+    return parquet_chunks(source, name if name != "-" else "<stdin>")
+
+
+@contextlib.contextmanager
+def _sink(destination: OutputPlan, out_format: str, tax_ids: tuple[str, ...]) -> Iterator[Any]:
+    """The output stream (UTF-8 text), or for Parquet a writer of row groups over a byte
+    stream (closed, with its footer, only when the run succeeds)."""
+    if out_format != "parquet":
+        with atomic_output(destination, utf8=True) as handle:
+            yield handle
+        return
+    from configurator.columnar import ParquetSink
+
+    with atomic_binary_output(destination) as raw:
+        sink = ParquetSink(raw, tax_ids)
+        yield sink
+        sink.close()
 
 
 def _usable_jobs(jobs: int) -> int:
@@ -177,12 +204,15 @@ def _usable_jobs(jobs: int) -> int:
     return jobs
 
 
-def _open_input(path: str) -> tuple[IO[str], int | None]:
-    """The input as text (UTF-8, a byte-order mark skipped, newlines kept for csv), and its
-    size when it is a regular file. Pipes (``<(cat file)``, FIFOs) are read like stdin.
+def _open_input(path: str, *, binary: bool = False) -> tuple[IO[Any], int | None]:
+    """The input as text (UTF-8, a byte-order mark skipped, newlines kept for csv), or bytes
+    (Parquet, read whole from stdin or a pipe since it needs to seek), and its size when it
+    is a regular file. Pipes (``<(cat file)``, FIFOs) are read like stdin.
 
-    Undecodable bytes are kept as surrogates (``surrogateescape``) so the reader can name
-    the line they are on."""
+    Undecodable text bytes are kept as surrogates (``surrogateescape``) so the reader can
+    name the line they are on."""
+    if binary:
+        return _open_binary_input(path)
     if path == "-":
         raw = getattr(sys.stdin, "buffer", None)
         if raw is None:  # already text (some embedding); newlines may have been translated
@@ -204,3 +234,24 @@ def _open_input(path: str) -> tuple[IO[str], int | None]:
     except OSError as error:
         raise UsageError(f"cannot read '{path}': {error.strerror}") from None
     return handle, status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
+def _open_binary_input(path: str) -> tuple[IO[bytes], int | None]:
+    if path == "-":
+        return io.BytesIO(sys.stdin.buffer.read()), None
+    target = Path(path)
+    try:
+        status = target.stat()
+    except FileNotFoundError:
+        raise UsageError(f"input file '{path}' does not exist") from None
+    except OSError as error:
+        raise UsageError(f"cannot read '{path}': {error.strerror}") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise UsageError(f"'{path}' is a folder: name the file to read")
+    try:
+        if not stat.S_ISREG(status.st_mode):  # a pipe: Parquet needs to seek
+            with target.open("rb") as pipe:
+                return io.BytesIO(pipe.read()), None
+        return target.open("rb"), status.st_size
+    except OSError as error:
+        raise UsageError(f"cannot read '{path}': {error.strerror}") from None

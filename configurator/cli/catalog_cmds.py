@@ -183,6 +183,85 @@ def schema(
             handle.write(schema_text(market=market))
 
 
+class ExportFormat(StrEnum):
+    UVL = "uvl"
+
+
+@catalog_app.command("import")
+def import_model(
+    source: Annotated[
+        Path, typer.Argument(help="A feature model in UVL (.uvl).", metavar="FILE.uvl")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="The catalog tree to write into.", metavar="DIR")
+    ],
+    brand: Annotated[
+        str, typer.Option("--brand", help="Brand folder (the model id's first part).")
+    ] = "uvl",
+    market: Annotated[str, typer.Option("--market", help="Market id to write or use.")] = "uvl",
+    currency: Annotated[str, typer.Option("--currency", help="ISO 4217 currency.")] = "EUR",
+) -> None:
+    """Import a UVL feature model as a catalog: DIR/BRAND/NAME.yaml and, when absent,
+    DIR/markets/MARKET.yaml (no taxes), so that `--catalogs DIR` prices it at once.
+
+    Every feature becomes an option (abstract ones too, price 0 unless a `price` attribute
+    says otherwise) whose code derives from the feature name (docs/uvl.md: reversible, e.g.
+    `Engine` -> `ENGINE--1Y`) and whose name is the feature name; groups become groups
+    below their parent feature, child implies parent, and cross-tree constraints become
+    rules. Mistakes in the file are reported as file:line:column (exit code 3); nothing is
+    written then.
+
+    Example: configurator catalog import car.uvl --out mine
+    """
+    from configurator.uvl.convert import import_uvl
+
+    if not source.is_file():
+        raise UsageError(f"'{source}' is not a file")
+    result = import_uvl(source, out, brand=brand, market=market, currency=currency.upper())
+    lines = [
+        f"wrote {result.catalog_file}: model {result.model_id}, {result.features:,} options "
+        f"in {result.groups:,} groups, {result.rules:,} rules "
+        f"({result.constraints:,} cross-tree constraints)",
+        f"wrote {result.market_file}"
+        if result.market_written
+        else f"kept {result.market_file} (already there)",
+    ]
+    if not result.valid:
+        lines.append("warning: the feature model has no valid configuration")
+    lines.append(f"next: configurator --catalogs {out} catalog stats {result.model_id}")
+    typer.echo("\n".join(lines), err=True)
+
+
+@catalog_app.command("export")
+def export_model(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model id, e.g. uvl-car.", metavar="MODEL")],
+    output_format: Annotated[
+        ExportFormat, typer.Option("--format", help="The format to write (uvl).")
+    ] = ExportFormat.UVL,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write (default: standard output)."),
+    ] = None,
+) -> None:
+    """Write a catalog as a UVL feature model (flamapy and other UVL tools read it).
+
+    The valid configurations are the same: options and packages become features (named by
+    the feature name their code came from, or by their code), groups keep their cardinality,
+    rules, brings, package contents and tables become constraints. Availability dates,
+    price rules, discounts and minimum spends have no UVL form and are left out (the file's
+    header says so).
+
+    Example: configurator catalog export porsche-taycan --format uvl -o taycan.uvl
+    """
+    from configurator.uvl.export import uvl_text
+
+    catalog = tree(ctx).load(model)
+    text = uvl_text(catalog)
+    with atomic_output(output) as handle:
+        handle.write(text)
+
+
 # `catalog stats` is the rules engine's answer, written in configurator/cli/rules_cmds.py and
 # registered here, after validate and schema: this module imports that one, never the reverse.
 from configurator.cli.rules_cmds import stats  # noqa: E402

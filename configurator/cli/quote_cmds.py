@@ -289,7 +289,7 @@ def quote(
         configuration = Configuration.of(model, options or [], parse_values(value))
         if complete is not None:
             from configurator.catalog.loader import CatalogTree
-            from configurator.rules.engine import complete_configuration
+            from configurator.rules.select import complete_configuration
 
             catalog = CatalogTree(root).load(model)
             configuration = complete_configuration(catalog, configuration, complete.value, on)
@@ -360,7 +360,7 @@ def _as_buyer_reads(result: Quote, root: Path, on: dt.date | None) -> Quote:
         return result
     from configurator.catalog.loader import CatalogTree
     from configurator.repairs import dearest_list_price, without_unreachable
-    from configurator.rules.engine import engine_for
+    from configurator.rules.select import engine_for
 
     catalog = CatalogTree(root).load(result.model)
     return without_unreachable(result, dearest_list_price(engine_for(catalog, on)))
@@ -376,7 +376,7 @@ def _with_ways_to_finish(
     from configurator.money import format_money
     from configurator.pricing.engine import pricer as make_pricer
     from configurator.repairs import ways_to_finish
-    from configurator.rules.engine import engine_for
+    from configurator.rules.select import engine_for
 
     assert isinstance(error, MinimumSpendError)
     tree = CatalogTree(root)

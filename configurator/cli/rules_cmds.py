@@ -66,7 +66,7 @@ def available(
 
     Example: configurator available porsche-taycan WHEEL-21-MISSION-E --want BADGE-EM-GOLD
     """
-    from configurator.rules.engine import engine_for
+    from configurator.rules.select import engine_for
 
     fmt = DataFormat.json if as_json else output_format
     catalog = tree(ctx).load(model)
@@ -116,7 +116,7 @@ def stats(
 
     Example: configurator catalog stats porsche-taycan --format json
     """
-    from configurator.rules.engine import catalog_stats
+    from configurator.rules.select import catalog_stats
 
     catalog = tree(ctx).load(model)
     figures = catalog_stats(catalog, optional_date(date))

@@ -238,7 +238,9 @@ class Pricer:
         and the SAT solver, never the compiled diagram (which may take long to build)."""
         from configurator.rules.explain import explainer_for
 
-        result = explainer_for(self.catalog, on).check(configuration)
+        explainer = explainer_for(self.catalog, on)
+        explainer.share_checks(self.checks.structural)
+        result = explainer.check(configuration)
         if result.valid:  # the two engines share one definition of validity: a bug
             raise RuntimeError(f"the rules engine accepts {configuration} that the pricer rejects")
         return result.error()
@@ -285,8 +287,13 @@ class Pricer:
         *,
         currencies: Sequence[str] = (),
         strict: bool = True,
+        brief: bool = False,
     ) -> Quote:
         """Price a configuration on a date; raise a ConfigurationError when it is not valid.
+
+        ``brief=True`` gives the same figures (lines, subtotal, taxes, total, conversions,
+        code) without what is only read by people: where the car stands against each tax
+        cliff, warnings and notes (batch pricing writes the figures only).
 
         ``strict=False`` prices a configuration that is valid except for a programme's
         minimum spend (a draft the buyer is still completing): the quote's
@@ -304,8 +311,8 @@ class Pricer:
         programmes = self.terms.programmes(codes, charged, strict=strict)
         if programmes.short is not None:
             raise self._minimum_spend(programmes.short, codes, charged)
-        take = self.taxation.take(on, subtotal, lines, selection.chosen)
-        warnings, notes = self._told(on, take, programmes)
+        take = self.taxation.take(on, subtotal, lines, selection.chosen, cliffs=not brief)
+        warnings, notes = ([], []) if brief else self._told(on, take, programmes)
         quote = construct(
             Quote,
             model=self._model,

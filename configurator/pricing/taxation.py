@@ -51,6 +51,7 @@ class Taxation:
         self._names = names
         self.prices_include_vat = market.prices_include_vat
         self.vat_rate = market.vat_rate
+        self.tax_ids = tuple(tax.id for tax in market.taxes)  # the market's, in its order
         self._reaching: dict[tuple[Decimal, str], Decimal] = {}
         terms: dict[int, tuple[TaxTerms, PeriodTerms]] = {}
 
@@ -106,10 +107,17 @@ class Taxation:
         )
 
     def take(
-        self, on: dt.date, subtotal: Decimal, lines: list[QuoteLine], chosen: AbstractSet[str]
+        self,
+        on: dt.date,
+        subtotal: Decimal,
+        lines: list[QuoteLine],
+        chosen: AbstractSet[str],
+        *,
+        cliffs: bool = True,
     ) -> StateTake:
         """The taxes owed on a car of list price ``subtotal`` on ``on`` (VAT first when it is
-        added to the list price), and where it stands against each cliff."""
+        added to the list price), and (unless ``cliffs`` is false) where it stands against each
+        cliff."""
         net, vat = self.net_and_vat(subtotal)
         taxes: list[TaxLine] = []
         thresholds: list[Threshold] = []
@@ -148,7 +156,7 @@ class Taxation:
                         paid_by_buyer=True,
                     )
                 )
-            if period.kind == "cliff":
+            if period.kind == "cliff" and cliffs:
                 thresholds.append(self._threshold(outcome, subtotal, lines, chosen))
         return StateTake(net, vat, taxes, thresholds)
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from configurator.catalog.schema import Catalog
     from configurator.expr import Expr
     from configurator.rules.constraints import Constraint
+    from configurator.rules.validity import StructuralChecks
 
 Predicate = Callable[[AbstractSet[str]], bool]
 
@@ -87,8 +88,11 @@ def _structural_check(spec: CheckSpec) -> Predicate:
         if high is None:
             return lambda chosen: len(members & chosen) >= low
         return lambda chosen: low <= len(members & chosen) <= high
+    from configurator.rules.constraints import TableIndex
+
     _, rows, allowed = spec
-    return lambda chosen: any(row <= chosen for row in rows) == allowed
+    matches = TableIndex(rows).matches
+    return lambda chosen: matches(chosen) == allowed
 
 
 def compile_constraint(constraint: Constraint) -> Predicate:
@@ -97,14 +101,26 @@ def compile_constraint(constraint: Constraint) -> Predicate:
 
 
 class CompiledChecks:
-    """A catalog's constraints as predicates, indexed by the codes they mention, and the
-    codes unavailable on each date. Plain data once pickled (the predicates are rebuilt)."""
+    """A catalog's constraints as fast checks, and the codes unavailable on each date. Plain
+    data once pickled (the predicates are rebuilt).
+
+    Cardinalities and tables are checked all at once on the selection
+    (:class:`~configurator.rules.validity.StructuralChecks`: a few numpy passes, whatever the
+    size of the tables); the other constraints are predicates, run for those that mention a
+    chosen code (or that fail on the empty selection)."""
 
     def __init__(self, catalog: Catalog, constraint_list: Sequence[Constraint]) -> None:
-        self._specs = [check_spec(c) for c in constraint_list]
+        from configurator.rules.validity import StructuralChecks
+
+        self._structural = StructuralChecks(constraint_list)
+        self._specs = {
+            i: check_spec(c)
+            for i, c in enumerate(constraint_list)
+            if c.kind not in ("cardinality", "table")
+        }
         touching: dict[str, list[int]] = {}
-        for index, constraint in enumerate(constraint_list):
-            for code in dict.fromkeys(constraint.codes):
+        for index in self._specs:
+            for code in dict.fromkeys(constraint_list[index].codes):
                 touching.setdefault(code, []).append(index)
         self._touching = {code: tuple(indices) for code, indices in touching.items()}
         restricted = [
@@ -121,10 +137,12 @@ class CompiledChecks:
         self._compile()
 
     def _compile(self) -> None:
-        self._checks = compile_checks(self._specs)
+        self._checks = dict(
+            zip(self._specs, compile_checks(list(self._specs.values())), strict=True)
+        )
         # A constraint none of whose codes is chosen has the value it has on the empty set.
         self._fail_when_empty = tuple(
-            i for i, check in enumerate(self._checks) if not check(frozenset())
+            i for i, check in self._checks.items() if not check(frozenset())
         )
 
     def __getstate__(self) -> dict[str, Any]:
@@ -134,14 +152,25 @@ class CompiledChecks:
         self.__dict__.update(state)
         self._compile()
 
+    @property
+    def structural(self) -> StructuralChecks:
+        """The cardinality and table checks (the rules engine can share them)."""
+        return self._structural
+
     def broken(self, codes: AbstractSet[str]) -> list[int]:
         """The indexes (in catalog order) of the constraints a complete selection breaks."""
-        touched: set[int] = set()
-        for code in codes:
-            touched.update(self._touching.get(code, ()))
-        broken = [i for i in touched if not self._checks[i](codes)]
-        broken += [i for i in self._fail_when_empty if i not in touched]
-        return sorted(broken)
+        broken = self._structural.broken(codes)
+        if self._checks:
+            touched: set[int] = set()
+            touching = self._touching
+            for code in codes:
+                found = touching.get(code)
+                if found is not None:
+                    touched.update(found)
+            broken += [i for i in touched if not self._checks[i](codes)]
+            broken += [i for i in self._fail_when_empty if i not in touched]
+            broken.sort()
+        return broken
 
     def unavailable_codes(self, on: dt.date) -> frozenset[str]:
         """The option and package codes that may not be chosen on ``on``."""

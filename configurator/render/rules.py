@@ -43,7 +43,9 @@ def availability_data(groups: Sequence[GroupState]) -> list[dict[str, Any]]:
     ]
 
 
-def availability_view(groups: Sequence[GroupState], remaining: int, currency: str) -> RichGroup:
+def availability_view(
+    groups: Sequence[GroupState], remaining: int | None, currency: str
+) -> RichGroup:
     """One table per group: each option available (or why not), the chosen ones marked."""
     parts: list[Any] = []
     for group in groups:
@@ -72,12 +74,15 @@ def availability_view(groups: Sequence[GroupState], remaining: int, currency: st
             ):
                 table.add_row("", "", Text(f"└ {option.reason}", style="italic"), "", style="dim")
         parts.append(table)
-    parts.append(
-        Text(
-            f"{remaining:,} valid configuration{'s' if remaining != 1 else ''} remain "
-            f"(● chosen, ✓ available, ✗ not available; prices in {currency})"
+    legend = f"(● chosen, ✓ available, ✗ not available; prices in {currency})"
+    if remaining is None:
+        parts.append(Text(f"number of valid configurations unknown (SAT engine) {legend}"))
+    else:
+        parts.append(
+            Text(
+                f"{remaining:,} valid configuration{'s' if remaining != 1 else ''} remain " + legend
+            )
         )
-    )
     return RichGroup(*parts)
 
 
@@ -87,14 +92,25 @@ def stats_view(stats: CatalogStats, currency: str) -> Table:
     table.add_column("figure", style="bold", no_wrap=True)
     table.add_column("value")
     table.add_row("date", stats.on.isoformat() if stats.on else "any (availability ignored)")
-    table.add_row("configurations", f"{stats.configurations:,}")
-    table.add_row("dead options", ", ".join(stats.dead_options) or "none")
-    table.add_row("forced options", ", ".join(stats.forced_options) or "none")
+    if stats.configurations is None:
+        table.add_row("configurations", "unknown (the SAT engine does not count)")
+    else:
+        table.add_row("configurations", f"{stats.configurations:,}")
+    table.add_row("dead options", _codes(stats.dead_options))
+    table.add_row("forced options", _codes(stats.forced_options))
     for label, completion in (("cheapest", stats.cheapest), ("dearest", stats.dearest)):
         table.add_row(
             label,
             f"{format_money(completion.total)} {currency}" if completion else "no configuration",
         )
+    if stats.technique == "sat":
+        table.add_row(
+            "engine",
+            f"SAT over {stats.variables:,} options ({stats.reason}); set up in "
+            f"{stats.compile_seconds * 1000:,.1f} ms, dead and forced options in "
+            f"{stats.seconds * 1000:,.1f} ms",
+        )
+        return table
     source = "loaded from the cache" if stats.cached else "compiled"
     table.add_row(
         "compiled form",
@@ -102,6 +118,15 @@ def stats_view(stats: CatalogStats, currency: str) -> Table:
         f"{source} in {stats.compile_seconds * 1000:,.1f} ms",
     )
     return table
+
+
+def _codes(codes: Sequence[str], shown: int = 20) -> str:
+    """A list of codes, or its size and the first ones when long (--json lists all)."""
+    if not codes:
+        return "none"
+    if len(codes) <= shown:
+        return ", ".join(codes)
+    return f"{len(codes):,}: " + ", ".join(codes[:shown]) + ", ... (--json lists all)"
 
 
 def repairs_view(found: Repairs, names: Mapping[str, str], currency: str) -> RichGroup:

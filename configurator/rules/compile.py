@@ -602,13 +602,18 @@ class _Builder:
         return Diagram(tuple(names_at), level, low, high, index[int(root)])
 
 
-def compile_problem(problem: Problem, budget: CompileBudget | None = None) -> tuple[Diagram, bool]:
+def compile_problem(
+    problem: Problem,
+    budget: CompileBudget | None = None,
+    ordering: Callable[[Problem], list[int]] | None = None,
+) -> tuple[Diagram, bool]:
     """Build the BDD with CUDD and export it; return it and whether it was sifted.
+    ``ordering`` replaces :func:`block_order` (the same order, computed differently).
 
     Raises :class:`~configurator.errors.CompileBudgetExceeded` past the budget."""
     budget = budget or CompileBudget()
     meter = _Meter(problem.catalog_id, budget)
-    blocks = block_order(problem)
+    blocks = (ordering or block_order)(problem)
     order = [name for b in blocks for name in problem.blocks[b]]
     builder = _Builder(problem, order)
     try:

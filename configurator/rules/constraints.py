@@ -28,12 +28,14 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from itertools import chain
 from typing import Literal
 
 from configurator.catalog.schema import Catalog, Period, Programme, Rule
 from configurator.errors import Location
 from configurator.expr import And, Const, Expr, Not, Or, Var, evaluate, parse, variables
+from configurator.rules.validity import TableIndex
 
 Kind = Literal["cardinality", "rule", "table", "brings", "package", "availability", "spend"]
 
@@ -68,13 +70,23 @@ class Constraint:
             ]
             return not chosen or sum(chosen, Decimal(0)) >= self.threshold
         if self.kind == "cardinality":
-            count = sum(1 for code in self.codes if code in selected)
+            count = len(self.code_set.intersection(selected))
             return count >= self.minimum and (self.maximum is None or count <= self.maximum)
         if self.kind == "table":
-            matched = any(all(code in selected for code in row) for row in self.rows)
+            matched = self.table_index.matches(selected)
             return matched if self.allowed else not matched
         assert self.expr is not None
         return evaluate(self.expr, selected)
+
+    @cached_property
+    def code_set(self) -> frozenset[str]:
+        """The codes, as a set (a group's options are distinct codes)."""
+        return frozenset(self.codes)
+
+    @cached_property
+    def table_index(self) -> TableIndex:
+        """A table's rows indexed for :meth:`TableIndex.matches` (built on first use)."""
+        return TableIndex(self.rows)
 
 
 def rule_expression(rule: Rule) -> Expr:

@@ -3,6 +3,8 @@
 - :meth:`RulesEngine.valid_domains`: which options can still be chosen after some choices,
   exact in both directions, in one pass over the BDD (numpy, level by level);
 - :meth:`RulesEngine.count`: the exact number of valid complete selections (Python int);
+- :meth:`RulesEngine.sample`: valid complete selections drawn uniformly at random (paths of
+  the BDD weighted by their counts);
 - :meth:`RulesEngine.complete`: the cheapest or dearest valid completion (a shortest path);
 - :meth:`RulesEngine.price_ranges`: the cheapest and dearest car including each option;
 - :meth:`RulesEngine.check`: valid, or a minimal explanation (a minimal unsatisfiable subset of
@@ -22,13 +24,12 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from configurator.catalog.schema import BuyerValue, Catalog
-from configurator.configuration import Configuration, check_known, resolve
-from configurator.errors import ConfigurationError
+from configurator.configuration import Configuration, check_known
 from configurator.expr import evaluate, parse
 from configurator.money import round_cents
 from configurator.rules.compile import Cnf, Compiled, compile_catalog
@@ -45,6 +46,9 @@ from configurator.rules.explain import (  # the results, defined with the explai
     Source,
     spend_progress,
 )
+
+if TYPE_CHECKING:
+    from configurator.rules.validity import StructuralChecks
 
 __all__ = ["CheckResult", "Explanation", "Fact", "RuleRef", "Source", "spend_progress"]
 
@@ -108,6 +112,9 @@ class Alternative:
 class RulesEngine:
     """Answers about one catalog on one date (availability), from its compiled form."""
 
+    technique = "bdd"  # or "sat": configurator.rules.sat_engine.SatEngine, same API
+    reason = ""  # why this technique (configurator.rules.select)
+
     def __init__(
         self, catalog: Catalog, on: dt.date | None = None, compiled: Compiled | None = None
     ) -> None:
@@ -168,6 +175,7 @@ class RulesEngine:
         self._edge_start = [2 * (a - 2) for a in self._start]
         self._explainer: Explainer | None = None
         self._root_domains: tuple[np.ndarray, np.ndarray] | None = None
+        self._high_odds: np.ndarray | None = None
 
     # --- assignments and the two passes -----------------------------------------------------
 
@@ -359,6 +367,58 @@ class RulesEngine:
                     total += counts[child] << (free[level[child]] - free[lvl + 1])
             counts[u] = total
         return counts[root] << free[level[root]]
+
+    # --- uniform samples --------------------------------------------------------------------
+
+    def _odds(self) -> np.ndarray:
+        """Per node, the probability that a uniformly random valid path through it takes its
+        high edge: the high child's count over the node's (exact integers, then one float)."""
+        if self._high_odds is None:
+            level, low, high = self._level, self._low, self._high
+            counts = [0, 1] + [0] * (len(level) - 2)
+            odds = np.zeros(len(level))
+            for u in range(len(level) - 1, 1, -1):  # children lie on greater levels
+                lvl = level[u]
+                up = counts[high[u]] << (level[high[u]] - lvl - 1)
+                down = counts[low[u]] << (level[low[u]] - lvl - 1)
+                counts[u] = up + down
+                odds[u] = up / counts[u] if counts[u] else 0.0
+            self._high_odds = odds
+        return self._high_odds
+
+    def sample(
+        self, count: int, seed: int | np.random.Generator | None = None
+    ) -> list[tuple[str, ...]]:
+        """``count`` valid complete selections drawn uniformly at random (with replacement),
+        each as its option and package codes in catalog order.
+
+        Each is a random path of the diagram: at a node the high edge is taken with the
+        probability that a valid selection through the node takes it (counts, exact), and a
+        level an edge skips is free (a fair coin). Empty when nothing is valid.
+        """
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        root = self.diagram.root
+        if root == 0 or count <= 0:
+            return []
+        odds = self._odds()
+        level = self.diagram.level
+        low, high = self.diagram.low, self.diagram.high
+        codes = np.array(self.codes, dtype=object)
+        found: list[tuple[str, ...]] = []
+        for start in range(0, count, 4096):
+            n = min(4096, count - start)
+            node = np.full(n, root, dtype=np.int64)
+            bits = np.zeros((n, self.nvars), dtype=bool)
+            for lvl in range(self.nvars):
+                here = level[node]
+                at = here == lvl
+                draw = rng.random(n)
+                up = at & (draw < odds[node])
+                bits[:, lvl] = up | ((here > lvl) & (draw < 0.5))
+                node = np.where(at, np.where(up, high[node], low[node]), node)
+            chosen = bits[:, self._code_levels]
+            found.extend(tuple(codes[row]) for row in chosen)
+        return found
 
     # --- completion and prices ------------------------------------------------------------
 
@@ -585,6 +645,23 @@ class RulesEngine:
         complete set of codes. Invalid: a minimal explanation, or the unmet minimum spends."""
         return self.explainer.check(configuration)
 
+    def valid(self, configuration: Configuration) -> bool:
+        """Whether a configuration (resolved with defaults, packages and what options bring)
+        is valid, minimum spends included, without explaining why not: for generators and
+        benchmarks. Unknown codes are a :class:`ConfigurationError`; buyer-supplied values are
+        not checked (the pricing engine checks them)."""
+        return not self.broken(resolve(self.catalog, configuration).codes)
+
+    def share_checks(self, checks: StructuralChecks) -> None:
+        """Use ``checks`` (built from ``constraints(catalog)``, e.g. a pricer's) for the
+        cardinalities and tables of :meth:`broken` and :meth:`check` (the explainer's)."""
+        self.explainer.share_checks(checks)
+
+    def broken(self, selection: Iterable[str]) -> list[int]:
+        """The indices (in ``problem.constraints``) of the constraints a complete selection
+        breaks (:meth:`configurator.rules.explain.Explainer.broken`)."""
+        return self.explainer.broken(selection)
+
     def explain(self, partial: Iterable[str], wanted: Sequence[str] = ()) -> Explanation | None:
         """Why the buyer's choices ``partial`` (plus the codes ``wanted``, taken as given)
         cannot be completed: a minimal set of those choices and of the constraints that
@@ -704,24 +781,6 @@ class RulesEngine:
         return result
 
 
-# --- a small per-process memo -------------------------------------------------------------
-
-_ENGINES: dict[tuple[int, dt.date | None], tuple[Catalog, RulesEngine]] = {}
-
-
-def engine_for(catalog: Catalog, on: dt.date | None = None) -> RulesEngine:
-    """The engine of a catalog on a date, compiled (or loaded from the cache) once per process."""
-    key = (id(catalog), on)
-    hit = _ENGINES.get(key)
-    if hit is not None and hit[0] is catalog:
-        return hit[1]
-    engine = RulesEngine(catalog, on)
-    if len(_ENGINES) >= 8:
-        _ENGINES.pop(next(iter(_ENGINES)))
-    _ENGINES[key] = (catalog, engine)
-    return engine
-
-
 # --- whole-catalog figures and completions for the commands -----------------------------------
 
 
@@ -731,7 +790,7 @@ class CatalogStats:
 
     model: str
     on: dt.date | None
-    configurations: int
+    configurations: int | None  # None: unknown (the SAT engine does not count)
     dead_options: tuple[str, ...]
     forced_options: tuple[str, ...]
     cheapest: Completion | None
@@ -740,6 +799,9 @@ class CatalogStats:
     cached: bool
     nodes: int
     variables: int
+    technique: str = "bdd"
+    reason: str = ""
+    seconds: float = 0.0  # dead and forced options (SAT: the backbone), after compilation
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: the count as a decimal string, amounts as strings with two decimals."""
@@ -753,7 +815,9 @@ class CatalogStats:
         return {
             "model": self.model,
             "date": self.on.isoformat() if self.on else None,
-            "configurations": str(self.configurations),
+            "configurations": (
+                str(self.configurations) if self.configurations is not None else None
+            ),
             "dead_options": list(self.dead_options),
             "forced_options": list(self.forced_options),
             "cheapest": money_json(self.cheapest.total) if self.cheapest else None,
@@ -764,82 +828,7 @@ class CatalogStats:
             "compiled_from_cache": self.cached,
             "bdd_nodes": self.nodes,
             "variables": self.variables,
+            "engine": self.technique,
+            "engine_reason": self.reason,
+            "analysis_seconds": round(self.seconds, 4),
         }
-
-
-def catalog_stats(catalog: Catalog, on: dt.date | None = None) -> CatalogStats:
-    """Count, dead and forced options, cheapest and dearest valid configurations."""
-    engine = RulesEngine(catalog, on)
-    count = engine.count()
-    cheapest = engine.completion([], "cheapest") if count else None
-    dearest = engine.completion([], "dearest") if count else None
-    return CatalogStats(
-        model=catalog.id,
-        on=on,
-        configurations=count,
-        dead_options=tuple(engine.dead_options()),
-        forced_options=tuple(engine.forced_options()),
-        cheapest=cheapest,
-        dearest=dearest,
-        compile_seconds=engine.compiled.seconds,
-        cached=engine.compiled.cached,
-        nodes=engine.diagram.size,
-        variables=engine.nvars,
-    )
-
-
-def complete_configuration(
-    catalog: Catalog, configuration: Configuration, how: How, on: dt.date | None = None
-) -> Configuration:
-    """The configuration with every group the buyer left alone filled from the cheapest (or
-    dearest) valid completion of their choices instead of the defaults.
-
-    The added codes are those the completion needs beyond what the choices and the codes
-    added before them bring along (packages' contents, options' ``brings``), in catalog order.
-    A group the completion leaves empty although it has defaults gets its defaults (a
-    configuration cannot say "none"): completions prefer the defaults when prices tie, so
-    this only happens when a default is priced or ruled out. Options that need a value from
-    the buyer are never added unless the value is given: when only such options can complete
-    the choices, a :class:`BadValueError` names them and says how to pass ``--value``.
-    Raises a :class:`ConfigurationError` with a minimal explanation when the choices cannot
-    be completed at all.
-    """
-    engine = engine_for(catalog, on)
-    chosen = engine._known(configuration.choices)
-    values = {code.strip().upper() for code in configuration.values}
-    asking = [
-        code
-        for code in engine.codes
-        if engine.value_spec(code) is not None and code not in values and code not in chosen
-    ]
-    found = engine.best_completion(chosen, asking, how)
-    if found is None:
-        completion = engine.complete(chosen, how)  # raises when nothing completes the choices
-        needed = [code for code in engine.codes if code in completion and code in asking]
-        raise _values_needed(engine, needed, how)
-    completion = found.codes
-    extra: list[str] = []
-    while True:
-        trial = Configuration(configuration.model, (*chosen, *extra), configuration.values)
-        selected = resolve(catalog, trial).codes
-        missing = [c for c in engine.codes if c in completion and c not in selected]
-        if not missing:
-            return trial
-        extra.append(missing[0])
-
-
-def _values_needed(engine: RulesEngine, codes: Sequence[str], how: How) -> ConfigurationError:
-    from configurator.errors import BadValueError
-
-    examples = []
-    for code in codes:
-        spec = engine.value_spec(code)
-        example = spec.examples[0] if spec is not None and spec.examples else "..."
-        examples.append(f"--value {code}='{example}'")
-    names = ", ".join(f"{code} ({engine.names[code]})" for code in codes)
-    return BadValueError(
-        f"--complete {how} can only complete these choices with options that need a value "
-        f"from the buyer: {names}",
-        suggestion="choose them and give their values, e.g. " + " ".join([*codes, *examples]),
-        option_codes=list(codes),
-    )

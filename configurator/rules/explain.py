@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from configurator.catalog.schema import Catalog
 from configurator.configuration import Configuration, Selection, check_known, resolve
@@ -34,13 +35,16 @@ from configurator.errors import (
     UsageError,
 )
 from configurator.errors import Problem as CatalogProblem
-from configurator.rules.compile import Cnf, Problem, encode_cnf, problem_of
+from configurator.rules.compile import Cnf, Problem, encode_cnf, problem_of, support
 from configurator.rules.constraints import (
     Constraint,
     ProgrammeSpend,
     charged_prices,
     programme_spend,
 )
+
+if TYPE_CHECKING:
+    from configurator.rules.validity import StructuralChecks
 
 Source = Literal["chosen", "default", "brought", "included", "absent"]
 
@@ -233,6 +237,17 @@ class Explainer:
         self.group_of = {code: group for code, (group, _) in options.items()}
         self._cnf: Cnf | None = None
         self._solver: Any = None
+        self._structural: StructuralChecks | None = None
+        self._other_constraints: list[tuple[int, Constraint]] = []
+        # Explanations of broken complete selections: a small solver per broken constraint
+        # (reused), and the explanations found, keyed by the conflict (LRU).
+        self._local_solvers: OrderedDict[int, tuple[Cnf, Any]] = OrderedDict()
+        self._conflicts: OrderedDict[tuple[Any, ...], Explanation | None] = OrderedDict()
+        self._group_constraint = {
+            c.id.removeprefix("group:"): i
+            for i, c in enumerate(self.problem.constraints)
+            if c.kind == "cardinality"
+        }
 
     def _known(self, codes: Iterable[str]) -> list[str]:
         codes = [code.strip().upper() for code in codes]
@@ -265,18 +280,168 @@ class Explainer:
             selection = Selection(codes, codes, frozenset(), {}, {})
         codes = selection.codes
         spend = tuple(programme_spend(self.catalog, codes, charged_prices(self.catalog, codes)))
-        broken = tuple(
-            RuleRef.of(c) for c in self.problem.constraints if not c.holds(selection.codes)
-        )
-        if not broken:
+        broken_at = self.broken(codes)
+        if not broken_at:
             return CheckResult(True, selection.codes, spend=spend)
+        broken = tuple(RuleRef.of(self.problem.constraints[i]) for i in broken_at)
         if all(r.kind == "spend" for r in broken):
             return CheckResult(False, selection.codes, None, broken, spend)
-        explanation = self.explain(selection.chosen)
-        if explanation is None:
-            explanation = self._explain_selection(selection)
+        first = next(i for i in broken_at if self.problem.constraints[i].kind != "spend")
+        explanation = self.explain_broken(selection, first)
         explanation = explanation.leading(r.id for r in broken)
         return CheckResult(False, selection.codes, explanation, broken, spend)
+
+    def share_checks(self, checks: StructuralChecks) -> None:
+        """Use ``checks`` (built from ``constraints(catalog)``, e.g. a pricer's) for the
+        cardinalities and tables: they sit at the same places in this explainer's constraints
+        (availability and minimum spends come after them), so they need not be built twice."""
+        if self._structural is None:
+            self._structural = checks
+            self._other_constraints = [
+                (i, c)
+                for i, c in enumerate(self.problem.constraints)
+                if c.kind not in ("cardinality", "table")
+            ]
+
+    def broken(self, selection: Iterable[str]) -> list[int]:
+        """The indices (in ``problem.constraints``) of the constraints a complete selection
+        breaks: cardinalities and tables checked at once (:mod:`configurator.rules.validity`),
+        the others one by one."""
+        selected = frozenset(selection)
+        if self._structural is None:
+            from configurator.rules.validity import StructuralChecks
+
+            self.share_checks(StructuralChecks(self.problem.constraints))
+        assert self._structural is not None
+        found = self._structural.broken(selected)
+        found += [i for i, c in self._other_constraints if not c.holds(selected)]
+        return sorted(found)
+
+    def explain_broken(self, selection: Selection, index: int) -> Explanation:
+        """Why a complete selection breaks constraint ``index``: a minimal conflict among the
+        facts about the codes that constraint (and the groups of those codes) involve, the
+        constraint and those groups' cardinalities.
+
+        Minimal in the whole catalog too (a conflict among some constraints is one among all;
+        minimality is a property of the set), and found on a small solver of those
+        constraints only, kept per constraint, by plain deletion (no solver cores), so the
+        answer depends on the selection alone, not on what was explained before. The facts
+        are tried for deletion from the least to the most preferred (codes nobody chose, then
+        defaults and what was brought along, then constraints, the buyer's choices last), so
+        it names the buyer's choices when it can. When the buyer's choices alone cannot be
+        completed, the conflict is sought among them only (those facts, then, if they do not
+        conflict there, with every constraint: :meth:`explain`). Explanations are cached by
+        their conflict: the constraint and the facts about its codes.
+        """
+        constraint = self.problem.constraints[index]
+        codes = set(support(constraint))
+        groups = {self.group_of[c].id: self.group_of[c] for c in codes if c in self.group_of}
+        for group in groups.values():
+            codes.update(o.code for o in group.options)
+        involved = sorted({index, *(self._group_constraint[g] for g in groups)})
+        facts = [self._fact(code, selection) for code in self.codes if code in codes]
+        chosen_only = [f for f in facts if f.source == "chosen"]
+        found = self._local_mus(index, involved, chosen_only)
+        if found is not None:  # the buyer's choices alone conflict
+            return found
+        found = self.explain(selection.chosen)  # None unless they conflict through others
+        if found is not None:
+            return found
+        found = self._local_mus(index, involved, facts)
+        if found is None:  # cannot happen: the facts alone break the constraint
+            found = self._explain_selection(selection)
+        return found
+
+    def _fact(self, code: str, selection: Selection) -> Fact:
+        source: Source
+        if code in selection.chosen:
+            source = "chosen"
+        elif code in selection.packaged and code in selection.codes:
+            source = "included"
+        elif code in selection.brought:
+            source = "brought"
+        elif code in selection.defaulted:
+            source = "default"
+        elif code in selection.codes:
+            source = "chosen"
+        else:
+            source = "absent"
+        return Fact(code, self.names[code], source)
+
+    def _local_solver(self, index: int, involved: Sequence[int]) -> tuple[Cnf, Any]:
+        found = self._local_solvers.get(index)
+        if found is not None:
+            self._local_solvers.move_to_end(index)
+            return found
+        from pysat.solvers import Solver
+
+        part = replace(
+            self.problem, constraints=tuple(self.problem.constraints[i] for i in involved)
+        )
+        cnf = encode_cnf(part)
+        solver = Solver(name="g4", bootstrap_with=cnf.clauses)
+        weakref.finalize(self, solver.delete)
+        self._local_solvers[index] = (cnf, solver)
+        if len(self._local_solvers) > 256:
+            _, (_, oldest) = self._local_solvers.popitem(last=False)
+            oldest.delete()
+        return cnf, solver
+
+    def _local_mus(
+        self, index: int, involved: Sequence[int], facts: Sequence[Fact]
+    ) -> Explanation | None:
+        """A minimal unsatisfiable subset of ``facts`` and the ``involved`` constraints by
+        plain deletion, or None when they do not conflict; cached by the conflict."""
+        key = (index, tuple((f.code, f.source) for f in facts))
+        if key in self._conflicts:
+            self._conflicts.move_to_end(key)
+            return self._conflicts[key]
+        cnf, solver = self._local_solver(index, involved)
+        rank = {"absent": 0, "default": 1, "brought": 1, "included": 1, "chosen": 3}
+        elements: list[tuple[int, int, Fact | Constraint]] = []
+        for fact in facts:
+            literal = cnf.var[fact.code] if fact.present else -cnf.var[fact.code]
+            elements.append((rank[fact.source], literal, fact))
+        for position, selector in enumerate(cnf.selector):
+            elements.append((2, selector, self.problem.constraints[involved[position]]))
+        elements.sort(key=lambda e: e[0])
+        explanation = None
+        if not solver.solve(assumptions=[e[1] for e in elements]):
+            explanation = self._deletion(solver, elements)
+        self._conflicts[key] = explanation
+        if len(self._conflicts) > 4096:
+            self._conflicts.popitem(last=False)
+        return explanation
+
+    def _deletion(
+        self, solver: Any, elements: Sequence[tuple[int, int, Fact | Constraint]]
+    ) -> Explanation:
+        """A minimal conflict by deletion: each element (in order) is dropped when the others
+        that are left still conflict."""
+        needed: list[tuple[int, int, Fact | Constraint]] = []
+        pending = list(elements)
+        # Blocks of elements are dropped at once when the rest still conflicts; when it does
+        # not, the block is halved, down to one element, which is then needed. The result is
+        # exactly that of dropping one element at a time (a conflict without a whole block is
+        # one without each of its elements, in turn), in fewer solver calls.
+        size = 1
+        while pending:
+            block = min(size, len(pending))
+            trial = [e[1] for e in needed] + [e[1] for e in pending[block:]]
+            if not solver.solve(assumptions=trial):
+                del pending[:block]
+                size = block * 2
+            elif block == 1:
+                needed.append(pending.pop(0))
+                size = 1
+            else:
+                size = block // 2
+        order = {code: i for i, code in enumerate(self.codes)}
+        found_facts = sorted(
+            (e[2] for e in needed if isinstance(e[2], Fact)), key=lambda f: order[f.code]
+        )
+        rules = [RuleRef.of(e[2]) for e in needed if isinstance(e[2], Constraint)]
+        return Explanation(tuple(found_facts), tuple(rules))
 
     def explain(self, partial: Iterable[str], wanted: Sequence[str] = ()) -> Explanation | None:
         """Why the buyer's choices ``partial`` (plus the codes ``wanted``, taken as given)
