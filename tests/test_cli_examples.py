@@ -3,8 +3,8 @@
 Examples are taken from the README's ``configurator ...`` lines and from the ``Example:``
 lines of each command's help. They run in-process (CliRunner, as fast as the
 suite must be) in a folder holding the files they name (``orders.csv``, ``orders.jsonl``,
-``orders.parquet``, ``order.yaml``, a copy of ``catalogs/``); ``<CODE>``, ``CODE``, ``CODE1``... become real
-configuration codes.
+``orders.parquet``, ``order.yaml``, a copy of ``catalogs/``); ``<CODE>``, ``CODE``,
+``CODE1``... become real configuration codes.
 Interactive ones (``configure``) finish at once with ``f``.
 """
 
