@@ -61,6 +61,7 @@ from configurator.errors import (
     did_you_mean,
     did_you_mean_code,
 )
+from configurator.grouptree import Branch
 from configurator.quote import Quote
 from configurator.safetext import control_character
 
@@ -82,6 +83,7 @@ class Step:
     description: str | None
     choose: Cardinality
     codes: tuple[str, ...]
+    under: str | None = None  # the option this group refines, in a feature tree
 
     @property
     def multi(self) -> bool:
@@ -201,6 +203,15 @@ class Hit:
     step_name: str
     available: bool
     selected: bool
+    path: tuple[str, ...] = ()  # in a feature tree: the names of the options above it
+
+
+@dataclass(frozen=True)
+class Found:
+    """The first hits of a search, best first, and how many there are in all."""
+
+    hits: tuple[Hit, ...]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -303,6 +314,7 @@ class ConfigureSession:
                 g.description,
                 g.choose,
                 tuple(o.code for o in g.options),
+                g.under,
             )
             for g in catalog.groups
         ]
@@ -317,6 +329,10 @@ class ConfigureSession:
                 )
             )
         self._step_of = {code: i for i, s in enumerate(self.steps) for code in s.codes}
+        from configurator.grouptree import GroupTree
+
+        # The feature tree (None for a flat catalog: the walk is the catalog's order).
+        self.tree = GroupTree.of([s.codes for s in self.steps], [s.under for s in self.steps])
         self._rules = _Rules(catalog, on, self.steps)
         self._options: dict[str, Option] = {o.code: o for g in catalog.groups for o in g.options}
         self._packages = catalog.package_index()
@@ -335,6 +351,7 @@ class ConfigureSession:
             code: p for p in catalog.programmes if p.minimum_spend > 0 for code in p.options
         }
         self._explained: set[str] = set()
+        self._search_names: dict[str, list[str]] = {}  # code -> its code and names, casefolded
         if start is not None:
             self._load(start)
 
@@ -878,7 +895,16 @@ class ConfigureSession:
     # --- moving ---------------------------------------------------------------------------
 
     def back(self) -> bool:
-        """Go back one step; False at the first step."""
+        """Go back one step; False at the first step.
+
+        In a feature tree the walk is depth first and passes over the groups whose option is
+        not in the car (there is nothing to decide there until it is)."""
+        if self.tree is not None:
+            found = self.tree.next_in_car(self.index, self.selection().codes, -1)
+            if found is None:
+                return False
+            self.index = found
+            return True
         if self.index == 0:
             return False
         self.index -= 1
@@ -886,10 +912,97 @@ class ConfigureSession:
 
     def forward(self) -> bool:
         """Go on to the next step; False after the last one (time to finish)."""
+        if self.tree is not None:
+            found = self.tree.next_in_car(self.index, self.selection().codes, 1)
+            if found is None:
+                return False
+            self.index = found
+            return True
         if self.index + 1 >= len(self.steps):
             return False
         self.index += 1
         return True
+
+    # --- the feature tree -----------------------------------------------------------------
+
+    def path(self, index: int | None = None) -> tuple[str, ...]:
+        """The names of the options above a step (the current one by default), from the top;
+        empty for a flat catalog or a group at the top."""
+        if self.tree is None:
+            return ()
+        index = self.index if index is None else index
+        return tuple(self.name(code) for code in self.tree.path(index))
+
+    def option_path(self, code: str) -> tuple[str, ...]:
+        """The names of the options above an option, from the top (see :meth:`path`)."""
+        return self.path(self._step_of[self.known(code)])
+
+    def branch(self, index: int | None = None) -> Branch | None:
+        """A step with how many groups are under it, how many the buyer has decided and how
+        many are out of the car; None for a flat catalog."""
+        if self.tree is None:
+            return None
+        from configurator.grouptree import decided_steps
+
+        index = self.index if index is None else index
+        selection = self.selection()
+        decided = decided_steps(self._step_of, selection.chosen)
+        return self.tree.branch(index, decided, selection.codes)
+
+    def branches(self, index: int | None = None) -> tuple[Branch, ...]:
+        """The groups right under a step (under any of its options), each with its counts;
+        at the top of the tree (``index`` None and a flat catalog aside) see :meth:`tops`."""
+        if self.tree is None:
+            return ()
+        index = self.index if index is None else index
+        found = (self.branch(i) for i in self.tree.children[index])
+        return tuple(b for b in found if b is not None)
+
+    def tops(self) -> tuple[Branch, ...]:
+        """The groups at the top of the tree, each with its counts."""
+        if self.tree is None:
+            return ()
+        found = (self.branch(i) for i in self.tree.tops)
+        return tuple(b for b in found if b is not None)
+
+    def groups_under(self, code: str) -> tuple[int, ...]:
+        """The steps that refine an option (empty for a flat catalog)."""
+        code = self.known(code)
+        return self.tree.below.get(code, ()) if self.tree is not None else ()
+
+    def down(self, code: str) -> int:
+        """Go to the first group under an option; a UsageError when it has none."""
+        under = self.groups_under(code)
+        if not under:
+            raise UsageError(f"{self.name(code.strip().upper())} has no groups under it")
+        self.index = under[0]
+        return self.index
+
+    def up(self) -> bool:
+        """Go to the group holding the option the current group refines; False at the top."""
+        parent = self.tree.parent[self.index] if self.tree is not None else None
+        if parent is None:
+            return False
+        self.index = parent
+        return True
+
+    def find_steps(self, text: str) -> list[int]:
+        """The steps a name could mean: one with that id or name, else those whose id or name
+        starts with it, else those whose name contains it (case-insensitive)."""
+        wanted = text.strip().casefold()
+        if not wanted:
+            return []
+        for index, step in enumerate(self.steps):
+            if wanted in (step.id.casefold(), step.name.casefold()):
+                return [index]
+        matches = [
+            i
+            for i, s in enumerate(self.steps)
+            if s.id.casefold().startswith(wanted) or s.name.casefold().startswith(wanted)
+        ]
+        if not matches:
+            matches = [i for i, s in enumerate(self.steps) if wanted in s.name.casefold()]
+        return matches
 
     def find_step(self, text: str) -> int:
         """The step named by a number (1-based), an id, a name, or an unambiguous prefix."""
@@ -899,21 +1012,13 @@ class ConfigureSession:
             if 1 <= number <= len(self.steps):
                 return number - 1
             raise UsageError(f"there is no step {number}: steps are 1 to {len(self.steps)}")
-        for index, step in enumerate(self.steps):
-            if wanted in (step.id.casefold(), step.name.casefold()):
-                return index
-        matches = [
-            i
-            for i, s in enumerate(self.steps)
-            if s.id.casefold().startswith(wanted) or s.name.casefold().startswith(wanted)
-        ]
-        if not matches:
-            matches = [i for i, s in enumerate(self.steps) if wanted in s.name.casefold()]
+        matches = self.find_steps(text)
         if len(matches) == 1:
             return matches[0]
         if matches:
-            names = ", ".join(self.steps[i].name for i in matches)
-            raise UsageError(f"'{text}' could be any of: {names}")
+            names = ", ".join(self.steps[i].name for i in matches[:10])
+            more = f" and {len(matches) - 10:,} more" if len(matches) > 10 else ""
+            raise UsageError(f"'{text}' could be any of: {names}{more}")
         raise UsageError(
             f"there is no group '{text}'",
             suggestion=did_you_mean(wanted, [s.id for s in self.steps]),
@@ -931,28 +1036,53 @@ class ConfigureSession:
 
     def search(self, text: str) -> list[Hit]:
         """Options and packages whose code or name (any language) contains ``text``."""
+        return list(self.find(text).hits)
+
+    def find(self, text: str, limit: int | None = None) -> Found:
+        """Options and packages whose code or name (any language) contains ``text``
+        (case-insensitive): an exact code or name first, then those starting with it, then the
+        rest, each in the order of the walk; the first ``limit`` of them (all by default),
+        each with its path in a feature tree, and how many there are."""
         wanted = text.strip().casefold()
         if not wanted:
-            return []
-        selection = self.selection()
-        blocked = self.unavailable()
-        hits = []
+            return Found((), 0)
+        ranked: list[tuple[int, int, str]] = []
+        order = self.tree.position if self.tree is not None else None
         for index, step in enumerate(self.steps):
+            where = order[index] if order is not None else index
             for code in step.codes:
-                option = self._options.get(code)
-                names = [code, self.name(code)] + (list(option.names.values()) if option else [])
-                if any(wanted in n.casefold() for n in names):
-                    hits.append(
-                        Hit(
-                            code,
-                            self.name(code),
-                            index,
-                            step.name,
-                            code not in blocked,
-                            code in selection.codes,
-                        )
+                names = self._search_names.get(code)
+                if names is None:
+                    option = self._options.get(code)
+                    names = [code, self.name(code)]
+                    names += list(option.names.values()) if option else []
+                    names = self._search_names[code] = [n.casefold() for n in dict.fromkeys(names)]
+                if any(wanted in n for n in names):
+                    rank = (
+                        0
+                        if wanted in names
+                        else 1
+                        if any(n.startswith(wanted) for n in names)
+                        else 2
                     )
-        return hits
+                    ranked.append((rank, where, code))
+        ranked.sort()
+        shown = ranked if limit is None else ranked[:limit]
+        selection = self.selection()
+        blocked = self.unavailable()  # asked only for the hits shown: each may cost a solver call
+        hits = tuple(
+            Hit(
+                code,
+                self.name(code),
+                self._step_of[code],
+                self.steps[self._step_of[code]].name,
+                code not in blocked,
+                code in selection.codes,
+                self.path(self._step_of[code]),
+            )
+            for _, _, code in shown
+        )
+        return Found(hits, len(ranked))
 
     # --- figures --------------------------------------------------------------------------
 
