@@ -1057,15 +1057,12 @@ class ConfigureSession:
                     names = [code, self.name(code)]
                     names += list(option.names.values()) if option else []
                     names = self._search_names[code] = [n.casefold() for n in dict.fromkeys(names)]
-                if any(wanted in n for n in names):
-                    rank = (
-                        0
-                        if wanted in names
-                        else 1
-                        if any(n.startswith(wanted) for n in names)
-                        else 2
-                    )
-                    ranked.append((rank, where, code))
+                if wanted in names:
+                    ranked.append((0, where, code))
+                elif any(n.startswith(wanted) for n in names):
+                    ranked.append((1, where, code))
+                elif any(wanted in n for n in names):
+                    ranked.append((2, where, code))
         ranked.sort()
         shown = ranked if limit is None else ranked[:limit]
         selection = self.selection()
