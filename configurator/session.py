@@ -970,6 +970,24 @@ class ConfigureSession:
         code = self.known(code)
         return self.tree.below.get(code, ()) if self.tree is not None else ()
 
+    def decided(self, index: int) -> bool:
+        """Whether the buyer has made a choice in a step."""
+        chosen = self.selection().chosen
+        return any(code in chosen for code in self.steps[index].codes)
+
+    def decided_count(self) -> int:
+        """How many steps hold a choice of the buyer's."""
+        from configurator.grouptree import decided_steps
+
+        return len(decided_steps(self._step_of, self.selection().chosen))
+
+    def groups_below(self, code: str) -> int:
+        """How many groups are anywhere under an option (0 for a flat catalog)."""
+        tree = self.tree
+        if tree is None:
+            return 0
+        return sum(1 + len(tree.descendants(i)) for i in tree.below.get(code, ()))
+
     def down(self, code: str) -> int:
         """Go to the first group under an option; a UsageError when it has none."""
         under = self.groups_under(code)

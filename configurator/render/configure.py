@@ -22,6 +22,7 @@ from configurator.money import format_money
 from configurator.quote import Quote
 from configurator.session import (
     Alternative,
+    Branch,
     Changed,
     ConfigureSession,
     Hit,
@@ -37,6 +38,35 @@ HELP = (
     "f finish · ? help"
 )
 COMPACT_HELP = "Enter=keep d=details b=back u=undo j=jump /=search q=quote f=finish ?=help"
+# A model whose groups form a feature tree (imported UVL): moving down and up, the groups here.
+TREE_HELP = "Enter=keep >N=down <=up j=groups here /=search b=back u=undo q=quote f=finish ?=help"
+TREE_MARK = "▸"  # after an option with groups under it: how many
+PATH_SEPARATOR = " › "
+
+
+def fit_left(text: str, width: int) -> str:
+    """``text`` in at most ``width`` display cells, cut on the left ("…" first): the end of a
+    path is where the dealer is."""
+    if cell_len(text) <= width:
+        return text
+    kept = ""
+    for character in reversed(text):
+        if cell_len(character + kept) > width - 1:
+            break
+        kept = character + kept
+    return "…" + kept
+
+
+def fit_right(text: str, width: int) -> str:
+    """``text`` in at most ``width`` display cells, cut on the right ("…" last)."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(0, width - 1)).rstrip() + "…"
+
+
+def path_text(path: Sequence[str]) -> str:
+    """A path of option names, top first: 'Car › Engine › Diesel'."""
+    return PATH_SEPARATOR.join(path)
 
 
 def swatch(colour: str | None) -> Text:
@@ -105,8 +135,11 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
             label += f": “{option.value}”"
         if status:
             label += f" ({status})"
-        if cell_len(label) > name_width:  # display cells: a CJK character takes two
-            label = set_cell_size(label, name_width - 1) + "…"
+        below = session.groups_below(option.code) if session.tree is not None else 0
+        mark = f" {TREE_MARK}{below}" if below else ""
+        if cell_len(label) + cell_len(mark) > name_width:  # display cells: CJK takes two
+            label = set_cell_size(label, name_width - cell_len(mark) - 1) + "…"
+        label += mark
         style = "" if option.available else "dim"
         if option.selected:
             style = "bold"
@@ -269,11 +302,34 @@ def under_lines(session: ConfigureSession, width: int) -> list[Text]:
     return lines
 
 
+def tree_lines(session: ConfigureSession, width: int) -> list[Text]:
+    """In a feature tree: where the step is (the path of options above it) and how many
+    groups are under it, decided and out of the car, against the whole model's."""
+    branch = session.branch()
+    if branch is None:
+        return []
+    lines = []
+    path = session.path()
+    if path:
+        lines.append(Text(fit_left(f"{TREE_MARK} " + path_text(path), width - 1), style="dim"))
+    if branch.groups:
+        here = f"Under here: {branch.groups:,} groups, {branch.decided:,} decided"
+        if branch.out:
+            here += f", {branch.out:,} not in the car"
+    else:
+        here = "No groups under here"
+    here += f" · model: {len(session.steps):,} groups, {session.decided_count():,} decided"
+    lines.append(Text(fit_right(here, width - 1), style="dim"))
+    return lines
+
+
 def print_step(out: Console, session: ConfigureSession) -> None:
     """A step: header, options, then the running summary."""
     view = session.view()
     out.print()
     out.rule(step_header(session, view), align="left", style="dim")
+    for line in tree_lines(session, out.width):
+        out.print(line, overflow="ellipsis", no_wrap=True)
     for line in step_lines(session, view, out.width):
         out.print(line, overflow="ellipsis", no_wrap=True)
     out.print()
@@ -290,12 +346,20 @@ def prompt_text(session: ConfigureSession, width: int) -> Text:
     hint = HELP.replace("1-N", f"1-{count}") if len(HELP) <= width else COMPACT_HELP
     verb = "toggle" if view.step.multi else "choose"
     numbers = "1" if count == 1 else f"1-{count}"
+    down = ""
+    if session.tree is not None:
+        hint = TREE_HELP
+        if any(session.groups_under(c) for c in view.step.codes):
+            down = ", >N = down"
+    name = view.step.name
+    if session.tree is not None:  # long feature names: the prompt keeps to one line
+        name = fit_right(name, max(12, width - 40))
     return Text.assemble(
-        (hint + "\n", "dim"), (view.step.name, "bold"), f" [{verb} {numbers}, Enter = keep]> "
+        (hint + "\n", "dim"), (name, "bold"), f" [{verb} {numbers}{down}, Enter = keep]> "
     )
 
 
-def print_help(out: Console) -> None:
+def print_help(out: Console, session: ConfigureSession | None = None) -> None:
     out.print(
         Text(
             "Commands (type and press Enter):\n"
@@ -304,7 +368,8 @@ def print_help(out: Console) -> None:
             "  CODE         choose an option of any step by its code, e.g. PAINT-AMETHYST\n"
             "  b            back one step          u   undo the last change\n"
             "  j [GROUP]    jump to a group (name, id or number; without one: list them)\n"
-            "  / TEXT       search options by name or code, then choose one\n"
+            "  / TEXT       search options by name or code, then choose one (N) or go to\n"
+            "               its group (j N)\n"
             "  v CODE       change the value you gave an option (e.g. a custom colour)\n"
             "  d [N|CODE]   details: the descriptions of this step's options (or of one)\n"
             "  x y z        over a tax threshold: take the way back under offered on that key\n"
@@ -314,6 +379,18 @@ def print_help(out: Console) -> None:
             "  Ctrl-C       stop (you are asked whether to save what you have)"
         )
     )
+    if session is not None and session.tree is not None:
+        out.print(
+            Text(
+                "The groups of this model form a feature tree; the path above the options\n"
+                "shows where you are, ▸N after an option the groups under it. Enter and b walk\n"
+                "it depth first, past the groups whose option is not in the car.\n"
+                "  > N | > CODE go down: to the first group under option N (or CODE)\n"
+                "  <            go up: to the group holding the option this group refines\n"
+                "  j            the groups right under here, with their counts; j NAME jumps\n"
+                "               (several groups match: pick one from the list)"
+            )
+        )
 
 
 def print_changed(out: Console, session: ConfigureSession, changed: Changed) -> None:
@@ -408,15 +485,57 @@ def _signed(amount: Decimal) -> str:
     return f"+{text}" if amount > 0 else (f"-{text}" if amount < 0 else "±0.00")
 
 
-def print_hits(out: Console, hits: Sequence[Hit]) -> None:
+def print_hits(out: Console, hits: Sequence[Hit], total: int | None = None) -> None:
+    """Search results, numbered; in a feature tree each with its path on a second line."""
     for number, hit in enumerate(hits, 1):
         state = " (selected)" if hit.selected else ""
+        where = "" if hit.path else f"  · {hit.step_name}"
         line = Text(
-            f"  {number:>2}  {hit.name}{state}  {hit.code}  · {hit.step_name}",
+            f"  {number:>2}  {hit.name}{state}  {hit.code}{where}",
             style="" if hit.available else "dim",
         )
         if not hit.available:
             line.append("  (not available now)")
+        out.print(line, overflow="ellipsis", no_wrap=True)
+        if hit.path:
+            path = fit_left(path_text(hit.path), out.width - 9)
+            out.print(Text(f"      in {path}", style="dim"), overflow="ellipsis", no_wrap=True)
+    if total is not None and total > len(hits):
+        out.print(
+            Text(
+                f"  … {total - len(hits):,} more of {total:,}: type more of the name or code",
+                style="dim",
+            )
+        )
+
+
+def print_branches(
+    out: Console, session: ConfigureSession, branches: Sequence[Branch], title: str
+) -> None:
+    """Groups of the feature tree, numbered, each with how many groups are under it, how
+    many are decided and whether its option is in the car."""
+    out.print(Text(fit_right(title, out.width - 1), style="bold"))
+    parent = session.tree.parent[session.index] if session.tree is not None else None
+    if parent is not None:
+        up = fit_right(f"   <  up: {session.steps[parent].name}", out.width - 1)
+        out.print(Text(up, style="dim"), no_wrap=True, overflow="ellipsis")
+    selected = session.selection().codes
+    width = len(str(len(branches)))
+    for number, branch in enumerate(branches, 1):
+        counts = []
+        if branch.groups:
+            counts.append(f"{branch.groups:,} under, {branch.decided:,} decided")
+        if session.decided(branch.index):
+            counts.append("chosen")
+        if branch.under is not None and branch.under not in selected:
+            counts.append("not in the car")
+        tail = f"  ({'; '.join(counts)})" if counts else ""
+        name = session.steps[branch.index].name
+        room = out.width - 1 - (width + 5) - cell_len(tail)
+        here = "▸" if branch.index == session.index else " "
+        line = Text(f"{here}{number:>{width + 2}}  {fit_right(name, max(10, room))}{tail}")
+        if branch.under is not None and branch.under not in selected:
+            line.stylize("dim")
         out.print(line, overflow="ellipsis", no_wrap=True)
 
 
