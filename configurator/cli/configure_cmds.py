@@ -581,9 +581,8 @@ class _Dealer:
         print_hits(out, hits, found.total)
         count = len(hits)
         while True:
-            answer = self.ask(
-                f"Choose [1-{count}, j N = go to its group, Enter = cancel]> "
-            ).strip()
+            numbers = "1" if count == 1 else f"1-{count}"
+            answer = self.ask(f"Choose [{numbers}, j N = go to its group, Enter = cancel]> ").strip()
             if not answer:
                 return STAY
             word, _, rest = answer.partition(" ")
@@ -592,6 +591,9 @@ class _Dealer:
             if picked is not None and 1 <= picked <= count:
                 number = picked
                 break
+            if picked is None:  # another command (a new search, say): done next
+                self._pending = answer
+                return STAY
             out.print(f"Type a number from 1 to {count} (j N: go to its group), or Enter.")
         hit = hits[number - 1]
         session.go_to_option(hit.code)

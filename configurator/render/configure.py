@@ -39,7 +39,7 @@ HELP = (
 )
 COMPACT_HELP = "Enter=keep d=details b=back u=undo j=jump /=search q=quote f=finish ?=help"
 # A model whose groups form a feature tree (imported UVL): moving down and up, the groups here.
-TREE_HELP = "Enter=keep >N=down <=up j=groups here /=search b=back u=undo q=quote f=finish ?=help"
+TREE_HELP = "Enter=keep >N=down <=up j=groups /=search b=back u=undo q=quote f=finish ?=help"
 TREE_MARK = "▸"  # after an option with groups under it: how many
 PATH_SEPARATOR = " › "
 
@@ -111,6 +111,8 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
     number_width = len(str(len(view.options)))
     show_codes = width >= 72
     code_width = max(len(o.code) for o in view.options) if show_codes else 0
+    if session.tree is not None:  # codes from long feature names: the name keeps its room
+        code_width = min(code_width, max(12, width // 3))
     fixed = (
         number_width + 1 + 3 + 1 + 2 + 1 + 1 + price_width + (code_width + 1 if show_codes else 0)
     )
@@ -151,9 +153,8 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
         line.append(set_cell_size(label, name_width))
         line.append(" ")
         if show_codes:
-            line.append(
-                option.code.ljust(code_width) + " ", style="dim" if option.available else ""
-            )
+            code = fit_right(option.code, code_width)
+            line.append(code.ljust(code_width) + " ", style="dim" if option.available else "")
         line.append(format_money(option.price).rjust(price_width))
         lines.append(line)
         following = view.options[number] if number < len(view.options) else None
@@ -313,12 +314,12 @@ def tree_lines(session: ConfigureSession, width: int) -> list[Text]:
     if path:
         lines.append(Text(fit_left(f"{TREE_MARK} " + path_text(path), width - 1), style="dim"))
     if branch.groups:
-        here = f"Under here: {branch.groups:,} groups, {branch.decided:,} decided"
+        here = f"Under here {branch.groups:,} groups: {branch.decided:,} decided"
         if branch.out:
-            here += f", {branch.out:,} not in the car"
+            here += f", {branch.out:,} out of the car"
     else:
         here = "No groups under here"
-    here += f" · model: {len(session.steps):,} groups, {session.decided_count():,} decided"
+    here += f" · model {len(session.steps):,} groups: {session.decided_count():,} decided"
     lines.append(Text(fit_right(here, width - 1), style="dim"))
     return lines
 
