@@ -582,7 +582,8 @@ class _Dealer:
         count = len(hits)
         while True:
             numbers = "1" if count == 1 else f"1-{count}"
-            answer = self.ask(f"Choose [{numbers}, j N = go to its group, Enter = cancel]> ").strip()
+            prompt = f"Choose [{numbers}, j N = go to its group, Enter = cancel]> "
+            answer = self.ask(prompt).strip()
             if not answer:
                 return STAY
             word, _, rest = answer.partition(" ")
