@@ -54,7 +54,7 @@ def fit_left(text: str, width: int) -> str:
         if cell_len(character + kept) > width - 1:
             break
         kept = character + kept
-    return "…" + kept
+    return "…" + kept.lstrip()
 
 
 def fit_right(text: str, width: int) -> str:
@@ -62,6 +62,15 @@ def fit_right(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return text
     return set_cell_size(text, max(0, width - 1)).rstrip() + "…"
+
+
+def fit_middle(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, its middle cut ("…"): codes made from long
+    feature names differ at the end as often as at the start."""
+    if cell_len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
 
 
 def path_text(path: Sequence[str]) -> str:
@@ -153,7 +162,7 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
         line.append(set_cell_size(label, name_width))
         line.append(" ")
         if show_codes:
-            code = fit_right(option.code, code_width)
+            code = fit_middle(option.code, code_width)
             line.append(code.ljust(code_width) + " ", style="dim" if option.available else "")
         line.append(format_money(option.price).rjust(price_width))
         lines.append(line)
@@ -314,12 +323,12 @@ def tree_lines(session: ConfigureSession, width: int) -> list[Text]:
     if path:
         lines.append(Text(fit_left(f"{TREE_MARK} " + path_text(path), width - 1), style="dim"))
     if branch.groups:
-        here = f"Under here {branch.groups:,} groups: {branch.decided:,} decided"
+        here = f"{branch.groups:,} groups under here: {branch.decided:,} decided"
         if branch.out:
-            here += f", {branch.out:,} out of the car"
+            here += f", {branch.out:,} out"
     else:
         here = "No groups under here"
-    here += f" · model {len(session.steps):,} groups: {session.decided_count():,} decided"
+    here += f" · {len(session.steps):,} in the model: {session.decided_count():,} decided"
     lines.append(Text(fit_right(here, width - 1), style="dim"))
     return lines
 
