@@ -1022,13 +1022,19 @@ class ConfigureSession:
             matches = [i for i, s in enumerate(self.steps) if wanted in s.name.casefold()]
         return matches
 
+    def step_number(self, index: int | None = None) -> int:
+        """A step's number as the dealer sees it (1-based): its place in the walk, which in a
+        feature tree is depth first rather than the catalog's order."""
+        index = self.index if index is None else index
+        return (self.tree.position[index] if self.tree is not None else index) + 1
+
     def find_step(self, text: str) -> int:
         """The step named by a number (1-based), an id, a name, or an unambiguous prefix."""
         wanted = text.strip().casefold()
         if wanted.isascii() and wanted.isdigit():  # not '²' or '①', which int() refuses
             number = int(wanted) if len(wanted) <= 18 else 0
             if 1 <= number <= len(self.steps):
-                return number - 1
+                return number - 1 if self.tree is None else self.tree.order[number - 1]
             raise UsageError(f"there is no step {number}: steps are 1 to {len(self.steps)}")
         matches = self.find_steps(text)
         if len(matches) == 1:

@@ -105,7 +105,10 @@ def step_header(session: ConfigureSession, view: StepView) -> Text:
     """'Xiaomi SU7 Ultra · step 1 of 13 · Paint (choose exactly one)'."""
     step = view.step
     return Text.assemble(
-        (f"{session.model_name} · step {view.index + 1} of {view.count} · ", "dim"),
+        (
+            f"{session.model_name} · step {session.step_number(view.index)} of {view.count} · ",
+            "dim",
+        ),
         (step.name, "bold"),
         (f" (choose {step.choose.describe()})", "dim"),
     )
@@ -322,6 +325,9 @@ def tree_lines(session: ConfigureSession, width: int) -> list[Text]:
     path = session.path()
     if path:
         lines.append(Text(fit_left(f"{TREE_MARK} " + path_text(path), width - 1), style="dim"))
+    out = session.tree is not None and not session.tree.in_car(
+        session.index, session.selection().codes
+    )
     if branch.groups:
         here = f"{branch.groups:,} groups under here: {branch.decided:,} decided"
         if branch.out:
@@ -329,6 +335,8 @@ def tree_lines(session: ConfigureSession, width: int) -> list[Text]:
     else:
         here = "No groups under here"
     here += f" · {len(session.steps):,} in the model: {session.decided_count():,} decided"
+    if out:  # reached by a search or a jump: choosing here brings the option above
+        here = "Not in the car yet · " + here
     lines.append(Text(fit_right(here, width - 1), style="dim"))
     return lines
 
