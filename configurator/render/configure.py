@@ -542,7 +542,8 @@ def print_branches(
     for number, branch in enumerate(branches, 1):
         counts = []
         if branch.groups:
-            counts.append(f"{branch.groups:,} under, {branch.decided:,} decided")
+            out_count = f", {branch.out:,} out" if branch.out else ""
+            counts.append(f"{branch.groups:,} under, {branch.decided:,} decided{out_count}")
         if session.decided(branch.index):
             counts.append("chosen")
         if branch.under is not None and branch.under not in selected:
