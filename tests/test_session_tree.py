@@ -203,3 +203,19 @@ def test_tree_screen_shows_the_branch_only_and_fits(session: ConfigureSession) -
     assert "…" in line and code_of("座椅系统 3-2").endswith(line.split("…")[1].split()[0])
     assert all(cell_len(line) <= 80 for line in screen.splitlines())
     assert "[toggle 1-10, >N = down, Enter = keep]> " in screen
+
+
+@pytest.mark.parametrize("text", ["a", "-", "1-1", "x", "区", "3-2-", "fleet", "--y", "y\n"])
+def test_search_finds_exactly_the_options_whose_code_or_name_holds_the_text(
+    session: ConfigureSession, text: str
+) -> None:
+    wanted = text.strip().casefold()
+    expected = {
+        code
+        for step in session.steps
+        for code in step.codes
+        if wanted in code.casefold() or wanted in session.name(code).casefold()
+    }
+    found = session.find(text, limit=0)
+    assert found.total == len(expected)
+    assert {h.code for h in session.find(text).hits} == expected
