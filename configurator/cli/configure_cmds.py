@@ -95,8 +95,10 @@ def configure(
     Walks the catalog's groups in order. Options that cannot be chosen are shown dimmed with
     the reason; choosing one offers the cheapest ways to get it. Type a number to choose,
     Enter to keep a step as it is, b back, u undo, j jump to a group, / search, q quote,
-    f finish, ? help. Pressing Enter at every step gives the standard car. Finishing shows
-    the full quote and its configuration code. Ctrl-C offers to save what you have.
+    f finish, ? help. On a model whose groups form a feature tree (imported UVL), each step
+    shows its path and counts; > N goes down, < up. Pressing Enter at every step gives the
+    standard car. Finishing shows the full quote and its configuration code. Ctrl-C offers
+    to save what you have.
     Needs a terminal: use 'quote' or 'batch' in scripts.
 
     Example: configurator configure xiaomi-su7-ultra --save order.yaml
