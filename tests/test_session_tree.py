@@ -219,3 +219,19 @@ def test_search_finds_exactly_the_options_whose_code_or_name_holds_the_text(
     found = session.find(text, limit=0)
     assert found.total == len(expected)
     assert {h.code for h in session.find(text).hits} == expected
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def test_tree_screen_golden(session: ConfigureSession) -> None:
+    """The step of a region with Chinese names, one choice made under it (80 columns)."""
+    import os
+
+    session.choose(code_of(part_name(CHINESE_REGION, 2, "a")))
+    session.jump("华东区: mandatory")
+    screen = _screen(session)
+    path = GOLDEN / "configure_tree_region.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(screen, encoding="utf-8")
+    assert screen == path.read_text(encoding="utf-8")
