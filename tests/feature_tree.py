@@ -14,6 +14,8 @@ from configurator.uvl.convert import import_uvl
 REGIONS = 12
 SYSTEMS = 10
 CHINESE_REGION = 3  # this region's features have Chinese names
+WIDE = (0, 0)  # this system's alternative has 3 + WIDE_EXTRA parts
+WIDE_EXTRA = 27
 
 
 def region_name(r: int) -> str:
@@ -42,10 +44,11 @@ def uvl_text() -> str:
                 f'                    "{system_name(r, s)}"',
                 "                        alternative",
             ]
-            for p, price in (("a", 0), ("b", 450), ("c", 1200)):
-                lines.append(
-                    f'                            "{part_name(r, s, p)}" {{price {price}}}'
-                )
+            parts = [("a", 0), ("b", 450), ("c", 1200)]
+            if (r, s) == WIDE:  # a group with more options than a 24-line screen holds
+                parts += [(f"w{i}", 10 * i) for i in range(1, WIDE_EXTRA + 1)]
+            for p, price in parts:
+                lines.append(f'{" " * 28}"{part_name(r, s, p)}" {{price {price}}}')
             lines.append("                        optional")
             for x in ("x", "y"):
                 lines.append(f'                            "{extra_name(r, s, x)}" {{price 99.5}}')

@@ -106,6 +106,21 @@ def test_moving_around_a_model_of_hundreds_of_groups(tmp_path: Path) -> None:
     screen = term.do("2")
     assert "System 1-0: optional" in screen
 
+    screen = term.do("j system 0-0: alternative")  # 30 options: more than the screen holds
+    first = re.search(r"options 1-(\d+) of 30 · \+ next", screen)
+    assert first, screen
+    screen = term.do("+")
+    assert f"options {int(first.group(1)) + 1}-" in screen and "+ next, - previous" in screen
+    assert "Part 0-0-a" not in screen
+    screen = term.do("-")
+    assert "Part 0-0-a" in screen and "options 1-" in screen
+    screen = term.do("30")  # an option of another page is chosen by its number all the same
+    assert "System 0-0: optional" in screen  # chosen (or already the default): on we go
+    if "+ Part 0-0-w27" not in screen:  # it was the default: another one, to see it come
+        term.do("j system 0-0: alternative")
+        screen = term.do("29")
+        assert "+ Part 0-0-w26" in screen
+
     screen = term.do("?")
     assert "> N | > CODE go down" in screen
 

@@ -235,3 +235,19 @@ def test_tree_screen_golden(session: ConfigureSession) -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(screen, encoding="utf-8")
     assert screen == path.read_text(encoding="utf-8")
+
+
+def test_a_group_longer_than_the_screen_pages(session: ConfigureSession) -> None:
+    session.jump("System 0-0: alternative")
+    out = io.StringIO()
+    console = Console(file=out, width=80, height=24, no_color=True, highlight=False)
+    end = print_step(console, session)
+    screen = out.getvalue() + prompt_text(session, 80).plain
+    assert 5 <= end < 30 and f"options 1-{end} of 30 · + next" in screen
+    assert len(screen.splitlines()) <= 24
+    out.truncate(0)
+    following = print_step(console, session, end)
+    assert f"options {end + 1}-{following} of 30 · + next, - previous" in out.getvalue()
+    out.truncate(0)
+    assert print_step(console, session, 29) == 30
+    assert "options 30-30 of 30 · - previous" in out.getvalue()

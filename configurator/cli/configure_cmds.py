@@ -188,6 +188,9 @@ class _Dealer:
         self.out = out
         self.save = save
         self._pending: str | None = None  # a command typed at a sub-prompt, to do next
+        # A feature tree's long groups page: the first option shown, the one after the last,
+        # and the step they belong to (a new step starts at its first option).
+        self._page = (0, 0, -1)
 
     # --- input ----------------------------------------------------------------------------
 
@@ -211,7 +214,9 @@ class _Dealer:
         show = True
         while True:
             if show:
-                print_step(out, session)
+                first, _, index = self._page
+                first = first if index == session.index else 0
+                self._page = (first, print_step(out, session, first), session.index)
             if self._pending is not None:
                 line, self._pending = self._pending, None
             else:
@@ -258,6 +263,23 @@ class _Dealer:
             return self._jump(rest)
         if line.startswith(">"):
             return self._down(line[1:].strip())
+        if line in ("+", "-") and session.tree is not None:
+            first, end, index = self._page
+            count = len(session.view().options)
+            if (
+                index != session.index
+                or (line == "+" and end >= count)
+                or (line == "-" and first == 0)
+            ):
+                out.print(
+                    "All the options of this group are on the screen."
+                    if (first == 0 and end >= count)
+                    else f"No {'more' if line == '+' else 'earlier'} options."
+                )
+                return STAY
+            shown = max(1, end - first)
+            self._page = (end if line == "+" else max(0, first - shown), end, index)
+            return SHOW
         if line == "<":
             if session.tree is None:
                 raise UsageError("the groups of this catalog are not a tree: b goes back a step")

@@ -116,6 +116,32 @@ def step_header(session: ConfigureSession, view: StepView) -> Text:
 
 def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Text]:
     """The options of a step, one line each, unavailable ones followed by their reason."""
+    header, blocks, legend = _step_blocks(session, view, width)
+    return [header, *(line for block in blocks for line in block), *legend]
+
+
+def option_window(
+    session: ConfigureSession, view: StepView, width: int, first: int, room: int
+) -> tuple[list[Text], int]:
+    """The options of a step from option ``first`` (0-based) in at most ``room`` lines (one
+    option at least), with the column header and legend; and the index after the last shown."""
+    header, blocks, legend = _step_blocks(session, view, width)
+    first = max(0, min(first, len(blocks) - 1))
+    lines: list[Text] = [header]
+    end = first
+    used = 0
+    while end < len(blocks) and (end == first or used + len(blocks[end]) <= room):
+        lines += blocks[end]
+        used += len(blocks[end])
+        end += 1
+    return lines + legend, end
+
+
+def _step_blocks(
+    session: ConfigureSession, view: StepView, width: int
+) -> tuple[Text, list[list[Text]], list[Text]]:
+    """The column header, each option's lines (its line, then why not or a threshold), and
+    the legend of programme marks."""
     multi = view.step.multi
     price_width = max(
         [len(format_money(o.price)) for o in view.options] + [len(session.catalog.currency)]
@@ -129,17 +155,18 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
         number_width + 1 + 3 + 1 + 2 + 1 + 1 + price_width + (code_width + 1 if show_codes else 0)
     )
     name_width = max(12, width - fixed - 1)
-    lines: list[Text] = [
-        Text.assemble(
-            " " * (number_width + 1 + 3 + 1 + 2 + 1),
-            ("Option".ljust(name_width), "dim"),
-            " ",
-            ("Code".ljust(code_width) + " " if show_codes else "", "dim"),
-            (session.catalog.currency.rjust(price_width), "dim"),
-        )
-    ]
+    header = Text.assemble(
+        " " * (number_width + 1 + 3 + 1 + 2 + 1),
+        ("Option".ljust(name_width), "dim"),
+        " ",
+        ("Code".ljust(code_width) + " " if show_codes else "", "dim"),
+        (session.catalog.currency.rjust(price_width), "dim"),
+    )
+    blocks: list[list[Text]] = []
     programmes: dict[str, None] = {}
     for number, option in enumerate(view.options, 1):
+        lines: list[Text] = []
+        blocks.append(lines)
         label = option.name
         if option.programme:
             label += " " + PROGRAMME_MARK
@@ -189,15 +216,16 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
             )
             for part in textwrap.wrap(text, max(20, width - len(indent))):
                 lines.append(Text(indent + part, style="yellow"))
+    legend: list[Text] = []
     for programme_id in programmes:
         programme = next(p for p in session.catalog.programmes if p.id == programme_id)
-        legend = (
+        text = (
             f"{PROGRAMME_MARK} counts toward the {session.name(programme_id)}'s minimum of "
             f"{format_money(programme.minimum_spend)}"
         )
-        for part in textwrap.wrap(legend, max(20, width - 2)):
-            lines.append(Text(part, style="dim"))
-    return lines
+        for part in textwrap.wrap(text, max(20, width - 2)):
+            legend.append(Text(part, style="dim"))
+    return header, blocks, legend
 
 
 def programme_lines(session: ConfigureSession, programme: Programme, width: int) -> list[Text]:
@@ -341,20 +369,34 @@ def tree_lines(session: ConfigureSession, width: int) -> list[Text]:
     return lines
 
 
-def print_step(out: Console, session: ConfigureSession) -> None:
-    """A step: header, options, then the running summary."""
+def print_step(out: Console, session: ConfigureSession, first: int = 0) -> int:
+    """A step: header, options, then the running summary; return the index after the last
+    option shown. In a feature tree the options are shown from option ``first`` as many as
+    the screen holds (a group of 200 features pages with + and -); a flat catalog's step
+    shows them all."""
     view = session.view()
+    where = tree_lines(session, out.width)
+    summary = summary_lines(session.summary(), out.width) + under_lines(session, out.width)
+    if session.tree is None:
+        options, end = step_lines(session, view, out.width), len(view.options)
+    else:
+        # blank, rule, path and counts, column header, pager, blank, summary, hint, prompt
+        room = (out.height or 24) - (2 + len(where) + 1 + 1 + 1 + len(summary) + 2)
+        options, end = option_window(session, view, out.width, first, max(3, room))
+        first = max(0, min(first, len(view.options) - 1))
+        if first > 0 or end < len(view.options):
+            pager = f"options {first + 1}-{end} of {len(view.options)}"
+            keys = ["+ next"] if end < len(view.options) else []
+            keys += ["- previous"] if first > 0 else []
+            options.append(Text(f"{pager} · {', '.join(keys)}", style="dim"))
     out.print()
     out.rule(step_header(session, view), align="left", style="dim")
-    for line in tree_lines(session, out.width):
-        out.print(line, overflow="ellipsis", no_wrap=True)
-    for line in step_lines(session, view, out.width):
+    for line in [*where, *options]:
         out.print(line, overflow="ellipsis", no_wrap=True)
     out.print()
-    for line in summary_lines(session.summary(), out.width):
+    for line in summary:
         out.print(line)
-    for line in under_lines(session, out.width):
-        out.print(line)
+    return end
 
 
 def prompt_text(session: ConfigureSession, width: int) -> Text:
@@ -405,6 +447,7 @@ def print_help(out: Console, session: ConfigureSession | None = None) -> None:
                 "it depth first, past the groups whose option is not in the car.\n"
                 "  > N | > CODE go down: to the first group under option N (or CODE)\n"
                 "  <            go up: to the group holding the option this group refines\n"
+                "  + / -        the next / previous options of a group longer than the screen\n"
                 "  j            the groups right under here, with their counts; j NAME jumps\n"
                 "               (several groups match: pick one from the list)"
             )
