@@ -16,8 +16,14 @@ and renders; the same session can be driven by tests or another front end.
   which :meth:`~ConfigureSession.apply` accepts. Options whose value the buyer supplies are
   chosen with their value, checked against the catalog's pattern.
 - :meth:`~ConfigureSession.undo` takes back the last change; :meth:`~ConfigureSession.back`
-  and :meth:`~ConfigureSession.jump` move between steps; :meth:`~ConfigureSession.search`
-  finds options by name or code.
+  and :meth:`~ConfigureSession.jump` move between steps; :meth:`~ConfigureSession.find`
+  finds options by name or code, best matches first.
+- A model whose groups say which option they refine (``under``: imported feature models) is
+  walked as its feature tree (:class:`~configurator.grouptree.GroupTree`): depth first, past
+  the groups whose option is not in the car; :meth:`~ConfigureSession.down`,
+  :meth:`~ConfigureSession.up`, :meth:`~ConfigureSession.path` and
+  :meth:`~ConfigureSession.branch` (groups under here, decided, out of the car) let a front
+  end show one branch of thousands of groups at a time.
 - :meth:`~ConfigureSession.summary` gives the live figures: total with taxes, the VAT it
   contains, purchase and ultra-luxury taxes, delivery, deposit, programme minimum-spend
   progress and the tax-cliff headroom or warning.
@@ -62,7 +68,7 @@ from configurator.errors import (
     did_you_mean,
     did_you_mean_code,
 )
-from configurator.grouptree import Branch
+from configurator.grouptree import Branch, GroupTree, decided_steps
 from configurator.quote import Quote
 from configurator.safetext import control_character
 
@@ -330,8 +336,6 @@ class ConfigureSession:
                 )
             )
         self._step_of = {code: i for i, s in enumerate(self.steps) for code in s.codes}
-        from configurator.grouptree import GroupTree
-
         # The feature tree (None for a flat catalog: the walk is the catalog's order).
         self.tree = GroupTree.of([s.codes for s in self.steps], [s.under for s in self.steps])
         self._rules = _Rules(catalog, on, self.steps)
@@ -933,17 +937,11 @@ class ConfigureSession:
         index = self.index if index is None else index
         return tuple(self.name(code) for code in self.tree.path(index))
 
-    def option_path(self, code: str) -> tuple[str, ...]:
-        """The names of the options above an option, from the top (see :meth:`path`)."""
-        return self.path(self._step_of[self.known(code)])
-
     def branch(self, index: int | None = None) -> Branch | None:
         """A step with how many groups are under it, how many the buyer has decided and how
         many are out of the car; None for a flat catalog."""
         if self.tree is None:
             return None
-        from configurator.grouptree import decided_steps
-
         index = self.index if index is None else index
         selection = self.selection()
         decided = decided_steps(self._step_of, selection.chosen)
@@ -951,7 +949,7 @@ class ConfigureSession:
 
     def branches(self, index: int | None = None) -> tuple[Branch, ...]:
         """The groups right under a step (under any of its options), each with its counts;
-        at the top of the tree (``index`` None and a flat catalog aside) see :meth:`tops`."""
+        empty for a flat catalog (the groups at the very top are :meth:`tops`)."""
         if self.tree is None:
             return ()
         index = self.index if index is None else index
@@ -977,8 +975,6 @@ class ConfigureSession:
 
     def decided_count(self) -> int:
         """How many steps hold a choice of the buyer's."""
-        from configurator.grouptree import decided_steps
-
         return len(decided_steps(self._step_of, self.selection().chosen))
 
     def groups_below(self, code: str) -> int:

@@ -264,22 +264,7 @@ class _Dealer:
         if line.startswith(">"):
             return self._down(line[1:].strip())
         if line in ("+", "-") and session.tree is not None:
-            first, end, index = self._page
-            count = len(session.view().options)
-            if (
-                index != session.index
-                or (line == "+" and end >= count)
-                or (line == "-" and first == 0)
-            ):
-                out.print(
-                    "All the options of this group are on the screen."
-                    if (first == 0 and end >= count)
-                    else f"No {'more' if line == '+' else 'earlier'} options."
-                )
-                return STAY
-            shown = max(1, end - first)
-            self._page = (end if line == "+" else max(0, first - shown), end, index)
-            return SHOW
+            return self._turn_page(forward=line == "+")
         if line == "<":
             if session.tree is None:
                 raise UsageError("the groups of this catalog are not a tree: b goes back a step")
@@ -566,6 +551,20 @@ class _Dealer:
                 session.index = shown[picked - 1]
                 return SHOW
             out.print(f"Type a number from 1 to {len(shown)}, or Enter to stay.")
+
+    def _turn_page(self, forward: bool) -> Next:
+        """+ or -: the next or previous options of a group longer than the screen."""
+        first, end, index = self._page
+        count = len(self.session.view().options)
+        if index != self.session.index or first == 0 and end >= count:
+            self.out.print("All the options of this group are on the screen.")
+            return STAY
+        if (forward and end >= count) or (not forward and first == 0):
+            self.out.print(f"No {'more' if forward else 'earlier'} options.")
+            return STAY
+        shown = max(1, end - first)  # back by as many as this screen held
+        self._page = (end if forward else max(0, first - shown), end, index)
+        return SHOW
 
     def _down(self, which: str) -> Next:
         """> N or > CODE: go to the first group under an option of this step (or any)."""
