@@ -69,8 +69,8 @@ def test_moving_around_a_model_of_hundreds_of_groups(tmp_path: Path) -> None:
 
     screen = term.do("j")  # the groups under here: the twelve regions, not 250 lines
     assert "Groups under Fleet: mandatory:" in screen
-    assert "   <  up: Fleet" in screen
-    assert re.search(r" 4  华东区: mandatory +\(20 under, 0 decided\)", screen)
+    assert "   <  Fleet\r\n   ▸    Fleet: mandatory\r\n" in screen  # the branch, indented
+    assert re.search(r"\n   4      华东区: mandatory +\(20 under, 0 decided\)", screen)
     assert "System" not in screen
     screen = term.do("4")
     assert "▸ Fleet › 华东区" in screen

@@ -500,6 +500,7 @@ class _Dealer:
         here = session.index
         branches = session.branches(here)
         title = f"Groups under {session.step.name}:"
+        above = (*tree.ancestors(here)[-2:], here)  # the branch they hang from
         if not branches:
             parent = tree.parent[here]
             branches = session.branches(parent) if parent is not None else session.tops()
@@ -508,8 +509,9 @@ class _Dealer:
                 if parent is not None
                 else "The groups at the top of the tree:"
             )
-        shown = branches[: self._room()]
-        print_branches(out, session, shown, title)
+            above = tree.ancestors(here)[-3:]
+        shown = branches[: max(3, self._room() - len(above))]
+        print_branches(out, session, shown, title, above)
         if len(branches) > len(shown):
             out.print(f"  … {len(branches) - len(shown):,} more: j NAME or / TEXT finds them")
         while True:

@@ -571,17 +571,32 @@ def print_hits(out: Console, hits: Sequence[Hit], total: int | None = None) -> N
 
 
 def print_branches(
-    out: Console, session: ConfigureSession, branches: Sequence[Branch], title: str
+    out: Console,
+    session: ConfigureSession,
+    branches: Sequence[Branch],
+    title: str,
+    above: Sequence[int] = (),
 ) -> None:
     """Groups of the feature tree, numbered, each with how many groups are under it, how
-    many are decided and whether its option is in the car."""
+    many are decided and whether its option is in the car; under ``above``, the groups they
+    hang from (top first), each indented one more: the hierarchy at a glance. ``<`` marks
+    the group above the current one, ``▸`` the current one."""
     out.print(Text(fit_right(title, out.width - 1), style="bold"))
-    parent = session.tree.parent[session.index] if session.tree is not None else None
-    if parent is not None:
-        up = fit_right(f"   <  up: {session.steps[parent].name}", out.width - 1)
-        out.print(Text(up, style="dim"), no_wrap=True, overflow="ellipsis")
+    tree = session.tree
+    parent = tree.parent[session.index] if tree is not None else None
+    cut = bool(above) and tree is not None and tree.parent[above[0]] is not None
+    for depth, index in enumerate(above):
+        mark = "<" if index == parent else "▸" if index == session.index else " "
+        lead = ("… " if cut and depth == 0 else "") + "  " * min(depth, 4)
+        text = f"   {mark}  {lead}{session.steps[index].name}"
+        out.print(
+            Text(fit_right(text, out.width - 1), style="" if mark == "▸" else "dim"),
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+    indent = "  " * min(len(above), 4)
     selected = session.selection().codes
-    width = len(str(len(branches)))
+    width = max(2, len(str(len(branches))))
     for number, branch in enumerate(branches, 1):
         counts = []
         if branch.groups:
@@ -593,9 +608,9 @@ def print_branches(
             counts.append("not in the car")
         tail = f"  ({'; '.join(counts)})" if counts else ""
         name = session.steps[branch.index].name
-        room = out.width - 1 - (width + 5) - cell_len(tail)
+        room = out.width - 1 - (width + 4 + len(indent)) - cell_len(tail)
         here = "▸" if branch.index == session.index else " "
-        line = Text(f"{here}{number:>{width + 2}}  {fit_right(name, max(10, room))}{tail}")
+        line = Text(f"{here}{number:>{width + 1}}  {indent}{fit_right(name, max(10, room))}{tail}")
         if branch.under is not None and branch.under not in selected:
             line.stylize("dim")
         out.print(line, overflow="ellipsis", no_wrap=True)
