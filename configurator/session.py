@@ -16,8 +16,14 @@ and renders; the same session can be driven by tests or another front end.
   which :meth:`~ConfigureSession.apply` accepts. Options whose value the buyer supplies are
   chosen with their value, checked against the catalog's pattern.
 - :meth:`~ConfigureSession.undo` takes back the last change; :meth:`~ConfigureSession.back`
-  and :meth:`~ConfigureSession.jump` move between steps; :meth:`~ConfigureSession.search`
-  finds options by name or code.
+  and :meth:`~ConfigureSession.jump` move between steps; :meth:`~ConfigureSession.find`
+  finds options by name or code, best matches first.
+- A model whose groups say which option they refine (``under``: imported feature models) is
+  walked as its feature tree (:class:`~configurator.grouptree.GroupTree`): depth first, past
+  the groups whose option is not in the car; :meth:`~ConfigureSession.down`,
+  :meth:`~ConfigureSession.up`, :meth:`~ConfigureSession.path` and
+  :meth:`~ConfigureSession.branch` (groups under here, decided, out of the car) let a front
+  end show one branch of thousands of groups at a time.
 - :meth:`~ConfigureSession.summary` gives the live figures: total with taxes, the VAT it
   contains, purchase and ultra-luxury taxes, delivery, deposit, programme minimum-spend
   progress and the tax-cliff headroom or warning.
@@ -33,6 +39,7 @@ Configurations are saved to and read from small YAML or JSON files
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -61,6 +68,7 @@ from configurator.errors import (
     did_you_mean,
     did_you_mean_code,
 )
+from configurator.grouptree import Branch, GroupTree, decided_steps
 from configurator.quote import Quote
 from configurator.safetext import control_character
 
@@ -82,6 +90,7 @@ class Step:
     description: str | None
     choose: Cardinality
     codes: tuple[str, ...]
+    under: str | None = None  # the option this group refines, in a feature tree
 
     @property
     def multi(self) -> bool:
@@ -201,6 +210,15 @@ class Hit:
     step_name: str
     available: bool
     selected: bool
+    path: tuple[str, ...] = ()  # in a feature tree: the names of the options above it
+
+
+@dataclass(frozen=True)
+class Found:
+    """The first hits of a search, best first, and how many there are in all."""
+
+    hits: tuple[Hit, ...]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -303,6 +321,7 @@ class ConfigureSession:
                 g.description,
                 g.choose,
                 tuple(o.code for o in g.options),
+                g.under,
             )
             for g in catalog.groups
         ]
@@ -317,6 +336,8 @@ class ConfigureSession:
                 )
             )
         self._step_of = {code: i for i, s in enumerate(self.steps) for code in s.codes}
+        # The feature tree (None for a flat catalog: the walk is the catalog's order).
+        self.tree = GroupTree.of([s.codes for s in self.steps], [s.under for s in self.steps])
         self._rules = _Rules(catalog, on, self.steps)
         self._options: dict[str, Option] = {o.code: o for g in catalog.groups for o in g.options}
         self._packages = catalog.package_index()
@@ -335,6 +356,7 @@ class ConfigureSession:
             code: p for p in catalog.programmes if p.minimum_spend > 0 for code in p.options
         }
         self._explained: set[str] = set()
+        self._search_text: tuple[str, list[int], list[tuple[str, list[str]]]] | None = None
         if start is not None:
             self._load(start)
 
@@ -859,10 +881,9 @@ class ConfigureSession:
     def missing_values(self) -> tuple[str, ...]:
         """Selected options that take a value the buyer has not given yet."""
         selection = self.selection()
-        return tuple(
-            c
-            for c in self._ordered(list(selection.codes))
-            if c not in self._values and self.value_spec(c) is not None
+        # Filtered before ordered: a model of thousands of options has few that take a value.
+        return self._ordered(
+            [c for c in selection.codes if c not in self._values and self.value_spec(c) is not None]
         )
 
     def undo(self) -> str | None:
@@ -878,7 +899,16 @@ class ConfigureSession:
     # --- moving ---------------------------------------------------------------------------
 
     def back(self) -> bool:
-        """Go back one step; False at the first step."""
+        """Go back one step; False at the first step.
+
+        In a feature tree the walk is depth first and passes over the groups whose option is
+        not in the car (there is nothing to decide there until it is)."""
+        if self.tree is not None:
+            found = self.tree.next_in_car(self.index, self.selection().codes, -1)
+            if found is None:
+                return False
+            self.index = found
+            return True
         if self.index == 0:
             return False
         self.index -= 1
@@ -886,22 +916,99 @@ class ConfigureSession:
 
     def forward(self) -> bool:
         """Go on to the next step; False after the last one (time to finish)."""
+        if self.tree is not None:
+            found = self.tree.next_in_car(self.index, self.selection().codes, 1)
+            if found is None:
+                return False
+            self.index = found
+            return True
         if self.index + 1 >= len(self.steps):
             return False
         self.index += 1
         return True
 
-    def find_step(self, text: str) -> int:
-        """The step named by a number (1-based), an id, a name, or an unambiguous prefix."""
+    # --- the feature tree -----------------------------------------------------------------
+
+    def path(self, index: int | None = None) -> tuple[str, ...]:
+        """The names of the options above a step (the current one by default), from the top;
+        empty for a flat catalog or a group at the top."""
+        if self.tree is None:
+            return ()
+        index = self.index if index is None else index
+        return tuple(self.name(code) for code in self.tree.path(index))
+
+    def branch(self, index: int | None = None) -> Branch | None:
+        """A step with how many groups are under it, how many the buyer has decided and how
+        many are out of the car; None for a flat catalog."""
+        if self.tree is None:
+            return None
+        index = self.index if index is None else index
+        selection = self.selection()
+        decided = decided_steps(self._step_of, selection.chosen)
+        return self.tree.branch(index, decided, selection.codes)
+
+    def branches(self, index: int | None = None) -> tuple[Branch, ...]:
+        """The groups right under a step (under any of its options), each with its counts;
+        empty for a flat catalog (the groups at the very top are :meth:`tops`)."""
+        if self.tree is None:
+            return ()
+        index = self.index if index is None else index
+        found = (self.branch(i) for i in self.tree.children[index])
+        return tuple(b for b in found if b is not None)
+
+    def tops(self) -> tuple[Branch, ...]:
+        """The groups at the top of the tree, each with its counts."""
+        if self.tree is None:
+            return ()
+        found = (self.branch(i) for i in self.tree.tops)
+        return tuple(b for b in found if b is not None)
+
+    def groups_under(self, code: str) -> tuple[int, ...]:
+        """The steps that refine an option (empty for a flat catalog)."""
+        code = self.known(code)
+        return self.tree.below.get(code, ()) if self.tree is not None else ()
+
+    def decided(self, index: int) -> bool:
+        """Whether the buyer has made a choice in a step."""
+        chosen = self.selection().chosen
+        return any(code in chosen for code in self.steps[index].codes)
+
+    def decided_count(self) -> int:
+        """How many steps hold a choice of the buyer's."""
+        return len(decided_steps(self._step_of, self.selection().chosen))
+
+    def groups_below(self, code: str) -> int:
+        """How many groups are anywhere under an option (0 for a flat catalog)."""
+        tree = self.tree
+        if tree is None:
+            return 0
+        return sum(1 + len(tree.descendants(i)) for i in tree.below.get(code, ()))
+
+    def down(self, code: str) -> int:
+        """Go to the first group under an option; a UsageError when it has none."""
+        under = self.groups_under(code)
+        if not under:
+            raise UsageError(f"{self.name(code.strip().upper())} has no groups under it")
+        self.index = under[0]
+        return self.index
+
+    def up(self) -> bool:
+        """Go to the group holding the option the current group refines; False at the top."""
+        parent = self.tree.parent[self.index] if self.tree is not None else None
+        if parent is None:
+            return False
+        self.index = parent
+        return True
+
+    def find_steps(self, text: str) -> list[int]:
+        """The steps a name could mean: one with that id or name, else those whose id or name
+        starts with it, else those whose name contains it (case-insensitive)."""
         wanted = text.strip().casefold()
-        if wanted.isascii() and wanted.isdigit():  # not '²' or '①', which int() refuses
-            number = int(wanted) if len(wanted) <= 18 else 0
-            if 1 <= number <= len(self.steps):
-                return number - 1
-            raise UsageError(f"there is no step {number}: steps are 1 to {len(self.steps)}")
+        if not wanted:
+            return []
         for index, step in enumerate(self.steps):
             if wanted in (step.id.casefold(), step.name.casefold()):
-                return index
+                return [index]
         matches = [
             i
             for i, s in enumerate(self.steps)
@@ -909,11 +1016,29 @@ class ConfigureSession:
         ]
         if not matches:
             matches = [i for i, s in enumerate(self.steps) if wanted in s.name.casefold()]
+        return matches
+
+    def step_number(self, index: int | None = None) -> int:
+        """A step's number as the dealer sees it (1-based): its place in the walk, which in a
+        feature tree is depth first rather than the catalog's order."""
+        index = self.index if index is None else index
+        return (self.tree.position[index] if self.tree is not None else index) + 1
+
+    def find_step(self, text: str) -> int:
+        """The step named by a number (1-based), an id, a name, or an unambiguous prefix."""
+        wanted = text.strip().casefold()
+        if wanted.isascii() and wanted.isdigit():  # not '²' or '①', which int() refuses
+            number = int(wanted) if len(wanted) <= 18 else 0
+            if 1 <= number <= len(self.steps):
+                return number - 1 if self.tree is None else self.tree.order[number - 1]
+            raise UsageError(f"there is no step {number}: steps are 1 to {len(self.steps)}")
+        matches = self.find_steps(text)
         if len(matches) == 1:
             return matches[0]
         if matches:
-            names = ", ".join(self.steps[i].name for i in matches)
-            raise UsageError(f"'{text}' could be any of: {names}")
+            names = ", ".join(self.steps[i].name for i in matches[:10])
+            more = f" and {len(matches) - 10:,} more" if len(matches) > 10 else ""
+            raise UsageError(f"'{text}' could be any of: {names}{more}")
         raise UsageError(
             f"there is no group '{text}'",
             suggestion=did_you_mean(wanted, [s.id for s in self.steps]),
@@ -929,30 +1054,74 @@ class ConfigureSession:
         self.index = self._step_of[self.known(code)]
         return self.index
 
+    def _search_index(self) -> tuple[str, list[int], list[tuple[str, list[str]]]]:
+        """Every option's code and names (any language), casefolded, in walk order: one text
+        (entries on lines, names apart by \\x1f), where each entry starts, and the entries."""
+        if self._search_text is None:
+            steps = self.tree.order if self.tree is not None else range(len(self.steps))
+            entries: list[tuple[str, list[str]]] = []
+            for index in steps:
+                for code in self.steps[index].codes:
+                    option = self._options.get(code)
+                    names = [code, self.name(code)]
+                    names += list(option.names.values()) if option else []
+                    entries.append((code, [n.casefold() for n in dict.fromkeys(names)]))
+            starts: list[int] = []
+            offset = 0
+            for _, names in entries:
+                starts.append(offset)
+                offset += sum(len(n) for n in names) + len(names)  # names, separators, newline
+            text = "\n".join("\x1f".join(names) for _, names in entries)
+            self._search_text = (text, starts, entries)
+        return self._search_text
+
     def search(self, text: str) -> list[Hit]:
         """Options and packages whose code or name (any language) contains ``text``."""
+        return list(self.find(text).hits)
+
+    def find(self, text: str, limit: int | None = None) -> Found:
+        """Options and packages whose code or name (any language) contains ``text``
+        (case-insensitive): an exact code or name first, then those starting with it, then the
+        rest, each in the order of the walk; the first ``limit`` of them (all by default),
+        each with its path in a feature tree, and how many there are."""
         wanted = text.strip().casefold()
         if not wanted:
-            return []
+            return Found((), 0)
+        if "\n" in wanted or "\x1f" in wanted:  # the index's separators: in no name
+            return Found((), 0)
+        text, starts, entries = self._search_index()
+        ranked: list[tuple[int, int, str]] = []
+        position = text.find(wanted)
+        while position != -1:  # one pass of str.find over every name: C speed, not a loop
+            entry = bisect.bisect_right(starts, position) - 1
+            code, names = entries[entry]
+            if wanted in names:
+                ranked.append((0, entry, code))
+            elif any(n.startswith(wanted) for n in names):
+                ranked.append((1, entry, code))
+            else:
+                ranked.append((2, entry, code))
+            following = entry + 1
+            if following >= len(starts):
+                break
+            position = text.find(wanted, starts[following])
+        ranked.sort()
+        shown = ranked if limit is None else ranked[:limit]
         selection = self.selection()
-        blocked = self.unavailable()
-        hits = []
-        for index, step in enumerate(self.steps):
-            for code in step.codes:
-                option = self._options.get(code)
-                names = [code, self.name(code)] + (list(option.names.values()) if option else [])
-                if any(wanted in n.casefold() for n in names):
-                    hits.append(
-                        Hit(
-                            code,
-                            self.name(code),
-                            index,
-                            step.name,
-                            code not in blocked,
-                            code in selection.codes,
-                        )
-                    )
-        return hits
+        blocked = self.unavailable()  # asked only for the hits shown: each may cost a solver call
+        hits = tuple(
+            Hit(
+                code,
+                self.name(code),
+                self._step_of[code],
+                self.steps[self._step_of[code]].name,
+                code not in blocked,
+                code in selection.codes,
+                self.path(self._step_of[code]),
+            )
+            for _, _, code in shown
+        )
+        return Found(hits, len(ranked))
 
     # --- figures --------------------------------------------------------------------------
 

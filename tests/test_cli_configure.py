@@ -440,3 +440,21 @@ def test_step_near_the_tax_cliff_golden() -> None:
         "⚠ 75,000.00 below the Ultra-luxury car consumption tax threshold (1,017,000.00)" in screen
     )
     _golden("configure_taycan_brakes.txt", screen)
+
+
+def test_tree_keys_on_a_flat_catalog_say_so(runner: CliRunner, terminal: None) -> None:
+    result = run(runner, [SU7, *DATE], ["<", "> 1", "f"])
+    assert result.exit_code == 0, result.output
+    assert "the groups of this catalog are not a tree: b goes back a step" in result.output
+    assert "the groups of this catalog are not a tree: Enter goes on a step" in result.output
+    assert "Under here" not in result.output and "groups under here" not in result.output
+
+
+def test_search_then_go_to_the_group_without_choosing(
+    runner: CliRunner, terminal: None, tmp_path: Path
+) -> None:
+    target = tmp_path / "order.yaml"
+    result = run(runner, [SU7, *DATE, "--save", str(target)], ["/ mirror", "j 1", "f"])
+    assert result.exit_code == 0, result.output
+    assert "Exterior carbon parts (choose any number)" in result.output
+    assert saved(target)["choices"] == []

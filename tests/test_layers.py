@@ -48,6 +48,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "session, batch, documents and the editor's workbench",
         (
             "configurator.session",
+            "configurator.grouptree",
             "configurator.batch",
             "configurator.document",
             "configurator.document_zh",

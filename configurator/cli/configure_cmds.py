@@ -95,8 +95,10 @@ def configure(
     Walks the catalog's groups in order. Options that cannot be chosen are shown dimmed with
     the reason; choosing one offers the cheapest ways to get it. Type a number to choose,
     Enter to keep a step as it is, b back, u undo, j jump to a group, / search, q quote,
-    f finish, ? help. Pressing Enter at every step gives the standard car. Finishing shows
-    the full quote and its configuration code. Ctrl-C offers to save what you have.
+    f finish, ? help. On a model whose groups form a feature tree (imported UVL), each step
+    shows its path and counts; > N goes down, < up. Pressing Enter at every step gives the
+    standard car. Finishing shows the full quote and its configuration code. Ctrl-C offers
+    to save what you have.
     Needs a terminal: use 'quote' or 'batch' in scripts.
 
     Example: configurator configure xiaomi-su7-ultra --save order.yaml
@@ -186,6 +188,9 @@ class _Dealer:
         self.out = out
         self.save = save
         self._pending: str | None = None  # a command typed at a sub-prompt, to do next
+        # A feature tree's long groups page: the first option shown, the one after the last,
+        # and the step they belong to (a new step starts at its first option).
+        self._page = (0, 0, -1)
 
     # --- input ----------------------------------------------------------------------------
 
@@ -209,7 +214,9 @@ class _Dealer:
         show = True
         while True:
             if show:
-                print_step(out, session)
+                first, _, index = self._page
+                first = first if index == session.index else 0
+                self._page = (first, print_step(out, session, first), session.index)
             if self._pending is not None:
                 line, self._pending = self._pending, None
             else:
@@ -254,6 +261,17 @@ class _Dealer:
             return SHOW if label else STAY
         if lowered == "j":
             return self._jump(rest)
+        if line.startswith(">"):
+            return self._down(line[1:].strip())
+        if line in ("+", "-") and session.tree is not None:
+            return self._turn_page(forward=line == "+")
+        if line == "<":
+            if session.tree is None:
+                raise UsageError("the groups of this catalog are not a tree: b goes back a step")
+            if not session.up():
+                out.print("This group is at the top of the tree.")
+                return STAY
+            return SHOW
         if line.startswith("/"):
             return self._search(line[1:].strip())
         if lowered == "q" and not rest:
@@ -262,7 +280,7 @@ class _Dealer:
         if lowered == "f" and not rest:
             return DONE if self._finish() else SHOW
         if lowered in ("?", "h", "help") and not rest:
-            print_help(out)
+            print_help(out, session)
             return STAY
         if lowered == "v":
             return self._value_command(rest)
@@ -449,12 +467,127 @@ class _Dealer:
         from configurator.render.configure import print_steps
 
         session = self.session
+        if session.tree is not None:
+            return self._jump_in_tree(target)
         if not target:
             print_steps(self.out, session)
             target = self.ask(f"Jump to [1-{len(session.steps)} or a name, Enter = stay]> ")
             if not target.strip():
                 return SHOW
         session.jump(target)
+        return SHOW
+
+    def _room(self, lines_each: int = 1) -> int:
+        """How many entries of a list fit the screen above its prompt."""
+        height = self.out.height or 24
+        return max(5, (height - 5) // lines_each)
+
+    def _jump_in_tree(self, target: str) -> Next:
+        """j in a feature tree: the groups right under here (under the group above when there
+        are none), numbered; j NAME jumps, and lists the groups when several match."""
+        from configurator.render.configure import print_branches
+
+        session, out = self.session, self.out
+        if target:
+            if _number(target) is None:
+                matches = session.find_steps(target)
+                if len(matches) > 1:
+                    return self._pick_group(target, matches)
+            session.jump(target)
+            return SHOW
+        tree = session.tree
+        assert tree is not None
+        here = session.index
+        branches = session.branches(here)
+        title = f"Groups under {session.step.name}:"
+        above = (*tree.ancestors(here)[-2:], here)  # the branch they hang from
+        if not branches:
+            parent = tree.parent[here]
+            branches = session.branches(parent) if parent is not None else session.tops()
+            title = (
+                f"No groups under {session.step.name}; the groups beside it:"
+                if parent is not None
+                else "The groups at the top of the tree:"
+            )
+            above = tree.ancestors(here)[-3:]
+        shown = branches[: max(3, self._room() - len(above))]
+        print_branches(out, session, shown, title, above)
+        if len(branches) > len(shown):
+            out.print(f"  … {len(branches) - len(shown):,} more: j NAME or / TEXT finds them")
+        while True:
+            answer = self.ask(f"Go to [1-{len(shown)}, < = up, a name, Enter = stay]> ").strip()
+            if not answer:
+                return SHOW
+            if answer == "<":
+                return self._command("<")
+            number = _number(answer)
+            if number is None:
+                return self._jump_in_tree(answer)
+            if 1 <= number <= len(shown):
+                session.index = shown[number - 1].index
+                return SHOW
+            out.print(f"Type a number from 1 to {len(shown)}, a name, or Enter to stay.")
+
+    def _pick_group(self, text: str, matches: list[int]) -> Next:
+        """Several groups match a name: list them with their paths, go to the one picked."""
+        from configurator.render.configure import fit_left, path_text
+
+        session, out = self.session, self.out
+        shown = matches[: self._room(2)]
+        out.print(f"{len(matches):,} groups match '{text}':")
+        for number, index in enumerate(shown, 1):
+            name = session.steps[index].name
+            out.print(f"  {number:>2}  {name}", overflow="ellipsis", no_wrap=True)
+            path = session.path(index)
+            if path:
+                where = fit_left(path_text(path), out.width - 9)
+                out.print(f"      in {where}", style="dim", overflow="ellipsis", no_wrap=True)
+        if len(matches) > len(shown):
+            out.print(f"  … {len(matches) - len(shown):,} more: type more of the name")
+        while True:
+            answer = self.ask(f"Go to [1-{len(shown)}, Enter = stay]> ").strip()
+            if not answer:
+                return SHOW
+            picked = _number(answer)
+            if picked is not None and 1 <= picked <= len(shown):
+                session.index = shown[picked - 1]
+                return SHOW
+            out.print(f"Type a number from 1 to {len(shown)}, or Enter to stay.")
+
+    def _turn_page(self, forward: bool) -> Next:
+        """+ or -: the next or previous options of a group longer than the screen."""
+        first, end, index = self._page
+        count = len(self.session.view().options)
+        if index != self.session.index or first == 0 and end >= count:
+            self.out.print("All the options of this group are on the screen.")
+            return STAY
+        if (forward and end >= count) or (not forward and first == 0):
+            self.out.print(f"No {'more' if forward else 'earlier'} options.")
+            return STAY
+        shown = max(1, end - first)  # back by as many as this screen held
+        self._page = (end if forward else max(0, first - shown), end, index)
+        return SHOW
+
+    def _down(self, which: str) -> Next:
+        """> N or > CODE: go to the first group under an option of this step (or any)."""
+        session = self.session
+        if session.tree is None:
+            raise UsageError("the groups of this catalog are not a tree: Enter goes on a step")
+        view = session.view()
+        if not which:
+            codes = [o.code for o in view.options if session.groups_under(o.code)]
+            if len(codes) != 1:
+                raise UsageError(
+                    "> N: go down to the groups under option N"
+                    + ("" if codes else f"; nothing in {session.step.name} has groups under it")
+                )
+            which = codes[0]
+        number = _number(which)
+        if number is not None:
+            if not 1 <= number <= len(view.options):
+                raise UsageError(f"choose a number from 1 to {len(view.options)}")
+            which = view.options[number - 1].code
+        session.down(which)
         return SHOW
 
     def _search(self, text: str) -> Next:
@@ -465,22 +598,33 @@ class _Dealer:
             text = self.ask("Search for [Enter = cancel]> ").strip()
             if not text:
                 return SHOW
-        hits = session.search(text)
+        found = session.find(text, self._room(2 if session.tree is not None else 1))
+        hits = found.hits
         if not hits:
             out.print(f"Nothing matches '{text}'.")
             return STAY
-        print_hits(out, hits)
+        print_hits(out, hits, found.total)
         count = len(hits)
         while True:
-            answer = self.ask(f"Choose [1-{count}, Enter = cancel]> ").strip()
+            numbers = "1" if count == 1 else f"1-{count}"
+            prompt = f"Choose [{numbers}, j N = go to its group, Enter = cancel]> "
+            answer = self.ask(prompt).strip()
             if not answer:
                 return STAY
-            number = _number(answer)
-            if number is not None and 1 <= number <= count:
+            word, _, rest = answer.partition(" ")
+            going = word.lower() == "j" and bool(rest.strip())
+            picked = _number(rest.strip() if going else answer)
+            if picked is not None and 1 <= picked <= count:
+                number = picked
                 break
-            out.print(f"Type a number from 1 to {count}, or Enter to cancel.")
+            if picked is None:  # another command (a new search, say): done next
+                self._pending = answer
+                return STAY
+            out.print(f"Type a number from 1 to {count} (j N: go to its group), or Enter.")
         hit = hits[number - 1]
         session.go_to_option(hit.code)
+        if going:
+            return SHOW
         if hit.selected and not session.step.multi:
             return SHOW
         return self._choose(hit.code)

@@ -22,6 +22,7 @@ from configurator.money import format_money
 from configurator.quote import Quote
 from configurator.session import (
     Alternative,
+    Branch,
     Changed,
     ConfigureSession,
     Hit,
@@ -37,6 +38,44 @@ HELP = (
     "f finish · ? help"
 )
 COMPACT_HELP = "Enter=keep d=details b=back u=undo j=jump /=search q=quote f=finish ?=help"
+# A model whose groups form a feature tree (imported UVL): moving down and up, the groups here.
+TREE_HELP = "Enter=keep >N=down <=up j=groups /=search b=back u=undo q=quote f=finish ?=help"
+TREE_MARK = "▸"  # after an option with groups under it: how many
+PATH_SEPARATOR = " › "
+
+
+def fit_left(text: str, width: int) -> str:
+    """``text`` in at most ``width`` display cells, cut on the left ("…" first): the end of a
+    path is where the dealer is."""
+    if cell_len(text) <= width:
+        return text
+    kept = ""
+    for character in reversed(text):
+        if cell_len(character + kept) > width - 1:
+            break
+        kept = character + kept
+    return "…" + kept.lstrip()
+
+
+def fit_right(text: str, width: int) -> str:
+    """``text`` in at most ``width`` display cells, cut on the right ("…" last)."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(0, width - 1)).rstrip() + "…"
+
+
+def fit_middle(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, its middle cut ("…"): codes made from long
+    feature names differ at the end as often as at the start."""
+    if cell_len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
+def path_text(path: Sequence[str]) -> str:
+    """A path of option names, top first: 'Car › Engine › Diesel'."""
+    return PATH_SEPARATOR.join(path)
 
 
 def swatch(colour: str | None) -> Text:
@@ -66,7 +105,10 @@ def step_header(session: ConfigureSession, view: StepView) -> Text:
     """'Xiaomi SU7 Ultra · step 1 of 13 · Paint (choose exactly one)'."""
     step = view.step
     return Text.assemble(
-        (f"{session.model_name} · step {view.index + 1} of {view.count} · ", "dim"),
+        (
+            f"{session.model_name} · step {session.step_number(view.index)} of {view.count} · ",
+            "dim",
+        ),
         (step.name, "bold"),
         (f" (choose {step.choose.describe()})", "dim"),
     )
@@ -74,6 +116,32 @@ def step_header(session: ConfigureSession, view: StepView) -> Text:
 
 def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Text]:
     """The options of a step, one line each, unavailable ones followed by their reason."""
+    header, blocks, legend = _step_blocks(session, view, width)
+    return [header, *(line for block in blocks for line in block), *legend]
+
+
+def option_window(
+    session: ConfigureSession, view: StepView, width: int, first: int, room: int
+) -> tuple[list[Text], int]:
+    """The options of a step from option ``first`` (0-based) in at most ``room`` lines (one
+    option at least), with the column header and legend; and the index after the last shown."""
+    header, blocks, legend = _step_blocks(session, view, width)
+    first = max(0, min(first, len(blocks) - 1))
+    lines: list[Text] = [header]
+    end = first
+    used = 0
+    while end < len(blocks) and (end == first or used + len(blocks[end]) <= room):
+        lines += blocks[end]
+        used += len(blocks[end])
+        end += 1
+    return lines + legend, end
+
+
+def _step_blocks(
+    session: ConfigureSession, view: StepView, width: int
+) -> tuple[Text, list[list[Text]], list[Text]]:
+    """The column header, each option's lines (its line, then why not or a threshold), and
+    the legend of programme marks."""
     multi = view.step.multi
     price_width = max(
         [len(format_money(o.price)) for o in view.options] + [len(session.catalog.currency)]
@@ -81,21 +149,24 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
     number_width = len(str(len(view.options)))
     show_codes = width >= 72
     code_width = max(len(o.code) for o in view.options) if show_codes else 0
+    if session.tree is not None:  # codes from long feature names: the name keeps its room
+        code_width = min(code_width, max(12, width // 3))
     fixed = (
         number_width + 1 + 3 + 1 + 2 + 1 + 1 + price_width + (code_width + 1 if show_codes else 0)
     )
     name_width = max(12, width - fixed - 1)
-    lines: list[Text] = [
-        Text.assemble(
-            " " * (number_width + 1 + 3 + 1 + 2 + 1),
-            ("Option".ljust(name_width), "dim"),
-            " ",
-            ("Code".ljust(code_width) + " " if show_codes else "", "dim"),
-            (session.catalog.currency.rjust(price_width), "dim"),
-        )
-    ]
+    header = Text.assemble(
+        " " * (number_width + 1 + 3 + 1 + 2 + 1),
+        ("Option".ljust(name_width), "dim"),
+        " ",
+        ("Code".ljust(code_width) + " " if show_codes else "", "dim"),
+        (session.catalog.currency.rjust(price_width), "dim"),
+    )
+    blocks: list[list[Text]] = []
     programmes: dict[str, None] = {}
     for number, option in enumerate(view.options, 1):
+        lines: list[Text] = []
+        blocks.append(lines)
         label = option.name
         if option.programme:
             label += " " + PROGRAMME_MARK
@@ -105,8 +176,11 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
             label += f": “{option.value}”"
         if status:
             label += f" ({status})"
-        if cell_len(label) > name_width:  # display cells: a CJK character takes two
-            label = set_cell_size(label, name_width - 1) + "…"
+        below = session.groups_below(option.code) if session.tree is not None else 0
+        mark = f" {TREE_MARK}{below}" if below else ""
+        if cell_len(label) + cell_len(mark) > name_width:  # display cells: CJK takes two
+            label = set_cell_size(label, name_width - cell_len(mark) - 1) + "…"
+        label += mark
         style = "" if option.available else "dim"
         if option.selected:
             style = "bold"
@@ -118,9 +192,8 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
         line.append(set_cell_size(label, name_width))
         line.append(" ")
         if show_codes:
-            line.append(
-                option.code.ljust(code_width) + " ", style="dim" if option.available else ""
-            )
+            code = fit_middle(option.code, code_width)
+            line.append(code.ljust(code_width) + " ", style="dim" if option.available else "")
         line.append(format_money(option.price).rjust(price_width))
         lines.append(line)
         following = view.options[number] if number < len(view.options) else None
@@ -143,15 +216,16 @@ def step_lines(session: ConfigureSession, view: StepView, width: int) -> list[Te
             )
             for part in textwrap.wrap(text, max(20, width - len(indent))):
                 lines.append(Text(indent + part, style="yellow"))
+    legend: list[Text] = []
     for programme_id in programmes:
         programme = next(p for p in session.catalog.programmes if p.id == programme_id)
-        legend = (
+        text = (
             f"{PROGRAMME_MARK} counts toward the {session.name(programme_id)}'s minimum of "
             f"{format_money(programme.minimum_spend)}"
         )
-        for part in textwrap.wrap(legend, max(20, width - 2)):
-            lines.append(Text(part, style="dim"))
-    return lines
+        for part in textwrap.wrap(text, max(20, width - 2)):
+            legend.append(Text(part, style="dim"))
+    return header, blocks, legend
 
 
 def programme_lines(session: ConfigureSession, programme: Programme, width: int) -> list[Text]:
@@ -269,18 +343,60 @@ def under_lines(session: ConfigureSession, width: int) -> list[Text]:
     return lines
 
 
-def print_step(out: Console, session: ConfigureSession) -> None:
-    """A step: header, options, then the running summary."""
+def tree_lines(session: ConfigureSession, width: int) -> list[Text]:
+    """In a feature tree: where the step is (the path of options above it) and how many
+    groups are under it, decided and out of the car, against the whole model's."""
+    branch = session.branch()
+    if branch is None:
+        return []
+    lines = []
+    path = session.path()
+    if path:
+        lines.append(Text(fit_left(f"{TREE_MARK} " + path_text(path), width - 1), style="dim"))
+    out = session.tree is not None and not session.tree.in_car(
+        session.index, session.selection().codes
+    )
+    if branch.groups:
+        here = f"{branch.groups:,} groups under here: {branch.decided:,} decided"
+        if branch.out:
+            here += f", {branch.out:,} out"
+    else:
+        here = "No groups under here"
+    here += f" · {len(session.steps):,} in the model: {session.decided_count():,} decided"
+    if out:  # reached by a search or a jump: choosing here brings the option above
+        here = "Not in the car yet · " + here
+    lines.append(Text(fit_right(here, width - 1), style="dim"))
+    return lines
+
+
+def print_step(out: Console, session: ConfigureSession, first: int = 0) -> int:
+    """A step: header, options, then the running summary; return the index after the last
+    option shown. In a feature tree the options are shown from option ``first`` as many as
+    the screen holds (a group of 200 features pages with + and -); a flat catalog's step
+    shows them all."""
     view = session.view()
+    where = tree_lines(session, out.width)
+    summary = summary_lines(session.summary(), out.width) + under_lines(session, out.width)
+    if session.tree is None:
+        options, end = step_lines(session, view, out.width), len(view.options)
+    else:
+        # blank, rule, path and counts, column header, pager, blank, summary, hint, prompt
+        room = (out.height or 24) - (2 + len(where) + 1 + 1 + 1 + len(summary) + 2)
+        options, end = option_window(session, view, out.width, first, max(3, room))
+        first = max(0, min(first, len(view.options) - 1))
+        if first > 0 or end < len(view.options):
+            pager = f"options {first + 1}-{end} of {len(view.options)}"
+            keys = ["+ next"] if end < len(view.options) else []
+            keys += ["- previous"] if first > 0 else []
+            options.append(Text(f"{pager} · {', '.join(keys)}", style="dim"))
     out.print()
     out.rule(step_header(session, view), align="left", style="dim")
-    for line in step_lines(session, view, out.width):
+    for line in [*where, *options]:
         out.print(line, overflow="ellipsis", no_wrap=True)
     out.print()
-    for line in summary_lines(session.summary(), out.width):
+    for line in summary:
         out.print(line)
-    for line in under_lines(session, out.width):
-        out.print(line)
+    return end
 
 
 def prompt_text(session: ConfigureSession, width: int) -> Text:
@@ -290,12 +406,20 @@ def prompt_text(session: ConfigureSession, width: int) -> Text:
     hint = HELP.replace("1-N", f"1-{count}") if len(HELP) <= width else COMPACT_HELP
     verb = "toggle" if view.step.multi else "choose"
     numbers = "1" if count == 1 else f"1-{count}"
+    down = ""
+    if session.tree is not None:
+        hint = TREE_HELP
+        if any(session.groups_under(c) for c in view.step.codes):
+            down = ", >N = down"
+    name = view.step.name
+    if session.tree is not None:  # long feature names: the prompt keeps to one line
+        name = fit_right(name, max(12, width - 40))
     return Text.assemble(
-        (hint + "\n", "dim"), (view.step.name, "bold"), f" [{verb} {numbers}, Enter = keep]> "
+        (hint + "\n", "dim"), (name, "bold"), f" [{verb} {numbers}{down}, Enter = keep]> "
     )
 
 
-def print_help(out: Console) -> None:
+def print_help(out: Console, session: ConfigureSession | None = None) -> None:
     out.print(
         Text(
             "Commands (type and press Enter):\n"
@@ -304,7 +428,8 @@ def print_help(out: Console) -> None:
             "  CODE         choose an option of any step by its code, e.g. PAINT-AMETHYST\n"
             "  b            back one step          u   undo the last change\n"
             "  j [GROUP]    jump to a group (name, id or number; without one: list them)\n"
-            "  / TEXT       search options by name or code, then choose one\n"
+            "  / TEXT       search options by name or code, then choose one (N) or go to\n"
+            "               its group (j N)\n"
             "  v CODE       change the value you gave an option (e.g. a custom colour)\n"
             "  d [N|CODE]   details: the descriptions of this step's options (or of one)\n"
             "  x y z        over a tax threshold: take the way back under offered on that key\n"
@@ -314,6 +439,19 @@ def print_help(out: Console) -> None:
             "  Ctrl-C       stop (you are asked whether to save what you have)"
         )
     )
+    if session is not None and session.tree is not None:
+        out.print(
+            Text(
+                "The groups of this model form a feature tree; the path above the options\n"
+                "shows where you are, ▸N after an option the groups under it. Enter and b walk\n"
+                "it depth first, past the groups whose option is not in the car.\n"
+                "  > N | > CODE go down: to the first group under option N (or CODE)\n"
+                "  <            go up: to the group holding the option this group refines\n"
+                "  + / -        the next / previous options of a group longer than the screen\n"
+                "  j            the groups right under here, with their counts; j NAME jumps\n"
+                "               (several groups match: pick one from the list)"
+            )
+        )
 
 
 def print_changed(out: Console, session: ConfigureSession, changed: Changed) -> None:
@@ -408,15 +546,73 @@ def _signed(amount: Decimal) -> str:
     return f"+{text}" if amount > 0 else (f"-{text}" if amount < 0 else "±0.00")
 
 
-def print_hits(out: Console, hits: Sequence[Hit]) -> None:
+def print_hits(out: Console, hits: Sequence[Hit], total: int | None = None) -> None:
+    """Search results, numbered; in a feature tree each with its path on a second line."""
     for number, hit in enumerate(hits, 1):
         state = " (selected)" if hit.selected else ""
+        where = "" if hit.path else f"  · {hit.step_name}"
         line = Text(
-            f"  {number:>2}  {hit.name}{state}  {hit.code}  · {hit.step_name}",
+            f"  {number:>2}  {hit.name}{state}  {hit.code}{where}",
             style="" if hit.available else "dim",
         )
         if not hit.available:
             line.append("  (not available now)")
+        out.print(line, overflow="ellipsis", no_wrap=True)
+        if hit.path:
+            path = fit_left(path_text(hit.path), out.width - 9)
+            out.print(Text(f"      in {path}", style="dim"), overflow="ellipsis", no_wrap=True)
+    if total is not None and total > len(hits):
+        out.print(
+            Text(
+                f"  … {total - len(hits):,} more of {total:,}: type more of the name or code",
+                style="dim",
+            )
+        )
+
+
+def print_branches(
+    out: Console,
+    session: ConfigureSession,
+    branches: Sequence[Branch],
+    title: str,
+    above: Sequence[int] = (),
+) -> None:
+    """Groups of the feature tree, numbered, each with how many groups are under it, how
+    many are decided and whether its option is in the car; under ``above``, the groups they
+    hang from (top first), each indented one more: the hierarchy at a glance. ``<`` marks
+    the group above the current one, ``▸`` the current one."""
+    out.print(Text(fit_right(title, out.width - 1), style="bold"))
+    tree = session.tree
+    parent = tree.parent[session.index] if tree is not None else None
+    cut = bool(above) and tree is not None and tree.parent[above[0]] is not None
+    for depth, index in enumerate(above):
+        mark = "<" if index == parent else "▸" if index == session.index else " "
+        lead = ("… " if cut and depth == 0 else "") + "  " * min(depth, 4)
+        text = f"   {mark}  {lead}{session.steps[index].name}"
+        out.print(
+            Text(fit_right(text, out.width - 1), style="" if mark == "▸" else "dim"),
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+    indent = "  " * min(len(above), 4)
+    selected = session.selection().codes
+    width = max(2, len(str(len(branches))))
+    for number, branch in enumerate(branches, 1):
+        counts = []
+        if branch.groups:
+            out_count = f", {branch.out:,} out" if branch.out else ""
+            counts.append(f"{branch.groups:,} under, {branch.decided:,} decided{out_count}")
+        if session.decided(branch.index):
+            counts.append("chosen")
+        if branch.under is not None and branch.under not in selected:
+            counts.append("not in the car")
+        tail = f"  ({'; '.join(counts)})" if counts else ""
+        name = session.steps[branch.index].name
+        room = out.width - 1 - (width + 4 + len(indent)) - cell_len(tail)
+        here = "▸" if branch.index == session.index else " "
+        line = Text(f"{here}{number:>{width + 1}}  {indent}{fit_right(name, max(10, room))}{tail}")
+        if branch.under is not None and branch.under not in selected:
+            line.stylize("dim")
         out.print(line, overflow="ellipsis", no_wrap=True)
 
 
