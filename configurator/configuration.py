@@ -86,7 +86,8 @@ def check_known(catalog: Catalog, codes: Iterable[str]) -> None:
 def resolve(catalog: Catalog, configuration: Configuration) -> Selection:
     """Expand the buyer's choices: package contents, options brought along, group defaults.
 
-    Defaults fill only groups in which nothing was chosen, included or brought.
+    Defaults fill only groups in which nothing was chosen, included or brought; a group
+    ``under`` an option only once that option is in the car.
     """
     check_known(catalog, configuration.choices)
     options = catalog.option_index()
@@ -116,22 +117,29 @@ def resolve(catalog: Catalog, configuration: Configuration) -> Selection:
 
     touched = {options[code][0].id for code in codes if code in options}
     defaulted: set[str] = set()
-    for group in catalog.groups:
-        if group.id in touched:
-            continue
-        for code in group.default:
-            defaulted.add(code)
-            pending.append(code)
-    # Defaults may bring options too (rare, but the meaning must not depend on it).
-    while pending:
-        code = pending.pop()
-        if code in codes:
-            continue
-        codes.add(code)
-        for extra in options[code][1].brings if code in options else ():
-            if extra not in codes:
-                brought.setdefault(extra, code)
-                pending.append(extra)
+    waiting = [group for group in catalog.groups if group.id not in touched and group.default]
+    while waiting:
+        # A group under an option (a feature tree's) takes its defaults only once that
+        # option is in the car: defaults never bring back a parent the buyer left out.
+        later = [g for g in waiting if g.under is not None and g.under not in codes]
+        if len(later) == len(waiting):
+            break
+        for group in waiting:
+            if group.under is None or group.under in codes:
+                for code in group.default:
+                    defaulted.add(code)
+                    pending.append(code)
+        # Defaults may bring options too (rare, but the meaning must not depend on it).
+        while pending:
+            code = pending.pop()
+            if code in codes:
+                continue
+            codes.add(code)
+            for extra in options[code][1].brings if code in options else ():
+                if extra not in codes:
+                    brought.setdefault(extra, code)
+                    pending.append(extra)
+        waiting = later
 
     return Selection(
         codes=frozenset(codes),

@@ -3,6 +3,7 @@ BDD engine, the export round trip, and flamapy's figures on the public industria
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import random
@@ -313,3 +314,67 @@ def test_dead_and_core_counts_are_flamapys(name: str, tmp_path: Path) -> None:
     result = import_uvl(folder / f"{name}.uvl", tmp_path)
     engine = SatEngine(CatalogTree(tmp_path).load(result.model_id))
     assert (len(engine.dead_options()), len(engine.forced_options())) == FLAMAPY[name]
+
+
+# --- a feature tree's defaults -------------------------------------------------------------------
+
+DEEP = """\
+features
+    Car {abstract}
+        mandatory
+            Engine {abstract}
+                alternative
+                    Petrol
+                        mandatory
+                            Injection
+                        optional
+                            Turbo
+                    Diesel
+                        mandatory
+                            Filter {price 300}
+                        optional
+                            "Particle filter"
+        optional
+            Hitch
+"""
+
+
+def test_one_choice_anywhere_in_the_tree_resolves_to_a_valid_car(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The defaults under the alternative the buyer did not take stay out (they would bring
+    it back), and a parent brings its mandatory children: any single feature is a valid car,
+    resolved alike by the catalog and the compiled pricer."""
+    from configurator.configuration import Configuration, resolve
+    from configurator.pricing.engine import pricer
+
+    (tmp_path / "deep.uvl").write_text(DEEP, "utf-8")
+    import_uvl(tmp_path / "deep.uvl", tmp_path / "catalogs")
+    tree = CatalogTree(tmp_path / "catalogs")
+    catalog = tree.load("uvl-deep")
+    engine = RulesEngine(catalog)
+    priced = pricer(catalog, tree.load_market(catalog.market))
+    for code in engine.codes:
+        configuration = Configuration(model=catalog.id, choices=(code,))
+        selection = resolve(catalog, configuration)
+        assert engine.is_valid(selection.codes), (code, sorted(selection.codes))
+        assert priced.price(configuration, dt.date(2026, 3, 1)).total is not None  # valid
+    diesel = resolve(catalog, Configuration(model=catalog.id, choices=(code_of("Diesel"),)))
+    assert code_of("Filter") in diesel.codes and code_of("Injection") not in diesel.codes
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        app,
+        [
+            "--catalogs",
+            "catalogs",
+            "quote",
+            "uvl-deep",
+            code_of("Particle filter"),
+            "--complete",
+            "cheapest",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert '"total": "300.00"' in result.stdout

@@ -422,7 +422,7 @@ class Group(Strict):
     """Option sets of included fragments appended after ``options``."""
     under: Code | None = None
     """The option this group refines, in a feature tree (imported UVL models): `configure`
-    shows the group below it."""
+    shows the group below it, and its defaults apply only once that option is in the car."""
 
 
 class Package(Strict):

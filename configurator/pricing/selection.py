@@ -45,13 +45,14 @@ class SelectionIndex:
     def __init__(self, catalog: Catalog) -> None:
         self.model = catalog.id
         self.position: dict[str, int] = {}
-        self._defaults: list[tuple[str, tuple[str, ...]]] = []
+        self._defaults: list[tuple[str, tuple[str, ...], str | None]] = []
         self.value_specs: dict[str, ValueSpec] = {}
         self.group_of: dict[str, str] = {}
         self.names: dict[str, str] = {}
         self._brings: dict[str, tuple[str, ...]] = {}
         for group in catalog.groups:
-            self._defaults.append((group.id, tuple(group.default)))
+            if group.default:
+                self._defaults.append((group.id, tuple(group.default), group.under))
             for option in group.options:
                 self.position[option.code] = len(self.position)
                 self.group_of[option.code] = group.id
@@ -132,21 +133,27 @@ class SelectionIndex:
         touched = {group_of[code] for code in codes if code in group_of}
         defaulted: set[str] = set()
         pending: list[str] = []
-        for group_id, defaults in self._defaults:
-            if group_id in touched:
-                continue
-            for code in defaults:
-                defaulted.add(code)
-                pending.append(code)
-        while pending:
-            code = pending.pop()
-            if code in codes:
-                continue
-            codes.add(code)
-            for extra in brings.get(code, ()):
-                if extra not in codes:
-                    brought.setdefault(extra, code)
-                    pending.append(extra)
+        waiting = [entry for entry in self._defaults if entry[0] not in touched]
+        while waiting:
+            # As configuration.resolve: a group under an option waits for that option.
+            later = [e for e in waiting if e[2] is not None and e[2] not in codes]
+            if len(later) == len(waiting):
+                break
+            for _, defaults, under in waiting:
+                if under is None or under in codes:
+                    for code in defaults:
+                        defaulted.add(code)
+                        pending.append(code)
+            while pending:
+                code = pending.pop()
+                if code in codes:
+                    continue
+                codes.add(code)
+                for extra in brings.get(code, ()):
+                    if extra not in codes:
+                        brought.setdefault(extra, code)
+                        pending.append(extra)
+            waiting = later
         return defaulted
 
     def check_values(self, selection: Selection, values: dict[str, str]) -> None:

@@ -7,7 +7,9 @@ so it is in every configuration). Each group of child features becomes a catalog
 ``under`` is the parent's code, and:
 
 - every child *brings* its parent (child implies parent);
-- ``mandatory``: a rule per child, "parent requires child";
+- ``mandatory``: the parent brings each child, and a rule per child, "parent requires child"
+  (the rule names the UVL line in explanations; bringing keeps a car valid when a choice
+  brings the parent in);
 - ``optional``: nothing more (choose any number);
 - ``alternative``: choose at most one, and a rule "parent requires one of the children";
 - ``or``: a rule "parent requires one of the children";
@@ -272,8 +274,10 @@ def catalog_lines(
         price = feature.attributes.get("price")
         if price is not None:
             parts.append(f'price: "{price}"')
-        if feature.parent is not None:
-            parts.append(f"brings: [{_scalar(codes[feature.parent.name])}]")
+        brought = [feature.parent] if feature.parent is not None else []
+        brought += [c for g in feature.groups if g.kind == "mandatory" for c in g.children]
+        if brought:
+            parts.append(f"brings: [{', '.join(_scalar(codes[f.name]) for f in brought)}]")
         if feature.abstract:
             parts.append("tags: [abstract]")
         return "      - {" + ", ".join(parts) + "}"

@@ -169,7 +169,14 @@ def _lines(catalog: Catalog) -> Iterator[str]:
     yield ""
     yield "features"
     yield from _feature(root_code, nodes, names, 1)
-    constraints = list(_constraints(catalog, rules, consumed, names, parent_of))
+    mandatory = {
+        code
+        for node in nodes.values()
+        for keyword, codes in node.groups
+        if keyword == "mandatory"
+        for code in codes
+    }
+    constraints = list(_constraints(catalog, rules, consumed, names, parent_of, mandatory))
     for low, codes in floors:
         terms = [
             " & ".join(_quoted(names[c]) for c in chosen) for chosen in combinations(codes, low)
@@ -254,12 +261,16 @@ def _constraints(
     consumed: set[int],
     names: dict[str, str],
     parent_of: dict[str, str],
+    mandatory: set[str],
 ) -> Iterator[str]:
     for group in catalog.groups:
         for option in group.options:
             for target in option.brings:
-                if parent_of.get(option.code) != target:
-                    yield f"{_quoted(names[option.code])} => {_quoted(names[target])}"
+                if parent_of.get(option.code) == target:
+                    continue  # child implies parent: the tree says it
+                if parent_of.get(target) == option.code and target in mandatory:
+                    continue  # a parent brings its mandatory child: the keyword says it
+                yield f"{_quoted(names[option.code])} => {_quoted(names[target])}"
     for index, rule in enumerate(rules):
         if index in consumed:
             continue
