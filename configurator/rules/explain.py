@@ -37,8 +37,8 @@ from configurator.errors import (
 from configurator.errors import Problem as CatalogProblem
 from configurator.rules.compile import Cnf, Problem, encode_cnf, problem_of, support
 from configurator.rules.constraints import (
-    Constraint,
     Charge,
+    Constraint,
     ProgrammeSpend,
     charge_cases,
     charged,
