@@ -172,11 +172,12 @@ class LineBook:
         chosen, packaged, brought = selection.chosen, selection.packaged, selection.brought
         packages: list[str] = []
         chosen_lines, standard_lines = self._chosen_lines, self._standard_lines
+        package_facts = self.packages
         for code in ordered:
-            if code in self.packages:
+            if code in package_facts:
                 packages.append(code)
                 continue
-            if code in packaged:
+            if packaged and code in packaged:
                 charged[code] = ZERO
                 continue
             value = values.get(code) if values else None
