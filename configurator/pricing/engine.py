@@ -222,6 +222,17 @@ class Pricer:
                 ]
         return result
 
+    def breaks(self, selection: Selection, on: dt.date | None) -> bool:
+        """Whether :meth:`violated` would list a constraint, without making the constraint
+        objects (they come from the catalog, loaded again for a stored pricer)."""
+        codes = selection.codes
+        if self.checks.broken(codes):
+            return True
+        if on is not None and not self.checks.unavailable_codes(on).isdisjoint(codes):
+            unavailable = self.unavailable(on)
+            return any(code in unavailable for code in codes)
+        return False
+
     def check(self, configuration: Configuration, on: dt.date) -> None:
         """Raise the ConfigurationError that explains why a configuration cannot be priced.
 
@@ -306,7 +317,7 @@ class Pricer:
         choices, values = self.selection.canonical(configuration)
         selection = self.selection.resolve(choices)
         codes = selection.codes
-        if self.violated(selection, on):
+        if self.breaks(selection, on):
             raise self.rejection(Configuration(self._model, choices, values), on, selection)
         self.selection.check_values(selection, values)
         ordered = sorted(codes, key=self.selection.position.__getitem__)
