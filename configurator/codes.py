@@ -107,7 +107,7 @@ def _symbols_text(acc: int, count: int) -> str:
     """The ``count`` symbols of ``acc`` (5 bits each, most significant first) as text, with
     the check character. Long codes (a car of a hundred options) are cut with numpy: linear
     in the length, unlike a shift of the whole number per symbol."""
-    if count <= 24:
+    if count <= 96:  # short codes: a shift per symbol is quicker than numpy's set-up
         symbols = [(acc >> shift) & 31 for shift in range(5 * (count - 1), -1, -5)]
         symbols.append(check_symbol(symbols))
         return "".join([ALPHABET[symbol] for symbol in symbols])
