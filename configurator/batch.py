@@ -106,7 +106,7 @@ MEMO_CHARS = 24 * 1024 * 1024  # input characters the row memo may hold (long ro
 # Rows that are nearly all different cars gain nothing from the memos: after MEMO_TRIAL
 # look-ups with fewer than one hit in MEMO_RARE, the memos shrink to MEMO_SMALL entries
 # (memory stays flat however long the run; the output is the same, memos only save time).
-MEMO_TRIAL = 16_384
+MEMO_TRIAL = 4_096
 MEMO_RARE = 50
 MEMO_SMALL = 2_048
 PARENT_CHECK_SECONDS = 1.0  # an idle worker checks this often that the main process lives
