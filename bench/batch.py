@@ -28,8 +28,9 @@ Then, in the same run, it times per workload:
   that fills the catalog cache, as any second run finds it),
 
 and prints rows/s, the peak RSS of each batch run (``os.wait4``: the largest process of the
-run), the ratio batch / floor, and checks that the output holds one row per input row with
-the error counts by code that the generator put in.
+run, measured by a small launcher process: see ``_LAUNCHER``), the ratio batch / floor, and
+checks that the output holds one row per input row with the error counts by code that the
+generator put in.
 """
 
 from __future__ import annotations
@@ -266,19 +267,32 @@ def floor_pass(source: Path, target: Path) -> float:
     return time.perf_counter() - started
 
 
+# Runs the command of its arguments and prints its wall seconds and peak RSS (kilobytes).
+# Linux keeps a process's peak RSS across fork and exec, so a batch started straight from
+# this (large) process would report this process's memory as its own: it is started from
+# this small launcher instead, whose children start afresh.
+_LAUNCHER = """
+import os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(time.perf_counter() - started, usage.ru_maxrss)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_batch(source: Path, target: Path, jobs: int, env: dict[str, str]) -> tuple[float, float]:
-    """Run `configurator batch` as a subprocess: wall seconds and peak RSS (MB)."""
+    """Run `configurator batch` as a subprocess: wall seconds and peak RSS (MB) of its
+    largest process (``os.wait4`` in :data:`_LAUNCHER`)."""
     command = [sys.executable, "-m", "configurator", "batch", str(source), "-o", str(target)]
     command += ["--date", DATE.isoformat(), "--jobs", str(jobs)]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    error = process.stderr.read() if process.stderr else ""
+    process = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *command], env=env, capture_output=True, text=True
+    )
     if process.returncode not in (0, 5):
-        raise SystemExit(f"configurator batch failed ({process.returncode}):\n{error}")
-    return seconds, usage.ru_maxrss / 1024  # kilobytes on Linux
+        raise SystemExit(f"configurator batch failed ({process.returncode}):\n{process.stderr}")
+    seconds, peak = process.stdout.split()[-2:]
+    return float(seconds), int(peak) / 1024  # kilobytes on Linux
 
 
 def count_outcomes(path: Path) -> collections.Counter[str]:

@@ -103,6 +103,12 @@ MAX_ROW_VALUES = 1_000  # values in one YAML row, aliases expanded (a row has a 
 MAX_ROW_DEPTH = 20  # nested lists and mappings in a YAML row (a row nests two deep)
 MEMO_SIZE = 65_536  # entries per memo level and per process, at most
 MEMO_CHARS = 24 * 1024 * 1024  # input characters the row memo may hold (long rows: fewer)
+# Rows that are nearly all different cars gain nothing from the memos: after MEMO_TRIAL
+# look-ups with fewer than one hit in MEMO_RARE, the memos shrink to MEMO_SMALL entries
+# (memory stays flat however long the run; the output is the same, memos only save time).
+MEMO_TRIAL = 4_096
+MEMO_RARE = 50
+MEMO_SMALL = 2_048
 PARENT_CHECK_SECONDS = 1.0  # an idle worker checks this often that the main process lives
 PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a process gets when its parent dies
 
@@ -193,6 +199,8 @@ def parse_options(options: str | Iterable[str]) -> tuple[list[str], dict[str, st
     ``VALUE`` as its buyer-supplied value. Codes are upper-cased.
     """
     if isinstance(options, str):
+        if ";" not in options and "=" not in options:  # codes only: the common case
+            return options.upper().split(), {}
         tokens: Iterable[str] = options.split(";") if ";" in options else options.split()
     else:
         tokens = options
@@ -632,6 +640,14 @@ class ChunkPricer:
         self.normal_options: Callable[..., tuple[Codes, Values]] = small_memo(self._normal_options)
         self._fitted = False
 
+    def _shrink_memos_when_useless(self) -> None:
+        """Small memos once the rows seen so far hardly ever repeat (see MEMO_TRIAL)."""
+        info = self.outcome.cache_info()  # type: ignore[attr-defined]
+        looked = info.hits + info.misses
+        if looked >= MEMO_TRIAL and info.hits * MEMO_RARE < looked:
+            self._size_memos(MEMO_SMALL)
+            self._fitted = True
+
     def _fit_memos(self, chunk: Chunk) -> None:
         """Size the memos by the first chunk's rows, so that memory stays flat when every
         row is long (a car of a hundred options): at most :data:`MEMO_CHARS` characters of
@@ -651,6 +667,8 @@ class ChunkPricer:
         """Price every row of a chunk into output text."""
         if not self._fitted:
             self._fit_memos(chunk)
+        elif self.memo_size > MEMO_SMALL:
+            self._shrink_memos_when_useless()
         if chunk.items:
             return self._process_items(chunk.items, chunk.size)
         if self.settings.header is not None:
@@ -922,7 +940,7 @@ class ChunkPricer:
         """A row's options as sorted codes and sorted values: the memo key of a configuration."""
         codes, values = parse_options(options)
         # Interned: the many memo entries share one string per option code.
-        return tuple(sorted({sys.intern(c) for c in codes})), tuple(sorted(values.items()))
+        return tuple(sorted(set(map(sys.intern, codes)))), tuple(sorted(values.items()))
 
     def _price(
         self, model: str, codes: tuple[str, ...], values: dict[str, str], day: dt.date

@@ -89,6 +89,43 @@ def damm(symbols: Iterable[int]) -> int:
     return interim
 
 
+# The Damm steps in one flat table, indexed by (interim << 5) | symbol, holding the next
+# interim shifted left by 5 (one look-up a symbol when encoding long codes).
+_FLAT_STEP = tuple(_STEP[i >> 5][i & 31] << 5 for i in range(32 * 32))
+
+
+def _damm_bytes(symbols: bytes) -> int:
+    """:func:`damm` of symbols given as bytes (values 0-31)."""
+    interim = 0
+    step = _FLAT_STEP
+    for symbol in symbols:
+        interim = step[interim | symbol]
+    return interim >> 5
+
+
+def _symbols_text(acc: int, count: int) -> str:
+    """The ``count`` symbols of ``acc`` (5 bits each, most significant first) as text, with
+    the check character. Long codes (a car of a hundred options) are cut with numpy: linear
+    in the length, unlike a shift of the whole number per symbol."""
+    if count <= 96:  # short codes: a shift per symbol is quicker than numpy's set-up
+        symbols = [(acc >> shift) & 31 for shift in range(5 * (count - 1), -1, -5)]
+        symbols.append(check_symbol(symbols))
+        return "".join([ALPHABET[symbol] for symbol in symbols])
+    import numpy as np  # already loaded with any pricer (its validity checks)
+
+    total = 5 * count
+    raw = (acc << (-total % 8)).to_bytes((total + 7) // 8, "big")
+    bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8))[:total]
+    weights = np.array([16, 8, 4, 2, 1], dtype=np.uint8)
+    values = (bits.reshape(count, 5) @ weights).astype(np.uint8)
+    check = _times_a(_damm_bytes(values.tobytes()))
+    text = values.tobytes().translate(_CHARS).decode("ascii")
+    return text + ALPHABET[check]
+
+
+_CHARS = bytes.maketrans(bytes(range(32)), ALPHABET.encode("ascii"))
+
+
 def check_symbol(symbols: Iterable[int]) -> int:
     """The check character that makes the Damm interim of the whole code 0."""
     return _times_a(damm(symbols))
@@ -190,21 +227,20 @@ class CodeBook:
     def encode(self, choices: Iterable[str], values: dict[str, str]) -> str:
         """The code of choices (known current codes) and the values supplied for options."""
         ids = self.ids
-        pairs = []
-        for code in choices:
-            option_id = ids.get(code)
-            if option_id is None:
-                raise UnknownOptionError(
-                    f"'{code}' is not an option of {self.model}", option_codes=[code]
-                )
-            pairs.append((option_id, code))
-        pairs.sort()
+        choices = list(choices)
+        try:
+            pairs = sorted(zip(map(ids.__getitem__, choices), choices, strict=True))
+        except KeyError:
+            code = next(code for code in choices if code not in ids)
+            raise UnknownOptionError(
+                f"'{code}' is not an option of {self.model}", option_codes=[code]
+            ) from None
         width = self.width
         acc = ((self.text_header if values else self.header) << 1) | (1 if values else 0)
         bits = HEADER_BITS + 1
         acc, bits = _varint(acc, bits, len(pairs))
-        for option_id, _ in pairs:
-            acc = (acc << width) | option_id
+        for number, _ in pairs:
+            acc = (acc << width) | number
         bits += width * len(pairs)
         if values:
             # A value refers to its option by position among the choices, or (position =
@@ -229,9 +265,7 @@ class CodeBook:
         padding = -bits % 5
         acc <<= padding
         count = (bits + padding) // 5
-        symbols = [(acc >> shift) & 31 for shift in range(5 * (count - 1), -1, -5)]
-        symbols.append(check_symbol(symbols))
-        text = "".join([ALPHABET[symbol] for symbol in symbols])
+        text = _symbols_text(acc, count)
         return "-".join([text[i : i + GROUP] for i in range(0, len(text), GROUP)])
 
     @cached_property

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from configurator import batch
 from configurator.batch import (
@@ -84,6 +86,13 @@ def test_options_split_on_spaces_or_semicolons_with_values() -> None:
     assert parse_options("") == ([], {})
     with pytest.raises(BadRowError, match="no option code"):
         parse_options("=Oak")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_characters=";=")))
+def test_options_of_codes_only_split_as_token_by_token(text: str) -> None:
+    # the quick path (upper-case the whole text, then split) gives the codes one by one
+    assert parse_options(text) == ([token.strip().upper() for token in text.split()], {})
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -449,6 +458,23 @@ def test_workers_share_what_they_priced(monkeypatch: pytest.MonkeyPatch) -> None
     second.learn(news)
     assert second.process(chunk).text == priced.text
     assert len(calls) == 2  # the second pricer priced nothing itself
+
+
+def test_memos_shrink_when_rows_hardly_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch, "MEMO_TRIAL", 30)
+    monkeypatch.setattr(batch, "MEMO_SMALL", 4)
+    root = open_tree().root
+    header = batch.Header(width=4, id=0, model=1, options=2, code=4, date=3)
+    settings = Settings(str(root), DAY, market_tax_ids(root), "csv", header=header)
+    days = [DAY + dt.timedelta(days=n) for n in range(90)]  # every row a different key
+    rows = [f"r{n},{SU7},,{day.isoformat()}\n" for n, day in enumerate(days)]
+    chunks = [batch.Chunk(first_line=2 + n, text="".join(rows[n : n + 30])) for n in (0, 30, 60)]
+    shrinking, keeping = batch.ChunkPricer(settings), batch.ChunkPricer(settings)
+    keeping.memo_size = batch.MEMO_SMALL  # never looks at its hit rate
+    texts = [shrinking.process(chunk).text for chunk in chunks]
+    assert shrinking.memo_size == 4  # after the first chunk's 30 misses
+    assert texts == [keeping.process(chunk).text for chunk in chunks]
+    assert len(texts[2].splitlines()) == 30
 
 
 def test_the_memo_forgets_the_least_recently_used() -> None:

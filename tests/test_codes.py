@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import shutil
 from pathlib import Path
 
@@ -370,3 +371,15 @@ def test_format_2_is_refused_when_not_canonical(
     monkeypatch.undo()
     with pytest.raises(CodeError, match="not written canonically"):
         decode_for(odd, catalog)
+
+
+def test_long_codes_are_cut_into_symbols_like_short_ones() -> None:
+    # the numpy path of long codes gives what a shift per symbol gives
+    from configurator.codes import ALPHABET, _symbols_text, check_symbol
+
+    rng = random.Random(12)
+    for count in [1, 2, 95, 96, 97, 100, 257, 640]:
+        acc = rng.getrandbits(5 * count)
+        symbols = [(acc >> shift) & 31 for shift in range(5 * (count - 1), -1, -5)]
+        symbols.append(check_symbol(symbols))
+        assert _symbols_text(acc, count) == "".join(ALPHABET[s] for s in symbols)

@@ -419,8 +419,27 @@ def test_fast_resolution_and_checks_equal_the_reference(model: str, data: st.Dat
     on = data.draw(st.sampled_from([dt.date(2025, 6, 1), dt.date(2026, 1, 15)]))
     expected = violated(p.catalog, reference.codes, on)
     assert p.violated(reference, on) == expected
+    assert p.breaks(reference, on) == bool(expected)
     for constraint in constraints(p.catalog):
         assert compile_constraint(constraint)(reference.codes) == constraint.holds(reference.codes)
+
+
+@settings(max_examples=40, deadline=None)
+@given(model=st.sampled_from(MODELS), data=st.data())
+def test_a_rejection_from_the_pricers_selection_equals_one_resolved_again(
+    model: str, data: st.DataObject
+) -> None:
+    p = _pricer(model)
+    ordered, values = p.canonical(data.draw(choices(p.catalog)))
+    selection = p.resolve(ordered)
+    if not p.breaks(selection, ON):
+        return
+    configuration = Configuration(model, ordered, values)
+    given_selection = p.rejection(configuration, ON, selection)
+    resolved_again = p.rejection(configuration, ON)
+    assert type(given_selection) is type(resolved_again)
+    assert str(given_selection) == str(resolved_again)
+    assert given_selection.explanation == resolved_again.explanation
 
 
 @settings(max_examples=40, deadline=None)

@@ -57,6 +57,11 @@ def test_structural_checks_agree_with_holds(
     for selected in selections:
         expected = [i for i, c in enumerate(constraints) if not c.holds(selected)]
         assert checks.broken(selected) == expected
+        again = checks.broken(selected)  # the remembered answer, as a list of its own
+        assert again == expected
+        again.append(-1)
+        assert checks.broken(selected) == expected
+        assert checks.broken(set(selected)) == expected
 
 
 @settings(max_examples=300, deadline=None)

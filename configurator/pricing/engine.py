@@ -222,6 +222,17 @@ class Pricer:
                 ]
         return result
 
+    def breaks(self, selection: Selection, on: dt.date | None) -> bool:
+        """Whether :meth:`violated` would list a constraint, without making the constraint
+        objects (they come from the catalog, loaded again for a stored pricer)."""
+        codes = selection.codes
+        if self.checks.broken(codes):
+            return True
+        if on is not None and not self.checks.unavailable_codes(on).isdisjoint(codes):
+            unavailable = self.unavailable(on)
+            return any(code in unavailable for code in codes)
+        return False
+
     def check(self, configuration: Configuration, on: dt.date) -> None:
         """Raise the ConfigurationError that explains why a configuration cannot be priced.
 
@@ -229,10 +240,13 @@ class Pricer:
         """
         self.price(configuration, on)
 
-    def rejection(self, configuration: Configuration, on: dt.date) -> ConfigurationError:
+    def rejection(
+        self, configuration: Configuration, on: dt.date, selection: Selection | None = None
+    ) -> ConfigurationError:
         """Why a configuration that breaks a constraint cannot be priced: the rules engine's
         minimal explanation (the buyer's choices, and the defaults or absences, together with
         the rules, each with its id, message and file:line, that cannot all hold).
+        ``selection``: the configuration as :meth:`resolve` resolved it, when at hand.
 
         Only a rejection pays for it: it needs the catalog (loaded again for a stored pricer)
         and the SAT solver, never the compiled diagram (which may take long to build)."""
@@ -240,7 +254,7 @@ class Pricer:
 
         explainer = explainer_for(self.catalog, on)
         explainer.share_checks(self.checks.structural)
-        result = explainer.check(configuration)
+        result = explainer.check(configuration, selection)
         if result.valid:  # the two engines share one definition of validity: a bug
             raise RuntimeError(f"the rules engine accepts {configuration} that the pricer rejects")
         return result.error()
@@ -303,8 +317,8 @@ class Pricer:
         choices, values = self.selection.canonical(configuration)
         selection = self.selection.resolve(choices)
         codes = selection.codes
-        if self.violated(selection, on):
-            raise self.rejection(Configuration(self._model, choices, values), on)
+        if self.breaks(selection, on):
+            raise self.rejection(Configuration(self._model, choices, values), on, selection)
         self.selection.check_values(selection, values)
         ordered = sorted(codes, key=self.selection.position.__getitem__)
         lines, charged, subtotal = self.lines.priced(selection, ordered, values)

@@ -132,6 +132,9 @@ class LineBook:
         self._price_rules: dict[str, list[tuple[Predicate, Decimal, QuoteLine]]] = {}
         for (code, _, rule_price, line), holds in zip(rule_items, conditions, strict=False):
             self._price_rules.setdefault(code, []).append((holds, rule_price, line))
+        # an option's line when chosen, and as a default ("standard"), without a value
+        self._chosen_lines: dict[str, QuoteLine] = {}
+        self._standard_lines: dict[str, QuoteLine] = {}
         discount_conditions = conditions[len(rule_items) :]
         self._discounts = [
             (facts, holds, of)
@@ -139,7 +142,8 @@ class LineBook:
         ]
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_price_rules", "_discounts")}
+        made = ("_price_rules", "_discounts", "_chosen_lines", "_standard_lines")
+        return {k: v for k, v in self.__dict__.items() if k not in made}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -167,20 +171,30 @@ class LineBook:
         """Options in catalog order, then each package followed by the options it includes."""
         chosen, packaged, brought = selection.chosen, selection.packaged, selection.brought
         packages: list[str] = []
+        chosen_lines, standard_lines = self._chosen_lines, self._standard_lines
+        package_facts = self.packages
         for code in ordered:
-            if code in self.packages:
+            if code in package_facts:
                 packages.append(code)
                 continue
-            if code in packaged:
+            if packaged and code in packaged:
                 charged[code] = ZERO
                 continue
+            value = values.get(code) if values else None
             if code in chosen:
-                note = None
+                line = chosen_lines.get(code) if value is None else None
+                if line is None:
+                    line = self._line("option", code, None, value)
+                    if value is None:
+                        chosen_lines[code] = line
             elif code in brought:
-                note = f"comes with {self._names[brought[code]]}"
+                line = self._line("option", code, f"comes with {self._names[brought[code]]}", value)
             else:
-                note = "standard"
-            line = self._line("option", code, note, values.get(code))
+                line = standard_lines.get(code) if value is None else None
+                if line is None:
+                    line = self._line("option", code, "standard", value)
+                    if value is None:
+                        standard_lines[code] = line
             lines.append(line)
             charged[code] = line.amount
         for code in packages:

@@ -71,6 +71,10 @@ class SelectionIndex:
             self.names[package.code] = package.name
             self._includes[package.code] = tuple(package.includes)
         self.known = frozenset(self.position)
+        # codes written as the catalog writes them (what strip().upper() leaves unchanged)
+        self._plain = frozenset(c for c in self.known if c == c.strip().upper())
+        # codes that add others to a selection (packages and options that bring some)
+        self._expanding = frozenset(self._includes) | frozenset(self._brings)
 
     def canonical(self, configuration: Configuration) -> tuple[tuple[str, ...], dict[str, str]]:
         """The buyer's choices in catalog order (unknown codes rejected) and their values."""
@@ -78,7 +82,10 @@ class SelectionIndex:
             raise UsageError(
                 f"the configuration is for '{configuration.model}', not '{self.model}'"
             )
-        choices = dict.fromkeys(code.strip().upper() for code in configuration.choices)
+        if self._plain.issuperset(configuration.choices):  # the common case, made quick
+            choices = dict.fromkeys(configuration.choices)
+        else:
+            choices = dict.fromkeys(code.strip().upper() for code in configuration.choices)
         for code in choices:
             if code not in self.known:
                 raise UnknownOptionError(
@@ -100,6 +107,9 @@ class SelectionIndex:
         packaged: dict[str, str] = {}
         pending = list(choices)
         includes, brings = self._includes, self._brings
+        if self._expanding.isdisjoint(pending):  # nothing to add: the choices themselves
+            codes.update(pending)
+            pending = []
         while pending:
             code = pending.pop()
             if code in codes:
@@ -130,7 +140,7 @@ class SelectionIndex:
         """Add the defaults of the groups ``codes`` leaves untouched, with what they bring;
         return the defaults."""
         group_of, brings = self.group_of, self._brings
-        touched = {group_of[code] for code in codes if code in group_of}
+        touched = set(map(group_of.get, codes))  # (None for packages: no group)
         defaulted: set[str] = set()
         pending: list[str] = []
         waiting = [entry for entry in self._defaults if entry[0] not in touched]

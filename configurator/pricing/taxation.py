@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from decimal import Decimal
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from configurator.money import ZERO, format_money, net_of, percent_of, smallest_reaching, vat_on
 from configurator.pricing.dates import DateSchedule
@@ -53,6 +53,9 @@ class Taxation:
         self.vat_rate = market.vat_rate
         self.tax_ids = tuple(tax.id for tax in market.taxes)  # the market's, in its order
         self._reaching: dict[tuple[Decimal, str], Decimal] = {}
+        # take() without cliffs depends on the date and the subtotal only: distinct cars
+        # share subtotals (a few hundred among thousands of Megane configurations)
+        self._brief: dict[tuple[dt.date, str], tuple[Decimal, Decimal, tuple[TaxLine, ...]]] = {}
         terms: dict[int, tuple[TaxTerms, PeriodTerms]] = {}
 
         def taxes_on(day: dt.date) -> tuple[tuple[TaxTerms, PeriodTerms], ...]:
@@ -70,6 +73,13 @@ class Taxation:
             (end for tax in market.taxes for p in tax.periods for end in (p.from_, p.until)),
             taxes_on,
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_brief"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._brief = {}
 
     def periods(self, on: dt.date) -> list[tuple[TaxTerms, PeriodTerms]]:
         """The market's taxes that cover this car on ``on``, each with its period's terms."""
@@ -118,6 +128,26 @@ class Taxation:
         """The taxes owed on a car of list price ``subtotal`` on ``on`` (VAT first when it is
         added to the list price), and (unless ``cliffs`` is false) where it stands against each
         cliff."""
+        if not cliffs:  # remembered (a bounded memo): the same figures for the same inputs
+            key = (on, str(subtotal))
+            known = self._brief.get(key)
+            if known is None:
+                found = self._take(on, subtotal, lines, chosen, cliffs=False)
+                if len(self._brief) >= 4096:
+                    self._brief.clear()
+                known = self._brief[key] = (found.net, found.vat, tuple(found.taxes))
+            return StateTake(known[0], known[1], list(known[2]), [])
+        return self._take(on, subtotal, lines, chosen, cliffs=True)
+
+    def _take(
+        self,
+        on: dt.date,
+        subtotal: Decimal,
+        lines: list[QuoteLine],
+        chosen: AbstractSet[str],
+        *,
+        cliffs: bool,
+    ) -> StateTake:
         net, vat = self.net_and_vat(subtotal)
         taxes: list[TaxLine] = []
         thresholds: list[Threshold] = []

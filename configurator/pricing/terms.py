@@ -129,9 +129,7 @@ class BuyerTerms:
     def delivery_weeks(self, codes: AbstractSet[str], extra_weeks: int) -> int:
         """The catalog's lead time, plus the longest of the selection's, plus programmes'."""
         return (
-            self._lead_time_weeks
-            + max((self._lead[code] for code in codes), default=0)
-            + extra_weeks
+            self._lead_time_weeks + max(map(self._lead.__getitem__, codes), default=0) + extra_weeks
         )
 
     def in_force_warning(self, on: dt.date) -> str | None:

@@ -37,9 +37,11 @@ from configurator.errors import (
 from configurator.errors import Problem as CatalogProblem
 from configurator.rules.compile import Cnf, Problem, encode_cnf, problem_of, support
 from configurator.rules.constraints import (
+    Charge,
     Constraint,
     ProgrammeSpend,
-    charged_prices,
+    charge_cases,
+    charged,
     programme_spend,
 )
 
@@ -238,6 +240,8 @@ class Explainer:
         self._cnf: Cnf | None = None
         self._solver: Any = None
         self._structural: StructuralChecks | None = None
+        self._charges: dict[str, Charge] | None = None
+        self._programme_codes: frozenset[str] = frozenset()
         self._other_constraints: list[tuple[int, Constraint]] = []
         # Explanations of broken complete selections: a small solver per broken constraint
         # (reused), and the explanations found, keyed by the conflict (LRU).
@@ -266,10 +270,18 @@ class Explainer:
         assert self._cnf is not None
         return self._cnf, self._solver
 
-    def check(self, configuration: Configuration | Iterable[str]) -> CheckResult:
+    def check(
+        self, configuration: Configuration | Iterable[str], selection: Selection | None = None
+    ) -> CheckResult:
         """Check a configuration (resolved with defaults, packages and brought options) or a
-        complete set of codes. Invalid: a minimal explanation, or the unmet minimum spends."""
-        if isinstance(configuration, Configuration):
+        complete set of codes. Invalid: a minimal explanation, or the unmet minimum spends.
+
+        ``selection``: the configuration already resolved (e.g. by a pricer's
+        :class:`~configurator.pricing.selection.SelectionIndex`, same meaning), so that it is
+        not resolved again."""
+        if selection is not None:
+            pass
+        elif isinstance(configuration, Configuration):
             if configuration.model != self.catalog.id:
                 raise UsageError(
                     f"the configuration is for '{configuration.model}', not '{self.catalog.id}'"
@@ -279,7 +291,7 @@ class Explainer:
             codes = frozenset(self._known(configuration))
             selection = Selection(codes, codes, frozenset(), {}, {})
         codes = selection.codes
-        spend = tuple(programme_spend(self.catalog, codes, charged_prices(self.catalog, codes)))
+        spend = self._spend(codes)
         broken_at = self.broken(codes)
         if not broken_at:
             return CheckResult(True, selection.codes, spend=spend)
@@ -290,6 +302,25 @@ class Explainer:
         explanation = self.explain_broken(selection, first)
         explanation = explanation.leading(r.id for r in broken)
         return CheckResult(False, selection.codes, explanation, broken, spend)
+
+    def _spend(self, codes: frozenset[str]) -> tuple[ProgrammeSpend, ...]:
+        """Each programme's spend on the charged prices (:func:`charged_prices`, for the
+        programmes' options only: all that :func:`programme_spend` reads); the charge cases
+        are made once, not per check."""
+        if not self.catalog.programmes:
+            return ()
+        if self._charges is None:
+            self._charges = charge_cases(self.catalog)
+            self._programme_codes = frozenset(
+                code for programme in self.catalog.programmes for code in programme.options
+            )
+        cases = self._charges
+        prices = {
+            code: charged(cases[code], codes)
+            for code in self._programme_codes.intersection(codes)
+            if code in cases
+        }
+        return tuple(programme_spend(self.catalog, codes, prices))
 
     def share_checks(self, checks: StructuralChecks) -> None:
         """Use ``checks`` (built from ``constraints(catalog)``, e.g. a pricer's) for the

@@ -108,6 +108,11 @@ class TableIndex:
 class StructuralChecks:
     """The cardinality and table constraints of a list, checked at once; picklable."""
 
+    # The last selection checked and its answer: a pricer that rejects a selection and the
+    # explainer that then explains it (sharing these checks) ask about the same frozenset.
+    _last_selected: AbstractSet[str] | None = None
+    _last_broken: tuple[int, ...] = ()
+
     def __init__(self, constraints: Sequence[Constraint]) -> None:
         position: dict[str, int] = {}
         for constraint in constraints:
@@ -203,6 +208,9 @@ class StructuralChecks:
         self.bases = np.arange(len(table_ids), dtype=np.int64) * span
         self.size = len(position)
 
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_last_")}
+
     def vector(self, selected: Iterable[str]) -> np.ndarray:
         """The selection as 0/1 per code of these constraints (other codes are ignored)."""
         # slot `size` stays 0 (empty runs); slot `size + 1` takes codes of no constraint here
@@ -218,6 +226,14 @@ class StructuralChecks:
     def broken(self, selected: AbstractSet[str]) -> list[int]:
         """The indices (ascending) of the cardinality and table constraints ``selected``
         breaks."""
+        if selected is self._last_selected:  # the very same (immutable) set: same answer
+            return list(self._last_broken)
+        found = self._broken(selected)
+        if isinstance(selected, frozenset):
+            self._last_selected, self._last_broken = selected, tuple(found)
+        return found
+
+    def _broken(self, selected: AbstractSet[str]) -> list[int]:
         present = self.vector(selected)
         found: list[int] = []
         if len(self.card_ids):
