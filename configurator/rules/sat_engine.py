@@ -44,7 +44,7 @@ from configurator.rules.sat_witness import Witnesses
 POOL_ROWS = 256  # valid configurations kept to witness values after the next choice
 TRANSFER_ROWS = 64  # of those, repaired to agree with a new choice
 STEPS_KEPT = 32  # partial configurations whose domains (and implied literals) are remembered
-SWAP_ROWS = 256  # copies of a configuration repaired at once to witness codes
+SWAP_ROWS = 128  # copies of a configuration repaired at once to witness codes
 SWAP_WIDTH = (1 << 30, 8, 1)  # codes forced per copy: any number, then 8, then 1
 SWAP_TRIES = len(SWAP_WIDTH)  # repairs tried per code and step before the solver decides
 
@@ -110,20 +110,10 @@ class SatEngine(RulesEngine):
         weakref.finalize(self, self._dom.delete)
         self._top = self._on  # activation literals of one call each come after
         self._pool = np.zeros((0, len(self.codes)), dtype=bool)
-        # For repairs: constraints as implications, exclusions and "requires one of", and
-        # the options of groups taking at most one (swapped in different copies).
-        implications: list[tuple[str, str]] = []
-        exclusions: list[tuple[str, str]] = []
-        any_of: list[tuple[str, tuple[str, ...]]] = []
-        for c in self.problem.constraints:
-            needs = _any_of(c)
-            if needs is not None:
-                any_of.append(needs)
-            for source, target, positive in _binary(c):
-                (implications if positive else exclusions).append((source, target))
-        self._witness = Witnesses(
-            self.problem.constraints, self.codes, implications, exclusions, any_of
-        )
+        # Repairs see the constraints as implications, exclusions and "requires one of"
+        # where they are exactly that, and options of groups taking at most one are swapped
+        # in different copies.
+        self._witness = Witnesses(self.problem.constraints, self.codes, _exact)
         self._group_id = np.arange(len(self.codes), dtype=np.int64) + len(catalog.groups)
         for number, g in enumerate(catalog.groups):
             if g.choose.max == 1:
@@ -196,7 +186,7 @@ class SatEngine(RulesEngine):
             rows = others.copy()
             on = np.broadcast_to(fixed_true, rows.shape).copy()
             off = np.broadcast_to(fixed_false, rows.shape).copy()
-            good = self._witness.repair(rows, on, off)
+            rows, good = self._witness.repair(rows, on, off)
             if good.any():
                 self._add_rows(rows[good])
                 can1 |= rows[good].any(axis=0)
@@ -277,7 +267,9 @@ class SatEngine(RulesEngine):
         targets = np.flatnonzero((need1 | need0) & (tries < SWAP_TRIES))
         if not targets.size:
             return
-        per_row = SWAP_WIDTH[int(tries[targets].max())]
+        least = int(tries[targets].min())
+        targets = targets[tries[targets] == least]
+        per_row = SWAP_WIDTH[least]
         group = self._group_id[targets]
         order = np.lexsort((targets, group))
         targets, group = targets[order], group[order]
@@ -294,19 +286,13 @@ class SatEngine(RulesEngine):
         keep = row_of < SWAP_ROWS
         targets, row_of = targets[keep], row_of[keep]
         tries[targets] += 1
-        height = int(row_of.max()) + 1
-        rows = np.broadcast_to(base, (height, base.size)).copy()
-        on = np.broadcast_to(fixed_true, rows.shape).copy()
-        off = np.broadcast_to(fixed_false, rows.shape).copy()
         ins = need1[targets]
-        on[row_of[ins], targets[ins]] = True
-        off[row_of[~ins], targets[~ins]] = True
-        good = self._witness.repair(rows, on, off)
-        if good.any():
-            found = rows[good]
-            self._add_rows(found[-8:])
-            can1 |= found.any(axis=0)
-            can0 |= (~found).any(axis=0)
+        has, lacks, found = self._witness.swaps(
+            base, fixed_true, fixed_false, targets, ins, row_of
+        )
+        can1 |= has
+        can0 |= lacks
+        self._add_rows(found)
 
     def _store(self, key: frozenset[str], domain: _Domain | None) -> _Domain | None:
         if domain is not None:
@@ -516,6 +502,12 @@ def _binary(c: Constraint) -> list[tuple[str, str, bool]]:
     ):
         return [(source.code, o.operand.code, False) for o in rhs.operands]  # type: ignore[union-attr]
     return []
+
+
+def _exact(c: Constraint) -> tuple[list[tuple[str, str, bool]], tuple[str, ...] | None]:
+    """What the repairs of :mod:`~configurator.rules.sat_witness` may read a constraint as."""
+    needs = _any_of(c)
+    return _binary(c), None if needs is None else (needs[0], *needs[1])
 
 
 def _any_of(c: Constraint) -> tuple[str, tuple[str, ...]] | None:

@@ -1,14 +1,15 @@
-"""Witnesses without the solver, many at once: valid configurations made from known valid ones
-by forcing a few codes in or out and repairing what that breaks, in numpy over a matrix of
-candidate configurations (one row each), then checked against every constraint.
+"""Witnesses without the solver, 64 at once: valid configurations made from known valid ones
+by forcing a few codes in or out and repairing what that breaks, then checked against every
+constraint.
 
 The SAT engine's valid domains need a witness (a valid configuration) for every value still
 possible; a solver call gives one configuration, and an "alternative" group of 231 options
 needs 231 of them. Forcing each option into a copy of a known valid configuration (its
-siblings out, what it needs in, what needs what went out out) is a unit propagation on one
-row; doing it on hundreds of rows at once costs a few numpy operations per round. A row is only
-used after :meth:`Witnesses.valid` found every constraint satisfied, so a wrong repair costs a
-solver call later, never a wrong answer.
+siblings out, what it needs in, what needs what went out out) is a unit propagation on that
+copy. Here 64 copies are one bit each of a 64-bit word per code (bit ``j`` of ``rows[i]``: code
+``i`` is in copy ``j``), so one numpy operation over the constraints' arrays propagates in all
+64 copies at once. A copy is only used after :meth:`Witnesses.valid` found every constraint
+satisfied in it, so a failed repair costs a solver call later, never a wrong answer.
 """
 
 from __future__ import annotations
@@ -20,47 +21,98 @@ import numpy as np
 from configurator.expr import And, Const, Expr, Not, Or, Var
 from configurator.rules.constraints import Constraint
 
-REPAIR_ROUNDS = 12  # propagation rounds per batch of rows
+WIDTH = 64  # copies per word
+FULL = np.uint64(0xFFFFFFFFFFFFFFFF)
+REPAIR_ROUNDS = 16  # propagation rounds per batch of copies
 
-Column = Callable[[np.ndarray], np.ndarray]
+
+def pack(matrix: np.ndarray) -> np.ndarray:
+    """Up to 64 rows of a bool matrix (rows x codes) as one 64-bit word per code."""
+    padded = np.zeros((matrix.shape[1], WIDTH), dtype=bool)
+    padded[:, : matrix.shape[0]] = matrix.T
+    return _words(padded)
 
 
-def _vector(expr: Expr, index: dict[str, int]) -> Column | None:
-    """The expression as a function of a row matrix (rows x codes) -> one bool per row."""
+def unpack(words: np.ndarray, count: int) -> np.ndarray:
+    """The first ``count`` rows (copies) of words made by :func:`pack`."""
+    bits = np.unpackbits(words.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    return bits[:, :count].T.astype(bool)
+
+
+def _bits(words: np.ndarray) -> np.ndarray:
+    """Words -> (len x 64) 0/1 per copy."""
+    return np.unpackbits(words.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+
+
+def _words(bits: np.ndarray) -> np.ndarray:
+    """(len x 64) bools -> words."""
+    return np.ascontiguousarray(np.packbits(bits, axis=1, bitorder="little")).view("<u8").ravel()
+
+
+def _source(expr: Expr, index: dict[str, int]) -> str | None:
+    """Python source of the expression over ``r`` (one int per code, a bit per copy)."""
     if isinstance(expr, Var):
         i = index.get(expr.code)
-        if i is None:
-            return None
-        return lambda rows: rows[:, i]
+        return None if i is None else f"r[{i}]"
     if isinstance(expr, Const):
-        value = bool(expr.value)
-        return lambda rows: np.full(rows.shape[0], value)
+        return "F" if expr.value else "0"
     if isinstance(expr, Not):
-        inner = _vector(expr.operand, index)
-        if inner is None:
-            return None
-        return lambda rows: ~inner(rows)
+        inner = _source(expr.operand, index)
+        return None if inner is None else f"(F ^ {inner})"
     if isinstance(expr, And | Or):
-        parts = [_vector(o, index) for o in expr.operands]
+        parts = [_source(o, index) for o in expr.operands]
         if any(p is None for p in parts):
             return None
-        funcs = [p for p in parts if p is not None]
-        reduce = np.logical_and.reduce if isinstance(expr, And) else np.logical_or.reduce
-        return lambda rows: reduce([f(rows) for f in funcs])
+        joint = " & " if isinstance(expr, And) else " | "
+        return "(" + joint.join(p for p in parts if p is not None) + ")"
     return None
 
 
+def _segments(owner: np.ndarray, count: int) -> np.ndarray:
+    return np.searchsorted(owner, np.arange(count))
+
+
+class _Incidence:
+    """For each code, the items (edges, groups, sets) that mention it (CSR)."""
+
+    def __init__(self, codes: np.ndarray, items: np.ndarray, size: int) -> None:
+        order = np.argsort(codes, kind="stable")
+        self.items = items[order]
+        self.start = np.searchsorted(codes[order], np.arange(size + 1))
+
+    def of(self, codes: np.ndarray) -> np.ndarray:
+        """The items mentioning any of ``codes``, each once."""
+        begin, end = self.start[codes], self.start[codes + 1]
+        lengths = end - begin
+        total = int(lengths.sum())
+        if not total:
+            return np.zeros(0, dtype=np.int64)
+        offsets = np.repeat(begin - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+        return np.unique(self.items[offsets + np.arange(total)])
+
+
+def _members(first: np.ndarray, total: int, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (into a members array segmented at ``first``) of the chosen segments' members,
+    and each one's segment number in ``chosen`` order."""
+    stop = np.r_[first[1:], total]
+    lengths = stop[chosen] - first[chosen]
+    count = int(lengths.sum())
+    owner = np.repeat(np.arange(chosen.size), lengths)
+    offsets = np.repeat(first[chosen] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    return offsets + np.arange(count), owner
+
+
 class Witnesses:
-    """Checks and repairs of candidate configurations, vectorised over rows."""
+    """Checks and repairs of candidate configurations, 64 per word."""
 
     def __init__(
         self,
         constraints: Sequence[Constraint],
         codes: Sequence[str],
-        implications: Sequence[tuple[str, str]],
-        exclusions: Sequence[tuple[str, str]],
-        any_of: Sequence[tuple[str, Sequence[str]]],
+        exact: Callable[[Constraint], tuple[list[tuple[str, str, bool]], tuple[str, ...] | None]],
     ) -> None:
+        """``exact(c)``: the implications/exclusions (a, b, positive) and the "a requires one
+        of" options that state constraint ``c`` exactly (empty and None when they do not)."""
         self.codes = tuple(codes)
         index = {code: i for i, code in enumerate(self.codes)}
         self.size = len(self.codes)
@@ -68,7 +120,12 @@ class Witnesses:
         card_owner: list[int] = []
         card_min: list[int] = []
         card_max: list[int] = []
-        self._generic: list[tuple[Column, np.ndarray]] = []
+        implications: list[tuple[int, int]] = []
+        exclusions: list[tuple[int, int]] = []
+        any_src: list[int] = []
+        any_members: list[int] = []
+        any_owner: list[int] = []
+        lines: list[str] = []
         self._python: list[Constraint] = []
         for c in constraints:
             if c.kind == "cardinality":
@@ -84,137 +141,234 @@ class Witnesses:
                 card_min.append(c.minimum)
                 card_max.append(len(members) if c.maximum is None else c.maximum)
                 continue
-            func = _vector(c.expr, index) if c.expr is not None else None
-            if func is None:
+            binary, needs = exact(c)
+            if binary and all(a in index and b in index for a, b, _ in binary):
+                for a, b, positive in binary:
+                    (implications if positive else exclusions).append((index[a], index[b]))
+                continue
+            if needs is not None:
+                source, options = needs[0], needs[1:]
+                if source in index and all(o in index for o in options):
+                    any_src.append(index[source])
+                    for option in options:
+                        any_members.append(index[option])
+                        any_owner.append(len(any_src) - 1)
+                    continue
+            text = _source(c.expr, index) if c.expr is not None else None
+            if text is None:
                 self._python.append(c)
             else:
-                support = np.array(sorted(_codes(c.expr, index)), dtype=np.int64)  # type: ignore[arg-type]
-                self._generic.append((func, support))
+                lines.append(f"    ok &= {text}")
+        namespace: dict[str, object] = {"F": int(FULL)}
+        body = "\n".join(lines) or "    pass"
+        exec(f"def check(r):\n    ok = F\n{body}\n    return ok\n", namespace)  # noqa: S102
+        self._generic: Callable[[list[int]], int] = namespace["check"]  # type: ignore[assignment]
         self._card_members = np.array(card_members, dtype=np.int64)
         self._card_owner = np.array(card_owner, dtype=np.int64)
         self._card_min = np.array(card_min, dtype=np.int64)
         self._card_max = np.array(card_max, dtype=np.int64)
-        self._card_first = np.searchsorted(self._card_owner, np.arange(len(card_min)))
-        self._src = np.array([index[a] for a, _ in implications], dtype=np.int64)
-        self._dst = np.array([index[b] for _, b in implications], dtype=np.int64)
-        self._xa = np.array([index[a] for a, _ in exclusions], dtype=np.int64)
-        self._xb = np.array([index[b] for _, b in exclusions], dtype=np.int64)
-        any_src: list[int] = []
-        any_members: list[int] = []
-        any_owner: list[int] = []
-        for k, (source, options) in enumerate(any_of):
-            any_src.append(index[source])
-            for option in options:
-                any_members.append(index[option])
-                any_owner.append(k)
+        self._card_first = _segments(self._card_owner, len(card_min))
+        pairs = np.array(implications, dtype=np.int64).reshape(-1, 2)
+        self._src, self._dst = pairs[:, 0].copy(), pairs[:, 1].copy()
+        pairs = np.array(exclusions, dtype=np.int64).reshape(-1, 2)
+        self._xa, self._xb = pairs[:, 0].copy(), pairs[:, 1].copy()
         self._any_src = np.array(any_src, dtype=np.int64)
         self._any_members = np.array(any_members, dtype=np.int64)
         self._any_owner = np.array(any_owner, dtype=np.int64)
-        self._any_first = np.searchsorted(self._any_owner, np.arange(len(any_src)))
+        self._any_first = _segments(self._any_owner, len(any_src))
+        size = self.size
+        edges = np.arange(self._src.size)
+        self._impl_of = _Incidence(np.r_[self._src, self._dst], np.r_[edges, edges], size)
+        edges = np.arange(self._xa.size)
+        self._excl_of = _Incidence(np.r_[self._xa, self._xb], np.r_[edges, edges], size)
+        self._card_of = _Incidence(self._card_members, self._card_owner, size)
+        sets = np.arange(self._any_src.size)
+        self._any_of = _Incidence(
+            np.r_[self._any_src, self._any_members], np.r_[sets, self._any_owner], size
+        )
 
     # --- checking -------------------------------------------------------------------------
 
-    def valid(self, rows: np.ndarray, changed: np.ndarray | None = None) -> np.ndarray:
-        """Per row: every constraint holds. ``changed`` (per code) limits the expression
-        constraints checked to those mentioning a code set in some row differently from a
-        configuration known to be valid (the rows' origins)."""
-        ok = np.ones(rows.shape[0], dtype=bool)
-        if not rows.shape[0]:
-            return ok
-        if self._card_min.size:
-            counts = self._counts(rows)
-            ok &= ((counts >= self._card_min) & (counts <= self._card_max)).all(axis=1)
-        if self._src.size:
-            ok &= ~(rows[:, self._src] & ~rows[:, self._dst]).any(axis=1)
-        if self._xa.size:
-            ok &= ~(rows[:, self._xa] & rows[:, self._xb]).any(axis=1)
-        for func, support in self._generic:
-            if changed is not None and not changed[support].any():
-                continue
-            ok &= func(rows)
+    def valid_words(self, rows: np.ndarray, changed: np.ndarray | None = None) -> int:
+        """Bit ``j`` set when every constraint holds in copy ``j``. With ``changed`` (the
+        codes where some copy differs from a valid configuration it came from), only the
+        constraints that mention one of them are checked."""
+        bad = np.uint64(0)
+        if changed is None:
+            groups = np.arange(self._card_min.size)
+            impl = np.arange(self._src.size)
+            excl = np.arange(self._xa.size)
+            sets = np.arange(self._any_src.size)
+        else:
+            groups = self._card_of.of(changed)
+            impl = self._impl_of.of(changed)
+            excl = self._excl_of.of(changed)
+            sets = self._any_of.of(changed)
+        if groups.size:
+            where, owner = _members(self._card_first, self._card_members.size, groups)
+            first = _segments(owner, groups.size)
+            counts = np.add.reduceat(_bits(rows[self._card_members[where]]), first, axis=0)
+            low, high = self._card_min[groups, None], self._card_max[groups, None]
+            bad |= np.bitwise_or.reduce(_words((counts < low) | (counts > high)))
+        if impl.size:
+            bad |= np.bitwise_or.reduce(rows[self._src[impl]] & ~rows[self._dst[impl]])
+        if excl.size:
+            bad |= np.bitwise_or.reduce(rows[self._xa[excl]] & rows[self._xb[excl]])
+        if sets.size:
+            where, owner = _members(self._any_first, self._any_members.size, sets)
+            has = np.bitwise_or.reduceat(
+                rows[self._any_members[where]], _segments(owner, sets.size)
+            )
+            bad |= np.bitwise_or.reduce(rows[self._any_src[sets]] & ~has)
+        ok = int(~bad & FULL) & self._generic(rows.tolist())
         if self._python:
-            for r in np.flatnonzero(ok).tolist():
-                selected = {self.codes[i] for i in np.flatnonzero(rows[r]).tolist()}
+            for j in range(WIDTH):
+                if not ok >> j & 1:
+                    continue
+                selected = {self.codes[i] for i in np.flatnonzero(rows >> np.uint64(j) & 1)}
                 if not all(c.holds(selected) for c in self._python):
-                    ok[r] = False
+                    ok &= ~(1 << j)
         return ok
 
-    def _counts(self, rows: np.ndarray) -> np.ndarray:
-        picked = rows[:, self._card_members].astype(np.int32)
-        return np.add.reduceat(picked, self._card_first, axis=1)
+    def valid(self, matrix: np.ndarray) -> np.ndarray:
+        """Per row of a bool matrix (rows x codes): every constraint holds."""
+        result = np.zeros(matrix.shape[0], dtype=bool)
+        for start in range(0, matrix.shape[0], WIDTH):
+            part = matrix[start : start + WIDTH]
+            word = self.valid_words(pack(part))
+            result[start : start + part.shape[0]] = [(word >> j) & 1 for j in range(part.shape[0])]
+        return result
 
     # --- repairing --------------------------------------------------------------------------
 
-    def repair(self, rows: np.ndarray, on: np.ndarray, off: np.ndarray) -> np.ndarray:
-        """Make the rows take the codes of ``on`` and drop those of ``off`` (both rows x codes,
-        kept), changing other codes as unit propagation says (what a kept code needs comes
-        in, what needs a code that went out goes out, siblings over a group's maximum go
-        out), preferring to drop. Returns per row whether it is now valid; ``rows`` is changed
-        in place (``on``/``off`` too: they gain what the repair fixed)."""
-        original = rows.copy()
-        rows |= on
-        rows &= ~off
-        failed = (on & off).any(axis=1)
+    def repair(
+        self, matrix: np.ndarray, on: np.ndarray, off: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of ``matrix`` (rows x codes, valid configurations) made to take the codes
+        of ``on`` and drop those of ``off`` (same shape), other codes changed as unit
+        propagation says (what a kept code needs comes in, what needs a code that went out
+        goes out, members over a group's maximum go out), preferring to drop. Returns the
+        repaired rows and per row whether it is valid."""
+        rows_out = np.empty_like(matrix)
+        good = np.zeros(matrix.shape[0], dtype=bool)
+        for start in range(0, matrix.shape[0], WIDTH):
+            stop = min(start + WIDTH, matrix.shape[0])
+            words, ok = self._repair_words(
+                pack(matrix[start:stop]), pack(on[start:stop]), pack(off[start:stop])
+            )
+            rows_out[start:stop] = unpack(words, stop - start)
+            good[start:stop] = [(ok >> j) & 1 for j in range(stop - start)]
+        return rows_out, good
+
+    def swaps(
+        self,
+        base: np.ndarray,
+        fixed_true: np.ndarray,
+        fixed_false: np.ndarray,
+        targets: np.ndarray,
+        inward: np.ndarray,
+        row_of: np.ndarray,
+        keep: int = 4,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Copies of the valid configuration ``base`` (bools per code) with each code of
+        ``targets`` forced in (``inward``) or out in copy ``row_of``, and the fixed codes kept.
+        Returns per code whether some valid copy has it and lacks it, and up to ``keep``
+        valid copies per 64 (rows x codes)."""
+        has = np.zeros(self.size, dtype=bool)
+        lacks = np.zeros(self.size, dtype=bool)
+        found: list[np.ndarray] = []
+        start_rows = np.where(base, FULL, np.uint64(0))
+        start_on = np.where(fixed_true, FULL, np.uint64(0))
+        start_off = np.where(fixed_false, FULL, np.uint64(0))
+        for start in range(0, int(row_of.max()) + 1, WIDTH):
+            part = (row_of >= start) & (row_of < start + WIDTH)
+            bit = np.left_shift(np.uint64(1), (row_of[part] - start).astype(np.uint64))
+            codes, ins = targets[part], inward[part]
+            on, off = start_on.copy(), start_off.copy()
+            np.bitwise_or.at(on, codes[ins], bit[ins])
+            np.bitwise_or.at(off, codes[~ins], bit[~ins])
+            words, ok = self._repair_words(start_rows, on, off)
+            mask = np.uint64(ok)
+            has |= (words & mask) != 0
+            lacks |= (~words & mask) != 0
+            good = [j for j in range(WIDTH) if ok >> j & 1][:keep]
+            if good:
+                found.append(unpack(words, WIDTH)[good])
+        rows = np.concatenate(found) if found else np.zeros((0, self.size), dtype=bool)
+        return has, lacks, rows
+
+    def _repair_words(
+        self, rows: np.ndarray, on: np.ndarray, off: np.ndarray
+    ) -> tuple[np.ndarray, int]:
+        """The propagation of :meth:`repair` on words; only what mentions a code changed in
+        the last round is looked at again."""
+        original = rows
+        rows = (rows | on) & ~off
+        failed = np.bitwise_or.reduce(on & off)
+        dirty = np.flatnonzero(rows != original)
         for _ in range(REPAIR_ROUNDS):
-            changed = False
-            # a -> b broken: b comes in when a is kept, else a goes out.
-            if self._src.size:
-                r, e = np.nonzero(rows[:, self._src] & ~rows[:, self._dst])
-                if r.size:
-                    changed = True
-                    src, dst = self._src[e], self._dst[e]
-                    keep = on[r, src]
-                    rows[r[keep], dst[keep]] = True
-                    on[r[keep], dst[keep]] = True
-                    drop = ~keep
-                    rows[r[drop], src[drop]] = False
-                    off[r[drop], src[drop]] = True
-            # not both a and b: the one not kept goes out.
-            if self._xa.size:
-                r, e = np.nonzero(rows[:, self._xa] & rows[:, self._xb])
-                if r.size:
-                    changed = True
-                    a, b = self._xa[e], self._xb[e]
-                    goes = np.where(on[r, a], b, a)
-                    rows[r, goes] = False
-                    off[r, goes] = True
-            # groups over their maximum: members not kept go out; under their minimum: the
-            # first member not excluded comes in.
-            if self._card_min.size:
-                counts = self._counts(rows)
-                over = counts > self._card_max
-                if over.any():
-                    changed = True
-                    hit = over[:, self._card_owner] & rows[:, self._card_members]
-                    hit &= ~on[:, self._card_members]
-                    r, m = np.nonzero(hit)
-                    rows[r, self._card_members[m]] = False
-                    off[r, self._card_members[m]] = True
-                under = counts < self._card_min
-                if under.any():
-                    changed = True
-                    self._bring_first(rows, on, off, under, self._card_members, self._card_owner)
-            # "a requires one of bs" broken: a kept brings the first b allowed, else a goes.
-            if self._any_src.size:
-                has = np.add.reduceat(
-                    rows[:, self._any_members].astype(np.int32), self._any_first, axis=1
-                )
-                broken = rows[:, self._any_src] & (has == 0)
-                if broken.any():
-                    changed = True
-                    kept = broken & on[:, self._any_src]
-                    r, k = np.nonzero(broken & ~kept)
-                    rows[r, self._any_src[k]] = False
-                    off[r, self._any_src[k]] = True
-                    if kept.any():
-                        self._bring_first(
-                            rows, on, off, kept, self._any_members, self._any_owner
-                        )
-            failed |= (on & off).any(axis=1)
-            if not changed:
+            if not dirty.size:
                 break
-        touched = (rows != original).any(axis=0)
-        return ~failed & self.valid(rows, touched)
+            before = rows.copy()
+            # a -> b broken: b comes in where a is kept, else a goes out.
+            hit = self._impl_of.of(dirty)
+            if hit.size:
+                src, dst = self._src[hit], self._dst[hit]
+                broken = rows[src] & ~rows[dst]
+                keep = broken & on[src]
+                np.bitwise_or.at(rows, dst, keep)
+                np.bitwise_or.at(on, dst, keep)
+                drop = broken & ~on[src]
+                np.bitwise_and.at(rows, src, ~drop)
+                np.bitwise_or.at(off, src, drop)
+            # not both a and b: the one not kept goes out.
+            hit = self._excl_of.of(dirty)
+            if hit.size:
+                a, b = self._xa[hit], self._xb[hit]
+                both = rows[a] & rows[b]
+                drop_b = both & on[a]
+                drop_a = both & ~on[a]
+                np.bitwise_and.at(rows, b, ~drop_b)
+                np.bitwise_or.at(off, b, drop_b)
+                np.bitwise_and.at(rows, a, ~drop_a)
+                np.bitwise_or.at(off, a, drop_a)
+            # groups over their maximum: members not kept go out; under their minimum: the
+            # first member allowed comes in.
+            groups = self._card_of.of(dirty)
+            if groups.size:
+                where, owner = _members(self._card_first, self._card_members.size, groups)
+                members = self._card_members[where]
+                first = _segments(owner, groups.size)
+                counts = np.add.reduceat(_bits(rows[members]), first, axis=0)
+                over = _words(counts > self._card_max[groups, None])
+                under = _words(counts < self._card_min[groups, None])
+                if over.any():
+                    drop = over[owner] & rows[members] & ~on[members]
+                    np.bitwise_and.at(rows, members, ~drop)
+                    np.bitwise_or.at(off, members, drop)
+                if under.any():
+                    self._bring_first(rows, on, off, under, members, owner)
+            # "a requires one of bs" broken: a kept brings the first b allowed, else a goes.
+            sets = self._any_of.of(dirty)
+            if sets.size:
+                where, owner = _members(self._any_first, self._any_members.size, sets)
+                members = self._any_members[where]
+                has = np.bitwise_or.reduceat(rows[members], _segments(owner, sets.size))
+                source = self._any_src[sets]
+                broken = rows[source] & ~has
+                if broken.any():
+                    kept = broken & on[source]
+                    drop = broken & ~kept
+                    np.bitwise_and.at(rows, source, ~drop)
+                    np.bitwise_or.at(off, source, drop)
+                    if kept.any():
+                        self._bring_first(rows, on, off, kept, members, owner)
+            failed |= np.bitwise_or.reduce(on & off)
+            dirty = np.flatnonzero(rows != before)
+        if dirty.size:
+            failed = FULL  # did not settle: not trusted
+        changed = np.flatnonzero(rows != original)
+        return rows, int(~failed & FULL) & self.valid_words(rows, changed)
 
     def _bring_first(
         self,
@@ -225,27 +379,15 @@ class Witnesses:
         members: np.ndarray,
         owner: np.ndarray,
     ) -> None:
-        """In each (row, set) of ``wanting``, the first member not excluded comes in."""
-        allowed = wanting[:, owner] & ~off[:, members]
-        # first allowed member per (row, owner): the lowest member position
-        r, m = np.nonzero(allowed)
-        if not r.size:
-            return
-        key = r * (owner.max() + 1) + owner[m]
-        _, first = np.unique(key, return_index=True)
-        r, m = r[first], m[first]
-        rows[r, members[m]] = True
-        on[r, members[m]] = True
-
-
-def _codes(expr: Expr, index: dict[str, int]) -> set[int]:
-    if isinstance(expr, Var):
-        return {index[expr.code]}
-    if isinstance(expr, Not):
-        return _codes(expr.operand, index)
-    if isinstance(expr, And | Or):
-        found: set[int] = set()
-        for o in expr.operands:
-            found |= _codes(o, index)
-        return found
-    return set()
+        """In each set (and copy) of ``wanting`` (one word per set; ``owner``: each member's
+        set, sets contiguous), the first member not excluded comes in."""
+        allowed = _bits(wanting[owner] & ~off[members]).astype(np.int32)
+        running = np.cumsum(allowed, axis=0)
+        first = np.r_[0, np.flatnonzero(owner[1:] != owner[:-1]) + 1]
+        before = np.zeros_like(running[: first.size])
+        before[1:] = running[first[1:] - 1]
+        lengths = np.diff(np.r_[first, owner.size])
+        chosen = (allowed == 1) & (running - np.repeat(before, lengths, axis=0) == 1)
+        words = _words(chosen)
+        np.bitwise_or.at(rows, members, words)
+        np.bitwise_or.at(on, members, words)
