@@ -68,6 +68,51 @@ def _source(expr: Expr, index: dict[str, int]) -> str | None:
     return None
 
 
+MAX_CLAUSES = 32  # a constraint's clauses (over codes) beyond which it is only checked
+
+
+def _cnf(expr: Expr, index: dict[str, int], negate: bool = False) -> list[frozenset[int]] | None:
+    """The expression as clauses of signed code literals (code ``i`` is ``i + 1``), by
+    distribution; None when a code is unknown or it takes more than :data:`MAX_CLAUSES`."""
+    if isinstance(expr, Var):
+        i = index.get(expr.code)
+        if i is None:
+            return None
+        return [frozenset([-(i + 1) if negate else i + 1])]
+    if isinstance(expr, Const):
+        return [] if bool(expr.value) != negate else [frozenset()]
+    if isinstance(expr, Not):
+        return _cnf(expr.operand, index, not negate)
+    if isinstance(expr, And | Or):
+        parts = [_cnf(o, index, negate) for o in expr.operands]
+        if any(p is None for p in parts):
+            return None
+        conjunction = isinstance(expr, And) != negate
+        if conjunction:
+            joined = [c for p in parts if p is not None for c in p]
+            return joined if len(joined) <= MAX_CLAUSES else None
+        product: list[frozenset[int]] = [frozenset()]
+        for p in parts:
+            assert p is not None
+            product = [a | b for a in product for b in p]
+            if len(product) > MAX_CLAUSES:
+                return None
+        return [c for c in product if not any(-lit in c for lit in c)]
+    return None
+
+
+def _first_bits(candidates: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Per word of ``candidates`` (segments by ``owner``, contiguous), only the bits of the
+    first candidate in its segment for each copy."""
+    allowed = _bits(candidates).astype(np.int32)
+    running = np.cumsum(allowed, axis=0)
+    first = np.r_[0, np.flatnonzero(owner[1:] != owner[:-1]) + 1]
+    before = np.zeros_like(running[: first.size])
+    before[1:] = running[first[1:] - 1]
+    lengths = np.diff(np.r_[first, owner.size])
+    return _words((allowed == 1) & (running - np.repeat(before, lengths, axis=0) == 1))
+
+
 def _segments(owner: np.ndarray, count: int) -> np.ndarray:
     return np.searchsorted(owner, np.arange(count))
 
@@ -126,6 +171,10 @@ class Witnesses:
         any_members: list[int] = []
         any_owner: list[int] = []
         lines: list[str] = []
+        clause_var: list[int] = []
+        clause_pos: list[bool] = []
+        clause_owner: list[int] = []
+        clause_count = 0
         self._python: list[Constraint] = []
         for c in constraints:
             if c.kind == "cardinality":
@@ -154,6 +203,15 @@ class Witnesses:
                         any_members.append(index[option])
                         any_owner.append(len(any_src) - 1)
                     continue
+            clauses = _cnf(c.expr, index) if c.expr is not None else None
+            if clauses is not None and all(clauses):
+                for clause in clauses:
+                    for lit in sorted(clause):
+                        clause_var.append(abs(lit) - 1)
+                        clause_pos.append(lit > 0)
+                        clause_owner.append(clause_count)
+                    clause_count += 1
+                continue
             text = _source(c.expr, index) if c.expr is not None else None
             if text is None:
                 self._python.append(c)
@@ -176,7 +234,12 @@ class Witnesses:
         self._any_members = np.array(any_members, dtype=np.int64)
         self._any_owner = np.array(any_owner, dtype=np.int64)
         self._any_first = _segments(self._any_owner, len(any_src))
+        self._lit_var = np.array(clause_var, dtype=np.int64)
+        self._lit_pos = np.array(clause_pos, dtype=bool)
+        self._lit_owner = np.array(clause_owner, dtype=np.int64)
+        self._clause_first = _segments(self._lit_owner, clause_count)
         size = self.size
+        self._clauses_of = _Incidence(self._lit_var, self._lit_owner, size)
         edges = np.arange(self._src.size)
         self._impl_of = _Incidence(np.r_[self._src, self._dst], np.r_[edges, edges], size)
         edges = np.arange(self._xa.size)
@@ -220,6 +283,11 @@ class Witnesses:
                 rows[self._any_members[where]], _segments(owner, sets.size)
             )
             bad |= np.bitwise_or.reduce(rows[self._any_src[sets]] & ~has)
+        clauses = (
+            np.arange(self._clause_first.size) if changed is None else self._clauses_of.of(changed)
+        )
+        if clauses.size:
+            bad |= np.bitwise_or.reduce(self._violated(rows, clauses)[0])
         ok = int(~bad & FULL) & self._generic(rows.tolist())
         if self._python:
             for j in range(WIDTH):
@@ -229,6 +297,16 @@ class Witnesses:
                 if not all(c.holds(selected) for c in self._python):
                     ok &= ~(1 << j)
         return ok
+
+    def _violated(
+        self, rows: np.ndarray, clauses: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per clause of ``clauses``: the copies where it is false; and its literals'
+        positions and owners (index into ``clauses``)."""
+        where, owner = _members(self._clause_first, self._lit_var.size, clauses)
+        values = rows[self._lit_var[where]]
+        false = np.where(self._lit_pos[where], ~values, values)
+        return np.bitwise_and.reduceat(false, _segments(owner, clauses.size)), where, owner
 
     def valid(self, matrix: np.ndarray) -> np.ndarray:
         """Per row of a bool matrix (rows x codes): every constraint holds."""
@@ -363,6 +441,21 @@ class Witnesses:
                     np.bitwise_or.at(off, source, drop)
                     if kept.any():
                         self._bring_first(rows, on, off, kept, members, owner)
+            # other clauses false: a code not kept that falsifies one goes out, else the
+            # first code allowed that satisfies one comes in.
+            clauses = self._clauses_of.of(dirty)
+            if clauses.size:
+                violated, where, owner = self._violated(rows, clauses)
+                if violated.any():
+                    var, pos = self._lit_var[where], self._lit_pos[where]
+                    drop = _first_bits(np.where(pos, 0, violated[owner] & ~on[var]), owner)
+                    dropped = np.bitwise_or.reduceat(drop, _segments(owner, clauses.size))
+                    want = violated & ~dropped
+                    bring = _first_bits(np.where(pos, want[owner] & ~off[var], 0), owner)
+                    np.bitwise_and.at(rows, var, ~drop)
+                    np.bitwise_or.at(off, var, drop)
+                    np.bitwise_or.at(rows, var, bring)
+                    np.bitwise_or.at(on, var, bring)
             failed |= np.bitwise_or.reduce(on & off)
             dirty = np.flatnonzero(rows != before)
         if dirty.size:
@@ -381,13 +474,6 @@ class Witnesses:
     ) -> None:
         """In each set (and copy) of ``wanting`` (one word per set; ``owner``: each member's
         set, sets contiguous), the first member not excluded comes in."""
-        allowed = _bits(wanting[owner] & ~off[members]).astype(np.int32)
-        running = np.cumsum(allowed, axis=0)
-        first = np.r_[0, np.flatnonzero(owner[1:] != owner[:-1]) + 1]
-        before = np.zeros_like(running[: first.size])
-        before[1:] = running[first[1:] - 1]
-        lengths = np.diff(np.r_[first, owner.size])
-        chosen = (allowed == 1) & (running - np.repeat(before, lengths, axis=0) == 1)
-        words = _words(chosen)
+        words = _first_bits(wanting[owner] & ~off[members], owner)
         np.bitwise_or.at(rows, members, words)
         np.bitwise_or.at(on, members, words)
