@@ -45,7 +45,7 @@ POOL_ROWS = 256  # valid configurations kept to witness values after the next ch
 TRANSFER_ROWS = 64  # of those, repaired to agree with a new choice
 STEPS_KEPT = 32  # partial configurations whose domains (and implied literals) are remembered
 SWAP_ROWS = 128  # copies of a configuration repaired at once to witness codes
-SWAP_WIDTH = (1 << 30, 8, 1)  # codes forced per copy: any number, then 8, then 1
+SWAP_WIDTH = (64, 8, 1)
 SWAP_TRIES = len(SWAP_WIDTH)  # repairs tried per code and step before the solver decides
 
 
@@ -202,12 +202,10 @@ class SatEngine(RulesEngine):
             need0 = ~can0 & ~fixed_true
             if base is not None and not need1.any() and not need0.any():
                 break
-            if base is not None:
+            if base is not None and ((need1 | need0) & (tries < SWAP_TRIES)).any():
+                # Repairs first, as long as some code has tries left; the solver after.
                 self._swaps(base, need1, need0, fixed_true, fixed_false, tries, can1, can0)
-                need1 = ~can1 & ~fixed_false
-                need0 = ~can0 & ~fixed_true
-                if not need1.any() and not need0.any():
-                    break
+                continue
             # One solver call for everything still without a witness: at least one of them
             # must flip (a clause on a fresh activation literal, retired after the call);
             # the phases ask for all of them at once. Unsatisfiable: every one is implied.

@@ -104,12 +104,20 @@ def _cnf(expr: Expr, index: dict[str, int], negate: bool = False) -> list[frozen
 def _first_bits(candidates: np.ndarray, owner: np.ndarray) -> np.ndarray:
     """Per word of ``candidates`` (segments by ``owner``, contiguous), only the bits of the
     first candidate in its segment for each copy."""
+    result = np.zeros_like(candidates)
+    some = np.flatnonzero(candidates)
+    if some.size:
+        result[some] = _first_of(candidates[some], owner[some])
+    return result
+
+
+def _first_of(candidates: np.ndarray, owner: np.ndarray) -> np.ndarray:
     allowed = _bits(candidates).astype(np.int32)
     running = np.cumsum(allowed, axis=0)
-    first = np.r_[0, np.flatnonzero(owner[1:] != owner[:-1]) + 1]
+    first = np.flatnonzero(np.diff(owner, prepend=-1))
     before = np.zeros_like(running[: first.size])
     before[1:] = running[first[1:] - 1]
-    lengths = np.diff(np.r_[first, owner.size])
+    lengths = np.diff(first, append=owner.size)
     return _words((allowed == 1) & (running - np.repeat(before, lengths, axis=0) == 1))
 
 
@@ -132,18 +140,20 @@ class _Incidence:
         total = int(lengths.sum())
         if not total:
             return np.zeros(0, dtype=np.int64)
-        offsets = np.repeat(begin - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+        ends = np.cumsum(lengths)
+        offsets = np.repeat(begin - (ends - lengths), lengths)
         return np.unique(self.items[offsets + np.arange(total)])
 
 
 def _members(first: np.ndarray, total: int, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions (into a members array segmented at ``first``) of the chosen segments' members,
     and each one's segment number in ``chosen`` order."""
-    stop = np.r_[first[1:], total]
+    stop = np.append(first[1:], total)
     lengths = stop[chosen] - first[chosen]
     count = int(lengths.sum())
     owner = np.repeat(np.arange(chosen.size), lengths)
-    offsets = np.repeat(first[chosen] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    ends = np.cumsum(lengths)
+    offsets = np.repeat(first[chosen] - (ends - lengths), lengths)
     return offsets + np.arange(count), owner
 
 
