@@ -109,7 +109,9 @@ class SatEngine(RulesEngine):
         self._dom = Solver(name="g4", bootstrap_with=guarded)
         weakref.finalize(self, self._dom.delete)
         self._top = self._on  # activation literals of one call each come after
-        self._pool = np.zeros((0, len(self.codes)), dtype=bool)
+        self._pool_rows = np.zeros((POOL_ROWS, len(self.codes)), dtype=bool)
+        self._pool_next = 0
+        self._pool_size = 0
         # Repairs see the constraints as implications, exclusions and "requires one of"
         # where they are exactly that, and options of groups taking at most one are swapped
         # in different copies.
@@ -135,7 +137,19 @@ class SatEngine(RulesEngine):
         """Keep valid configurations (rows) in the pool, the oldest leaving first."""
         if not rows.shape[0]:
             return
-        self._pool = np.concatenate([self._pool, rows])[-POOL_ROWS:]
+        rows = rows[-POOL_ROWS:]
+        count = rows.shape[0]
+        slots = (self._pool_next + np.arange(count)) % POOL_ROWS
+        self._pool_rows[slots] = rows
+        self._pool_next = int(slots[-1] + 1) % POOL_ROWS
+        self._pool_size = min(POOL_ROWS, self._pool_size + count)
+
+    @property
+    def _pool(self) -> np.ndarray:
+        """The kept configurations, oldest first."""
+        if self._pool_size < POOL_ROWS:
+            return self._pool_rows[: self._pool_size]
+        return np.roll(self._pool_rows, -self._pool_next, axis=0)
 
     def _domain(self, codes: list[str]) -> _Domain | None:
         """Valid domains of the codes under the choices ``codes``; None if inconsistent."""

@@ -131,6 +131,7 @@ class _Incidence:
     def __init__(self, codes: np.ndarray, items: np.ndarray, size: int) -> None:
         order = np.argsort(codes, kind="stable")
         self.items = items[order]
+        self._mark = np.zeros(int(items.max()) + 1 if items.size else 0, dtype=bool)
         self.start = np.searchsorted(codes[order], np.arange(size + 1))
 
     def of(self, codes: np.ndarray) -> np.ndarray:
@@ -142,7 +143,14 @@ class _Incidence:
             return np.zeros(0, dtype=np.int64)
         ends = np.cumsum(lengths)
         offsets = np.repeat(begin - (ends - lengths), lengths)
-        return np.unique(self.items[offsets + np.arange(total)])
+        found = self.items[offsets + np.arange(total)]
+        if found.size * 8 < self._mark.size:
+            return np.unique(found)
+        mark = self._mark
+        mark[found] = True
+        result = np.flatnonzero(mark)
+        mark[result] = False
+        return result
 
 
 def _members(first: np.ndarray, total: int, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -278,11 +286,8 @@ class Witnesses:
             excl = self._excl_of.of(changed)
             sets = self._any_of.of(changed)
         if groups.size:
-            where, owner = _members(self._card_first, self._card_members.size, groups)
-            first = _segments(owner, groups.size)
-            counts = np.add.reduceat(_bits(rows[self._card_members[where]]), first, axis=0)
-            low, high = self._card_min[groups, None], self._card_max[groups, None]
-            bad |= np.bitwise_or.reduce(_words((counts < low) | (counts > high)))
+            _, _, under, over = self._limits(rows, groups)
+            bad |= np.bitwise_or.reduce(under | over)
         if impl.size:
             bad |= np.bitwise_or.reduce(rows[self._src[impl]] & ~rows[self._dst[impl]])
         if excl.size:
@@ -307,6 +312,37 @@ class Witnesses:
                 if not all(c.holds(selected) for c in self._python):
                     ok &= ~(1 << j)
         return ok
+
+    def _limits(
+        self, rows: np.ndarray, groups: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The members of the cardinality constraints ``groups`` (codes, and each one's
+        position in ``groups``), and per constraint the copies under its minimum and over its
+        maximum. At most / at least one (nearly all) by OR over the members and OR of each
+        member with those before it; other bounds by counting."""
+        where, owner = _members(self._card_first, self._card_members.size, groups)
+        members = self._card_members[where]
+        first = _segments(owner, groups.size)
+        low, high = self._card_min[groups], self._card_max[groups]
+        x = rows[members]
+        if (low <= 1).all() and (high <= 1).all():
+            once = np.bitwise_or.reduceat(x, first)
+            zero = np.uint64(0)
+            under = np.where(low == 1, ~once, zero)
+            lengths = np.diff(first, append=owner.size)
+            width = int(lengths.max())
+            twice = np.zeros_like(once)
+            if width > 1:
+                padded = np.zeros((groups.size, width), dtype=np.uint64)
+                padded[owner, np.arange(owner.size) - first[owner]] = x
+                before = np.bitwise_or.accumulate(padded, axis=1)
+                twice = np.bitwise_or.reduce(padded[:, 1:] & before[:, :-1], axis=1)
+            over = np.where(high == 0, once, np.where(high == 1, twice, zero))
+            return members, owner, under, over
+        counts = np.add.reduceat(_bits(x).astype(np.int32), first, axis=0)
+        under = _words(counts < low[:, None])
+        over = _words(counts > high[:, None])
+        return members, owner, under, over
 
     def _violated(
         self, rows: np.ndarray, clauses: np.ndarray
@@ -424,12 +460,7 @@ class Witnesses:
             # first member allowed comes in.
             groups = self._card_of.of(dirty)
             if groups.size:
-                where, owner = _members(self._card_first, self._card_members.size, groups)
-                members = self._card_members[where]
-                first = _segments(owner, groups.size)
-                counts = np.add.reduceat(_bits(rows[members]), first, axis=0)
-                over = _words(counts > self._card_max[groups, None])
-                under = _words(counts < self._card_min[groups, None])
+                members, owner, under, over = self._limits(rows, groups)
                 if over.any():
                     drop = over[owner] & rows[members] & ~on[members]
                     np.bitwise_and.at(rows, members, ~drop)
