@@ -1,4 +1,4 @@
-"""Witnesses without the solver, 64 at once: valid configurations made from known valid ones
+"""Witnesses without the solver, 256 at once: valid configurations made from known valid ones
 by forcing a few codes in or out and repairing what that breaks, then checked against every
 constraint.
 
@@ -6,10 +6,11 @@ The SAT engine's valid domains need a witness (a valid configuration) for every 
 possible; a solver call gives one configuration, and an "alternative" group of 231 options
 needs 231 of them. Forcing each option into a copy of a known valid configuration (its
 siblings out, what it needs in, what needs what went out out) is a unit propagation on that
-copy. Here 64 copies are one bit each of a 64-bit word per code (bit ``j`` of ``rows[i]``: code
-``i`` is in copy ``j``), so one numpy operation over the constraints' arrays propagates in all
-64 copies at once. A copy is only used after :meth:`Witnesses.valid` found every constraint
-satisfied in it, so a failed repair costs a solver call later, never a wrong answer.
+copy. Here 256 copies are one bit each of four 64-bit words per code (bit ``j`` of
+``rows[i, k]``: code ``i`` is in copy ``64 k + j``), so one numpy operation over the
+constraints' arrays propagates in all of them at once. A copy is only used after
+:meth:`Witnesses.valid` found every constraint satisfied in it, so a failed repair costs a
+solver call later, never a wrong answer.
 """
 
 from __future__ import annotations
@@ -22,31 +23,39 @@ from configurator.expr import And, Const, Expr, Not, Or, Var
 from configurator.rules.constraints import Constraint
 
 WIDTH = 64  # copies per word
+WORDS = 1  # words per code: copies repaired together
+COPIES = WIDTH * WORDS
 FULL = np.uint64(0xFFFFFFFFFFFFFFFF)
+ZERO = np.uint64(0)
 REPAIR_ROUNDS = 16  # propagation rounds per batch of copies
 
 
 def pack(matrix: np.ndarray) -> np.ndarray:
-    """Up to 64 rows of a bool matrix (rows x codes) as one 64-bit word per code."""
-    padded = np.zeros((matrix.shape[1], WIDTH), dtype=bool)
+    """Up to :data:`COPIES` rows of a bool matrix (rows x codes) as words (codes x WORDS)."""
+    padded = np.zeros((matrix.shape[1], COPIES), dtype=bool)
     padded[:, : matrix.shape[0]] = matrix.T
     return _words(padded)
 
 
 def unpack(words: np.ndarray, count: int) -> np.ndarray:
     """The first ``count`` rows (copies) of words made by :func:`pack`."""
-    bits = np.unpackbits(words.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
-    return bits[:, :count].T.astype(bool)
+    return _bits(words)[:, :count].T.astype(bool)
 
 
 def _bits(words: np.ndarray) -> np.ndarray:
-    """Words -> (len x 64) 0/1 per copy."""
-    return np.unpackbits(words.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    """Words (len x WORDS) -> (len x COPIES) 0/1 per copy."""
+    flat = np.ascontiguousarray(words).view(np.uint8).reshape(words.shape[0], -1)
+    return np.unpackbits(flat, axis=1, bitorder="little")
 
 
 def _words(bits: np.ndarray) -> np.ndarray:
-    """(len x 64) bools -> words."""
-    return np.ascontiguousarray(np.packbits(bits, axis=1, bitorder="little")).view("<u8").ravel()
+    """(len x COPIES) bools -> words (len x WORDS)."""
+    return np.ascontiguousarray(np.packbits(bits, axis=1, bitorder="little")).view("<u8")
+
+
+def copies(words: np.ndarray) -> np.ndarray:
+    """One word per copy group (WORDS,) -> a bool per copy (COPIES,)."""
+    return _bits(words[None, :])[0].astype(bool)
 
 
 def _source(expr: Expr, index: dict[str, int]) -> str | None:
@@ -105,7 +114,7 @@ def _first_bits(candidates: np.ndarray, owner: np.ndarray) -> np.ndarray:
     """Per word of ``candidates`` (segments by ``owner``, contiguous), only the bits of the
     first candidate in its segment for each copy."""
     result = np.zeros_like(candidates)
-    some = np.flatnonzero(candidates)
+    some = np.flatnonzero(candidates.any(axis=1))
     if some.size:
         result[some] = _first_of(candidates[some], owner[some])
     return result
@@ -270,11 +279,11 @@ class Witnesses:
 
     # --- checking -------------------------------------------------------------------------
 
-    def valid_words(self, rows: np.ndarray, changed: np.ndarray | None = None) -> int:
-        """Bit ``j`` set when every constraint holds in copy ``j``. With ``changed`` (the
-        codes where some copy differs from a valid configuration it came from), only the
+    def valid_words(self, rows: np.ndarray, changed: np.ndarray | None = None) -> np.ndarray:
+        """Words (WORDS,): bit set when every constraint holds in that copy. With ``changed``
+        (the codes where some copy differs from a valid configuration it came from), only the
         constraints that mention one of them are checked."""
-        bad = np.uint64(0)
+        bad = np.zeros(rows.shape[1], dtype=np.uint64)
         if changed is None:
             groups = np.arange(self._card_min.size)
             impl = np.arange(self._src.size)
@@ -287,30 +296,31 @@ class Witnesses:
             sets = self._any_of.of(changed)
         if groups.size:
             _, _, under, over = self._limits(rows, groups)
-            bad |= np.bitwise_or.reduce(under | over)
+            bad |= np.bitwise_or.reduce(under | over, axis=0)
         if impl.size:
-            bad |= np.bitwise_or.reduce(rows[self._src[impl]] & ~rows[self._dst[impl]])
+            bad |= np.bitwise_or.reduce(rows[self._src[impl]] & ~rows[self._dst[impl]], axis=0)
         if excl.size:
-            bad |= np.bitwise_or.reduce(rows[self._xa[excl]] & rows[self._xb[excl]])
+            bad |= np.bitwise_or.reduce(rows[self._xa[excl]] & rows[self._xb[excl]], axis=0)
         if sets.size:
             where, owner = _members(self._any_first, self._any_members.size, sets)
             has = np.bitwise_or.reduceat(
                 rows[self._any_members[where]], _segments(owner, sets.size)
             )
-            bad |= np.bitwise_or.reduce(rows[self._any_src[sets]] & ~has)
+            bad |= np.bitwise_or.reduce(rows[self._any_src[sets]] & ~has, axis=0)
         clauses = (
             np.arange(self._clause_first.size) if changed is None else self._clauses_of.of(changed)
         )
         if clauses.size:
-            bad |= np.bitwise_or.reduce(self._violated(rows, clauses)[0])
-        ok = int(~bad & FULL) & self._generic(rows.tolist())
+            bad |= np.bitwise_or.reduce(self._violated(rows, clauses)[0], axis=0)
+        generic = [self._generic(rows[:, k].tolist()) for k in range(rows.shape[1])]
+        ok = ~bad & np.array(generic, dtype=np.uint64)
         if self._python:
-            for j in range(WIDTH):
-                if not ok >> j & 1:
-                    continue
-                selected = {self.codes[i] for i in np.flatnonzero(rows >> np.uint64(j) & 1)}
+            for j in np.flatnonzero(copies(ok)).tolist():
+                word, bit = divmod(j, WIDTH)
+                column = rows[:, word] >> np.uint64(bit) & np.uint64(1)
+                selected = {self.codes[i] for i in np.flatnonzero(column)}
                 if not all(c.holds(selected) for c in self._python):
-                    ok &= ~(1 << j)
+                    ok[word] &= ~np.uint64(1 << bit)
         return ok
 
     def _limits(
@@ -328,16 +338,16 @@ class Witnesses:
         if (low <= 1).all() and (high <= 1).all():
             once = np.bitwise_or.reduceat(x, first)
             zero = np.uint64(0)
-            under = np.where(low == 1, ~once, zero)
+            under = np.where((low == 1)[:, None], ~once, zero)
             lengths = np.diff(first, append=owner.size)
             width = int(lengths.max())
             twice = np.zeros_like(once)
             if width > 1:
-                padded = np.zeros((groups.size, width), dtype=np.uint64)
+                padded = np.zeros((groups.size, width, x.shape[1]), dtype=np.uint64)
                 padded[owner, np.arange(owner.size) - first[owner]] = x
                 before = np.bitwise_or.accumulate(padded, axis=1)
                 twice = np.bitwise_or.reduce(padded[:, 1:] & before[:, :-1], axis=1)
-            over = np.where(high == 0, once, np.where(high == 1, twice, zero))
+            over = np.where((high == 0)[:, None], once, np.where((high == 1)[:, None], twice, zero))
             return members, owner, under, over
         counts = np.add.reduceat(_bits(x).astype(np.int32), first, axis=0)
         under = _words(counts < low[:, None])
@@ -351,16 +361,17 @@ class Witnesses:
         positions and owners (index into ``clauses``)."""
         where, owner = _members(self._clause_first, self._lit_var.size, clauses)
         values = rows[self._lit_var[where]]
-        false = np.where(self._lit_pos[where], ~values, values)
+        false = np.where(self._lit_pos[where][:, None], ~values, values)
         return np.bitwise_and.reduceat(false, _segments(owner, clauses.size)), where, owner
 
     def valid(self, matrix: np.ndarray) -> np.ndarray:
         """Per row of a bool matrix (rows x codes): every constraint holds."""
         result = np.zeros(matrix.shape[0], dtype=bool)
-        for start in range(0, matrix.shape[0], WIDTH):
-            part = matrix[start : start + WIDTH]
-            word = self.valid_words(pack(part))
-            result[start : start + part.shape[0]] = [(word >> j) & 1 for j in range(part.shape[0])]
+        for start in range(0, matrix.shape[0], COPIES):
+            part = matrix[start : start + COPIES]
+            result[start : start + part.shape[0]] = copies(self.valid_words(pack(part)))[
+                : part.shape[0]
+            ]
         return result
 
     # --- repairing --------------------------------------------------------------------------
@@ -375,13 +386,13 @@ class Witnesses:
         repaired rows and per row whether it is valid."""
         rows_out = np.empty_like(matrix)
         good = np.zeros(matrix.shape[0], dtype=bool)
-        for start in range(0, matrix.shape[0], WIDTH):
-            stop = min(start + WIDTH, matrix.shape[0])
+        for start in range(0, matrix.shape[0], COPIES):
+            stop = min(start + COPIES, matrix.shape[0])
             words, ok = self._repair_words(
                 pack(matrix[start:stop]), pack(on[start:stop]), pack(off[start:stop])
             )
             rows_out[start:stop] = unpack(words, stop - start)
-            good[start:stop] = [(ok >> j) & 1 for j in range(stop - start)]
+            good[start:stop] = copies(ok)[: stop - start]
         return rows_out, good
 
     def swaps(
@@ -397,39 +408,40 @@ class Witnesses:
         """Copies of the valid configuration ``base`` (bools per code) with each code of
         ``targets`` forced in (``inward``) or out in copy ``row_of``, and the fixed codes kept.
         Returns per code whether some valid copy has it and lacks it, and up to ``keep``
-        valid copies per 64 (rows x codes)."""
+        valid copies per batch (rows x codes)."""
         has = np.zeros(self.size, dtype=bool)
         lacks = np.zeros(self.size, dtype=bool)
         found: list[np.ndarray] = []
-        start_rows = np.where(base, FULL, np.uint64(0))
-        start_on = np.where(fixed_true, FULL, np.uint64(0))
-        start_off = np.where(fixed_false, FULL, np.uint64(0))
-        for start in range(0, int(row_of.max()) + 1, WIDTH):
-            part = (row_of >= start) & (row_of < start + WIDTH)
-            bit = np.left_shift(np.uint64(1), (row_of[part] - start).astype(np.uint64))
+        shape = (self.size, WORDS)
+        start_rows = np.where(base[:, None], FULL, ZERO) * np.ones(shape, dtype=np.uint64)
+        start_on = np.where(fixed_true[:, None], FULL, ZERO) * np.ones(shape, dtype=np.uint64)
+        start_off = np.where(fixed_false[:, None], FULL, ZERO) * np.ones(shape, dtype=np.uint64)
+        for start in range(0, int(row_of.max()) + 1, COPIES):
+            part = (row_of >= start) & (row_of < start + COPIES)
+            word, bit = np.divmod(row_of[part] - start, WIDTH)
+            mask = np.left_shift(np.uint64(1), bit.astype(np.uint64))
             codes, ins = targets[part], inward[part]
             on, off = start_on.copy(), start_off.copy()
-            np.bitwise_or.at(on, codes[ins], bit[ins])
-            np.bitwise_or.at(off, codes[~ins], bit[~ins])
+            np.bitwise_or.at(on, (codes[ins], word[ins]), mask[ins])
+            np.bitwise_or.at(off, (codes[~ins], word[~ins]), mask[~ins])
             words, ok = self._repair_words(start_rows, on, off)
-            mask = np.uint64(ok)
-            has |= (words & mask) != 0
-            lacks |= (~words & mask) != 0
-            good = [j for j in range(WIDTH) if ok >> j & 1][:keep]
-            if good:
-                found.append(unpack(words, WIDTH)[good])
+            has |= (words & ok).any(axis=1)
+            lacks |= (~words & ok).any(axis=1)
+            good = np.flatnonzero(copies(ok))[:keep]
+            if good.size:
+                found.append(unpack(words, COPIES)[good])
         rows = np.concatenate(found) if found else np.zeros((0, self.size), dtype=bool)
         return has, lacks, rows
 
     def _repair_words(
         self, rows: np.ndarray, on: np.ndarray, off: np.ndarray
-    ) -> tuple[np.ndarray, int]:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The propagation of :meth:`repair` on words; only what mentions a code changed in
         the last round is looked at again."""
         original = rows
         rows = (rows | on) & ~off
-        failed = np.bitwise_or.reduce(on & off)
-        dirty = np.flatnonzero(rows != original)
+        failed = np.bitwise_or.reduce(on & off, axis=0)
+        dirty = np.flatnonzero((rows != original).any(axis=1))
         for _ in range(REPAIR_ROUNDS):
             if not dirty.size:
                 break
@@ -489,20 +501,21 @@ class Witnesses:
                 violated, where, owner = self._violated(rows, clauses)
                 if violated.any():
                     var, pos = self._lit_var[where], self._lit_pos[where]
-                    drop = _first_bits(np.where(pos, 0, violated[owner] & ~on[var]), owner)
+                    pos = pos[:, None]
+                    drop = _first_bits(np.where(pos, ZERO, violated[owner] & ~on[var]), owner)
                     dropped = np.bitwise_or.reduceat(drop, _segments(owner, clauses.size))
                     want = violated & ~dropped
-                    bring = _first_bits(np.where(pos, want[owner] & ~off[var], 0), owner)
+                    bring = _first_bits(np.where(pos, want[owner] & ~off[var], ZERO), owner)
                     np.bitwise_and.at(rows, var, ~drop)
                     np.bitwise_or.at(off, var, drop)
                     np.bitwise_or.at(rows, var, bring)
                     np.bitwise_or.at(on, var, bring)
-            failed |= np.bitwise_or.reduce(on & off)
-            dirty = np.flatnonzero(rows != before)
+            failed |= np.bitwise_or.reduce(on & off, axis=0)
+            dirty = np.flatnonzero((rows != before).any(axis=1))
         if dirty.size:
-            failed = FULL  # did not settle: not trusted
-        changed = np.flatnonzero(rows != original)
-        return rows, int(~failed & FULL) & self.valid_words(rows, changed)
+            failed[:] = FULL  # did not settle: not trusted
+        changed = np.flatnonzero((rows != original).any(axis=1))
+        return rows, ~failed & self.valid_words(rows, changed)
 
     def _bring_first(
         self,
