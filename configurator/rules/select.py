@@ -265,6 +265,26 @@ def complete_configuration(
         needed = [code for code in engine.codes if code in completion and code in asking]
         raise _values_needed(engine, needed, how)
     completion = found.codes
+    # A group the completion leaves empty gets its defaults back: when those do not fit (a
+    # feature model's mandatory children of an absent parent), ask for a completion that
+    # keeps them instead, as long as one exists.
+    required: set[str] = set()
+    for _ in range(len(catalog.groups)):
+        empty = [
+            g
+            for g in catalog.groups
+            if g.default and not any(o.code in completion for o in g.options)
+        ]
+        wanted = {code for g in empty for code in g.default} - required
+        if not wanted:
+            break
+        kept = engine.best_completion([*chosen, *required, *wanted], asking, how)
+        if kept is None:
+            break
+        required |= wanted
+        completion = kept.codes
+    brings = {code: set(option.brings) for code, (_, option) in catalog.option_index().items()}
+    brings.update({code: set(p.includes) for code, p in catalog.package_index().items()})
     extra: list[str] = []
     while True:
         trial = Configuration(configuration.model, (*chosen, *extra), configuration.values)
@@ -272,7 +292,10 @@ def complete_configuration(
         missing = [c for c in engine.codes if c in completion and c not in selected]
         if not missing:
             return trial
-        extra.append(missing[0])
+        # Every missing code that no other missing code brings, at once (one at a time
+        # resolves the catalog once per code: thousands of times on a feature model).
+        brought = {b for c in missing for b in brings.get(c, ())}
+        extra.extend([c for c in missing if c not in brought] or missing[:1])
 
 
 def _values_needed(engine: RulesEngine, codes: Sequence[str], how: How) -> ConfigurationError:
