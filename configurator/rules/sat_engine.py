@@ -414,9 +414,11 @@ class SatEngine(RulesEngine):
             assumptions = [self._on, *(self._var[c] for c in codes)]
             assumptions.extend(-self._var[c] for c in excluded)
             self._dom.solve(assumptions=assumptions)
-            model = set(self._dom.get_model() or ())
-        else:
-            model = self._optimum(codes, weights, sign, prefer, excluded)
+            values = np.asarray(self._dom.get_model() or (), dtype=np.int64)
+            chosen = values[self._code_vars - 1] > 0
+            selected = frozenset(self.codes[i] for i in np.flatnonzero(chosen).tolist())
+            return Completion(selected, self.list_price(selected))
+        model = self._optimum(codes, weights, sign, prefer, excluded)
         selected = frozenset(c for c in self.codes if self._var[c] in model)
         return Completion(selected, self.list_price(selected))
 
