@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from configurator.catalog.schema import BuyerValue, Catalog
-from configurator.configuration import Configuration, check_known
+from configurator.configuration import Configuration, check_known, resolve
 from configurator.expr import evaluate, parse
 from configurator.money import round_cents
 from configurator.rules.compile import Cnf, Compiled, compile_catalog
