@@ -131,8 +131,23 @@ def sessions(catalogs: Path, model_id: str, count: int, steps: int, seed: int) -
     setup = time.perf_counter() - started
     engine.selectable([])
     rng = random.Random(seed)
+    # What `configure` asks after a choice (configurator/session.py, _Rules): the valid
+    # domains under the choices, and for the screen of the option's group, its options'
+    # availability judged without the group's own choice when it takes one, and the reason
+    # of each option shown unavailable (a minimal explanation each; a screenful of 20).
+    group_of: dict[str, tuple[str, ...]] = {}
+    single: set[str] = set()
+    for g in catalog.groups:
+        members = tuple(o.code for o in g.options)
+        for code in members:
+            group_of[code] = members
+            if g.choose.max == 1:
+                single.add(code)
     times: list[float] = []
+    screens: list[float] = []
+    reasons = 0
     explain: list[float] = []
+    calls = getattr(engine, "calls", 0)
     for _ in range(count):
         chosen: list[str] = []
         flags = engine.selectable(chosen)
@@ -141,10 +156,18 @@ def sessions(catalogs: Path, model_id: str, count: int, steps: int, seed: int) -
             open_codes = [c for c, ok in flags.items() if ok and c not in forced]
             if not open_codes:
                 break
-            chosen.append(rng.choice(open_codes))
+            code = rng.choice(open_codes)
+            chosen.append(code)
             started = time.perf_counter()
             flags = engine.selectable(chosen)
             times.append(time.perf_counter() - started)
+            group = group_of.get(code, (code,))
+            partial = [c for c in chosen if c not in group] if code in single else chosen
+            shown = engine.selectable(partial)
+            for blocked in [c for c in group if not shown[c]][:20]:
+                engine.explain([c for c in partial if c != blocked], [blocked])
+                reasons += 1
+            screens.append(time.perf_counter() - started)
             forced = {c for c in engine.codes if flags[c]} & set(engine.forced_by(chosen))
         blocked = [c for c, ok in flags.items() if not ok]
         if blocked:
@@ -153,12 +176,18 @@ def sessions(catalogs: Path, model_id: str, count: int, steps: int, seed: int) -
             engine.explain([c for c in chosen if c != code], [code])
             explain.append(time.perf_counter() - started)
     times.sort()
+    screens.sort()
     return {
         "setup": setup,
         "steps": len(times),
         "median": statistics.median(times),
         "p95": times[int(0.95 * (len(times) - 1))],
         "max": times[-1],
+        "screen_median": statistics.median(screens),
+        "screen_p95": screens[int(0.95 * (len(screens) - 1))],
+        "screen_max": screens[-1],
+        "reasons": reasons,
+        "calls": (getattr(engine, "calls", 0) - calls) / max(1, len(times)),
         "explain_max": max(explain) if explain else float("nan"),
         "explain_median": statistics.median(explain) if explain else float("nan"),
         "engine": engine.technique,
@@ -235,6 +264,14 @@ def main() -> None:
                     f"ms (target 250), max {figures['max'] * 1000:.1f} ms (target 1000); minimal "
                     f"explanation median {figures['explain_median'] * 1000:.1f} ms, max "
                     f"{figures['explain_max'] * 1000:.1f} ms (target 1000)"
+                )
+                print(
+                    f"{name}: what configure asks after a choice (domains, the group's "
+                    f"availability, {figures['reasons']} reasons in all): median "
+                    f"{figures['screen_median'] * 1000:.1f} ms, p95 "
+                    f"{figures['screen_p95'] * 1000:.1f} ms, max "
+                    f"{figures['screen_max'] * 1000:.1f} ms; solver calls per choice "
+                    f"{figures['calls']:.1f}"
                 )
 
 

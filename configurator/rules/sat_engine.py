@@ -39,10 +39,14 @@ from configurator.expr import And, Not, Or, Var, parse
 from configurator.rules.compile import Problem, encode_cnf, problem_of
 from configurator.rules.constraints import Constraint, charge_cases
 from configurator.rules.engine import Completion, Explanation, How, RulesEngine
+from configurator.rules.sat_witness import Witnesses
 
-MODELS_KEPT = 24  # models kept to witness values after the next choice
-STEPS_KEPT = 32  # partial configurations whose implied literals are remembered
-REPAIR_TRIES = 2  # repairs tried per code and step before the solver is asked
+POOL_ROWS = 256  # valid configurations kept to witness values after the next choice
+TRANSFER_ROWS = 64  # of those, repaired to agree with a new choice
+STEPS_KEPT = 32  # partial configurations whose domains (and implied literals) are remembered
+SWAP_ROWS = 64  # copies of a configuration repaired at once to witness codes
+SWAP_WIDTH = (64, 8, 1)
+SWAP_TRIES = len(SWAP_WIDTH)  # repairs tried per code and step before the solver decides
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,6 @@ class SatEngine(RulesEngine):
         self._position = np.full(cnf.top + 2, -1, dtype=np.int64)  # variable -> code index
         self._position[self._code_vars] = np.arange(len(self.codes))
         self._hard = [*cnf.clauses, *([s] for s in cnf.selector)]
-        self._top = cnf.top
         from pysat.solvers import Solver
 
         # Every clause guarded by one activation literal, assumed in every call: what the
@@ -105,42 +108,19 @@ class SatEngine(RulesEngine):
         guarded = [[*clause, -self._on] for clause in self._hard]
         self._dom = Solver(name="g4", bootstrap_with=guarded)
         weakref.finalize(self, self._dom.delete)
-        self._models: list[np.ndarray] = []  # per model: the code variables' values
-        self._tried = np.zeros(len(self.codes), dtype=np.int8)
-        # For repairs: constraints by the codes they mention, "x brings y" both ways, and the
-        # options of groups taking at most one.
-        from configurator.rules.compile import support
-
-        self._touch: dict[str, list[int]] = {}
-        self._excludes: dict[str, list[str]] = {}
-        self._any_of: dict[str, list[tuple[str, ...]]] = {}
-        self._implies: dict[str, list[str]] = {}
-        self._implied_by: dict[str, list[str]] = {}
-        for k, c in enumerate(self.problem.constraints):
-            if (
-                c.kind == "cardinality"
-                and c.minimum == 0
-                and (c.maximum is None or c.maximum >= len(c.codes))
-            ):
-                continue  # always holds: nothing to check
-            for code in support(c):
-                self._touch.setdefault(code, []).append(k)
-            needs = _any_of(c)
-            if needs is not None:
-                self._any_of.setdefault(needs[0], []).append(needs[1])
-            for source, target, positive in _binary(c):
-                if positive:
-                    self._implies.setdefault(source, []).append(target)
-                    self._implied_by.setdefault(target, []).append(source)
-                else:
-                    self._excludes.setdefault(source, []).append(target)
-                    self._excludes.setdefault(target, []).append(source)
-        self._exclusive: dict[str, tuple[str, ...]] = {}
-        for g in catalog.groups:
+        self._top = self._on  # activation literals of one call each come after
+        self._pool_rows = np.zeros((POOL_ROWS, len(self.codes)), dtype=bool)
+        self._pool_next = 0
+        self._pool_size = 0
+        # Repairs see the constraints as implications, exclusions and "requires one of"
+        # where they are exactly that, and options of groups taking at most one are swapped
+        # in different copies.
+        self._witness = Witnesses(self.problem.constraints, self.codes, _exact)
+        self._group_id = np.arange(len(self.codes), dtype=np.int64) + len(catalog.groups)
+        for number, g in enumerate(catalog.groups):
             if g.choose.max == 1:
-                members = tuple(o.code for o in g.options)
-                for code in members:
-                    self._exclusive[code] = members
+                for o in g.options:
+                    self._group_id[self._index[o.code]] = number
         self._steps: OrderedDict[frozenset[str], _Domain] = OrderedDict()
         self.calls = 0  # solver calls made, for the benchmark
         self.setup_seconds = time.perf_counter() - started
@@ -150,10 +130,26 @@ class SatEngine(RulesEngine):
     def _remember(self, model: list[int]) -> np.ndarray:
         # A model lists every variable in order: model[v - 1] is v or -v.
         row = np.asarray(model, dtype=np.int64)[self._code_vars - 1] > 0
-        self._models.append(row)
-        if len(self._models) > MODELS_KEPT:
-            self._models.pop(0)
+        self._add_rows(row[None, :])
         return row
+
+    def _add_rows(self, rows: np.ndarray) -> None:
+        """Keep valid configurations (rows) in the pool, the oldest leaving first."""
+        if not rows.shape[0]:
+            return
+        rows = rows[-POOL_ROWS:]
+        count = rows.shape[0]
+        slots = (self._pool_next + np.arange(count)) % POOL_ROWS
+        self._pool_rows[slots] = rows
+        self._pool_next = int(slots[-1] + 1) % POOL_ROWS
+        self._pool_size = min(POOL_ROWS, self._pool_size + count)
+
+    @property
+    def _pool(self) -> np.ndarray:
+        """The kept configurations, oldest first."""
+        if self._pool_size < POOL_ROWS:
+            return self._pool_rows[: self._pool_size]
+        return np.roll(self._pool_rows, -self._pool_next, axis=0)
 
     def _domain(self, codes: list[str]) -> _Domain | None:
         """Valid domains of the codes under the choices ``codes``; None if inconsistent."""
@@ -162,51 +158,29 @@ class SatEngine(RulesEngine):
             self._steps.move_to_end(key)
             return self._steps[key]
         chosen = [self._var[c] for c in codes]
-        # Assumed: the activation literal, the choices, and the literals proved implied by
-        # a subset of these choices (the solver re-derives the rest by propagation).
-        implied: set[int] = {self._on, *chosen}
-        for earlier, domain in reversed(self._steps.items()):
-            if earlier <= key:
-                implied |= domain.implied
-                break
-        assumed = sorted(implied, key=abs)
+        # Assumed: the activation literal, the choices, and the literals proved implied (by
+        # an unsatisfiable call) under a subset of these choices; the solver re-derives the
+        # rest by propagation.
+        implied: set[int] = set(chosen)
+        best: frozenset[str] | None = None
+        for earlier in self._steps:
+            if earlier <= key and (best is None or len(earlier) > len(best)):
+                best = earlier
+        if best is not None:
+            implied |= self._steps[best].implied
+        assumed = [self._on, *sorted(implied, key=abs)]
         solver = self._dom
         ok, found = solver.propagate(assumptions=assumed)
         if not ok:
             return self._store(key, None)
         count = len(self.codes)
-        can1 = np.zeros(count, dtype=bool)
-        can0 = np.zeros(count, dtype=bool)
-        chosen_idx = [self._index[c] for c in codes]
-        chosen_set = set(codes)
-        for row in list(self._models):
-            if row[chosen_idx].all():
-                can1 |= row
-                can0 |= ~row
-                continue
-            # Solution caching with repair: a kept model changed to take the new choices (and
-            # what they bring, without their exclusive siblings) is often still valid.
-            base = {self.codes[i] for i in np.flatnonzero(row).tolist()}
-            for code in codes:
-                if code in base:
-                    continue
-                changed = self._flip_in(base, code, chosen_set)
-                if changed is None:
-                    break
-                added, removed = changed
-                base |= added
-                base -= removed
-            else:
-                repaired = np.zeros(count, dtype=bool)
-                repaired[[self._index[c] for c in base]] = True
-                can1 |= repaired
-                can0 |= ~repaired
         fixed_true = np.zeros(count, dtype=bool)
         fixed_false = np.zeros(count, dtype=bool)
         position = self._position
 
         def fix(literals: Iterable[int]) -> None:
             lits = np.fromiter(literals, dtype=np.int64)
+            lits = lits[np.abs(lits) < position.size]
             index = position[np.abs(lits)]
             known = index >= 0
             fixed_true[index[known & (lits > 0)]] = True
@@ -214,155 +188,119 @@ class SatEngine(RulesEngine):
 
         fix(assumed)
         fix(found)
-        self._tried = np.zeros(count, dtype=np.int8)  # repairs tried per code, this step
-        first = True
+        # Solution caching: kept configurations that agree with every fixed value witness
+        # directly; the others are repaired to agree (forced in and out, the rest by
+        # propagation) and witness when that gives a valid configuration.
+        pool = self._pool
+        agree = ~(pool[:, fixed_false].any(axis=1) | ~pool[:, fixed_true].all(axis=1))
+        can1: np.ndarray = np.asarray(pool[agree].any(axis=0))
+        can0: np.ndarray = np.asarray((~pool[agree]).any(axis=0))
+        others = pool[~agree][-TRANSFER_ROWS:]
+        if others.shape[0]:
+            rows = others.copy()
+            on = np.broadcast_to(fixed_true, rows.shape).copy()
+            off = np.broadcast_to(fixed_false, rows.shape).copy()
+            rows, good = self._witness.repair(rows, on, off)
+            if good.any():
+                self._add_rows(rows[good])
+                can1 |= rows[good].any(axis=0)
+                can0 |= (~rows[good]).any(axis=0)
+        tries = np.zeros(count, dtype=np.int8)  # repair attempts per code, this step
+        base: np.ndarray | None = None
+        if agree.any():
+            base = pool[np.flatnonzero(agree)[-1]]
+        elif others.shape[0] and good.any():
+            base = rows[np.flatnonzero(good)[-1]]
         while True:
             need1 = ~can1 & ~fixed_false
             need0 = ~can0 & ~fixed_true
-            if not first and not need1.any() and not need0.any():
+            if base is not None and not need1.any() and not need0.any():
                 break
-            target: int | None = None
-            if not first:
-                idx1 = np.flatnonzero(need1)
-                if idx1.size:
-                    target = int(self._code_vars[idx1[0]])
-                else:
-                    target = -int(self._code_vars[np.flatnonzero(need0)[0]])
-                # Every code's phase each time (a phase once set stays): true where a witness
-                # with it is still needed, false elsewhere.
-                solver.set_phases(np.where(need1, self._code_vars, -self._code_vars).tolist())
-            else:
-                solver.set_phases([-int(v) for v in self._code_vars])
+            if base is not None and ((need1 | need0) & (tries < SWAP_TRIES)).any():
+                # Repairs first, as long as some code has tries left; the solver after.
+                self._swaps(base, need1, need0, fixed_true, fixed_false, tries, can1, can0)
+                continue
+            # One solver call for everything still without a witness: at least one of them
+            # must flip (a clause on a fresh activation literal, retired after the call);
+            # the phases ask for all of them at once. Unsatisfiable: every one is implied.
+            wanted = np.concatenate([self._code_vars[need1], -self._code_vars[need0]])
+            phases = np.where(can1 & ~can0, self._code_vars, -self._code_vars)
+            phases[need1] = self._code_vars[need1]
+            phases[need0] = -self._code_vars[need0]
+            solver.set_phases(phases.tolist())
             self.calls += 1
-            if solver.solve(assumptions=assumed + ([target] if target else [])):
-                row = self._remember(solver.get_model() or [])
+            if base is None and not wanted.size:
+                extra: list[int] = []
+            else:
+                self._top += 1
+                act = self._top
+                solver.add_clause([-act, *wanted.tolist()])
+                extra = [act]
+            sat = solver.solve(assumptions=assumed + extra)
+            model = solver.get_model() if sat else None
+            if extra:
+                solver.add_clause([-extra[0]])
+            if model is not None:
+                row = self._remember(model)
                 can1 |= row
                 can0 |= ~row
-                self._repairs(row, can1, can0, fixed_true, fixed_false, set(codes))
-            elif target is None:
+                base = row
+            elif not extra:
                 return self._store(key, None)
             else:
-                implied.add(-target)
-                assumed.append(-target)
+                proved = (-wanted).tolist()
+                if not codes:  # implied by the constraints alone: a fact from now on
+                    for lit in proved:
+                        solver.add_clause([-self._on, lit])
+                else:
+                    implied.update(proved)
+                    assumed.extend(proved)
+                fix(proved)
                 ok, found = solver.propagate(assumptions=assumed)
-                fix([-target, *found])
-            first = False
+                fix(found)
         can1 &= ~fixed_false
         can0 &= ~fixed_true
         return self._store(key, _Domain(can1, can0, frozenset(implied)))
 
-    def _repairs(
+    def _swaps(
         self,
-        row: np.ndarray,
-        can1: np.ndarray,
-        can0: np.ndarray,
+        base: np.ndarray,
+        need1: np.ndarray,
+        need0: np.ndarray,
         fixed_true: np.ndarray,
         fixed_false: np.ndarray,
-        chosen: set[str],
+        tries: np.ndarray,
+        can1: np.ndarray,
+        can0: np.ndarray,
     ) -> None:
-        """Witnesses without the solver: from a valid model, flip one code still without a
-        witness (with what it brings, or what brings it, and its siblings in an at-most-one
-        group) and check only the constraints that mention a changed code; a success is a new
-        valid model (marked in ``can1``/``can0``)."""
-        codes = self.codes
-        base = {codes[i] for i in np.flatnonzero(row).tolist()}
-        tried = self._tried
-        for i in np.flatnonzero(~can1 & ~fixed_false).tolist():
-            if can1[i] or tried[i] >= REPAIR_TRIES:
-                continue
-            tried[i] += 1
-            changed = self._flip_in(base, codes[i], chosen)
-            if changed is not None:
-                self._mark(changed, base, can1, can0)
-        for i in np.flatnonzero(~can0 & ~fixed_true).tolist():
-            if can0[i] or tried[i] >= REPAIR_TRIES:
-                continue
-            tried[i] += 1
-            changed = self._flip_out(base, codes[i], chosen)
-            if changed is not None:
-                self._mark(changed, base, can1, can0)
-
-    def _mark(
-        self, changed: tuple[set[str], set[str]], base: set[str], can1: np.ndarray, can0: np.ndarray
-    ) -> None:
-        added, removed = changed
-        index = self._index
-        for code in added:
-            can1[index[code]] = True
-        for code in removed:
-            can0[index[code]] = True
-
-    def _holds_around(self, selection: set[str], changed: Iterable[str]) -> bool:
-        seen: set[int] = set()
-        for code in changed:
-            for k in self._touch.get(code, ()):
-                if k not in seen:
-                    seen.add(k)
-                    if not self.problem.constraints[k].holds(selection):
-                        return False
-        return True
-
-    def _flip_in(
-        self, base: set[str], code: str, chosen: set[str]
-    ) -> tuple[set[str], set[str]] | None:
-        added: set[str] = set()
-        stack = [code]
-        while stack:
-            x = stack.pop()
-            if x in base or x in added:
-                continue
-            added.add(x)
-            stack.extend(self._implies.get(x, ()))
-            for options in self._any_of.get(x, ()):  # "x requires one of ...": the first
-                if not any(o in base or o in added for o in options):
-                    stack.append(options[0])
-        # Out go the added codes' exclusive siblings and what they exclude, and with each
-        # code that goes, whatever implies it.
-        removed: set[str] = set()
-        stack = [
-            y
-            for x in added
-            for y in (*self._exclusive.get(x, ()), *self._excludes.get(x, ()))
-            if y != x and y in base
-        ]
-        while stack:
-            y = stack.pop()
-            if y in removed or y not in base:
-                continue
-            removed.add(y)
-            stack.extend(self._implied_by.get(y, ()))
-        if removed & (added | chosen):
-            return None
-        # Changed in place and restored: copying a model of thousands of codes per try costs
-        # more than the check.
-        base |= added
-        base -= removed
-        try:
-            ok = self._holds_around(base, added | removed)
-        finally:
-            base -= added
-            base |= removed
-        return (added, removed) if ok else None
-
-    def _flip_out(
-        self, base: set[str], code: str, chosen: set[str]
-    ) -> tuple[set[str], set[str]] | None:
-        removed: set[str] = set()
-        stack = [code]
-        while stack:
-            x = stack.pop()
-            if x not in base or x in removed:
-                continue
-            removed.add(x)
-            stack.extend(self._implied_by.get(x, ()))
-        if removed & chosen:
-            return None
-        base -= removed
-        try:
-            ok = self._holds_around(base, removed)
-        finally:
-            base |= removed
-        return (set(), removed) if ok else None
+        """Witnesses by repair of the valid configuration ``base``: each code still without a
+        witness forced in (or out) of a copy, options of one group in different copies,
+        several groups per copy (fewer per copy on a second try)."""
+        targets = np.flatnonzero((need1 | need0) & (tries < SWAP_TRIES))
+        if not targets.size:
+            return
+        least = int(tries[targets].min())
+        targets = targets[tries[targets] == least]
+        per_row = SWAP_WIDTH[least]
+        group = self._group_id[targets]
+        order = np.lexsort((targets, group))
+        targets, group = targets[order], group[order]
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        rank = np.arange(targets.size) - np.repeat(starts, np.diff(np.r_[starts, targets.size]))
+        order = np.lexsort((group, rank))
+        targets, rank = targets[order], rank[order]
+        starts = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]])
+        within = np.arange(targets.size) - np.repeat(starts, np.diff(np.r_[starts, targets.size]))
+        row_key = rank * (targets.size + 1) + within // per_row
+        _, row_of = np.unique(row_key, return_inverse=True)
+        keep = row_of < SWAP_ROWS
+        targets, row_of = targets[keep], row_of[keep]
+        tries[targets] += 1
+        ins = need1[targets]
+        has, lacks, found = self._witness.swaps(base, fixed_true, fixed_false, targets, ins, row_of)
+        can1 |= has
+        can0 |= lacks
+        self._add_rows(found)
 
     def _store(self, key: frozenset[str], domain: _Domain | None) -> _Domain | None:
         if domain is not None:
@@ -372,6 +310,13 @@ class SatEngine(RulesEngine):
         return domain
 
     # --- the API ----------------------------------------------------------------------------
+
+    def _known(self, codes: Iterable[str]) -> list[str]:
+        # The catalog's codes are all in the index: no set of 18,616 codes built per call.
+        cleaned = [code.strip().upper() for code in codes]
+        if all(code in self._index for code in cleaned):
+            return list(dict.fromkeys(cleaned))
+        return super()._known(cleaned)
 
     def consistent(self, partial: Iterable[str]) -> bool:
         codes = self._known(partial)
@@ -469,9 +414,11 @@ class SatEngine(RulesEngine):
             assumptions = [self._on, *(self._var[c] for c in codes)]
             assumptions.extend(-self._var[c] for c in excluded)
             self._dom.solve(assumptions=assumptions)
-            model = set(self._dom.get_model() or ())
-        else:
-            model = self._optimum(codes, weights, sign, prefer, excluded)
+            values = np.asarray(self._dom.get_model() or (), dtype=np.int64)
+            chosen = values[self._code_vars - 1] > 0
+            selected = frozenset(self.codes[i] for i in np.flatnonzero(chosen).tolist())
+            return Completion(selected, self.list_price(selected))
+        model = self._optimum(codes, weights, sign, prefer, excluded)
         selected = frozenset(c for c in self.codes if self._var[c] in model)
         return Completion(selected, self.list_price(selected))
 
@@ -572,6 +519,12 @@ def _binary(c: Constraint) -> list[tuple[str, str, bool]]:
     ):
         return [(source.code, o.operand.code, False) for o in rhs.operands]  # type: ignore[union-attr]
     return []
+
+
+def _exact(c: Constraint) -> tuple[list[tuple[str, str, bool]], tuple[str, ...] | None]:
+    """What the repairs of :mod:`~configurator.rules.sat_witness` may read a constraint as."""
+    needs = _any_of(c)
+    return _binary(c), None if needs is None else (needs[0], *needs[1])
 
 
 def _any_of(c: Constraint) -> tuple[str, tuple[str, ...]] | None:

@@ -7,8 +7,9 @@ feature models of tens of thousands of features may not compile at all. So compi
 under a budget: at most :data:`MAX_VARIABLES` variables (FORCE ordering alone is quadratic
 beyond that), then :data:`MAX_SECONDS` of processor time and :data:`MAX_NODES` live nodes in
 CUDD (the compiler's own ``CompileBudget``, lowered by its environment variables). Over
-budget, the SAT engine takes over and the decision is remembered in the cache
-(``rules-<key>.over-budget``) so the next run does not try again.
+budget, the SAT engine takes over and the decision is remembered in the authenticated cache
+(:mod:`configurator.cache`, kind ``over-budget``, keyed by the problem's digest, with the
+budget it was over) so the next run with the same or a smaller budget does not try again.
 ``CONFIGURATOR_ENGINE=bdd|sat`` forces one technique (``bdd``: only the compiler's budget, whose
 excess is a ``CompileBudgetExceeded`` error).
 """
@@ -20,7 +21,6 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from configurator.catalog.schema import Catalog
 from configurator.configuration import Configuration, resolve
@@ -117,11 +117,36 @@ def compile_within(problem: Problem, budget: Budget) -> tuple[compiling.Diagram,
         raise OverBudget(reason) from None
 
 
-def _marker(key: str) -> Path | None:
-    from configurator.cache import cache_dir
+OVER_BUDGET = "over-budget"  # cache kind of the remembered decisions
 
-    directory = cache_dir()
-    return None if directory is None else directory / f"rules-{key[:40]}.over-budget"
+
+def remembered_over_budget(key: str, budget: Budget) -> str | None:
+    """Why the problem of ``key`` did not compile, when an authentic cache entry says so for
+    a budget at least as large as ``budget``; else None (try to compile)."""
+    from configurator import cache
+
+    entry = cache.load(OVER_BUDGET, key)
+    if entry is None:
+        return None
+    try:
+        limits = entry.header["budget"]
+        larger = (
+            int(limits["variables"]) >= budget.variables
+            and float(limits["seconds"]) >= budget.seconds
+            and int(limits["nodes"]) >= budget.nodes
+        )
+        reason = str(entry.header["reason"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return reason if larger else None
+
+
+def remember_over_budget(key: str, budget: Budget, reason: str) -> None:
+    """Remember that the problem of ``key`` did not compile within ``budget``."""
+    from configurator import cache
+
+    limits = {"variables": budget.variables, "seconds": budget.seconds, "nodes": budget.nodes}
+    cache.save(OVER_BUDGET, key, [], b"", {"budget": limits, "reason": reason})
 
 
 def build_engine(
@@ -143,22 +168,16 @@ def build_engine(
     if diagram is not None:
         compiled = Compiled(problem, diagram, key, time.perf_counter() - started, cached=True)
         return RulesEngine(catalog, on, compiled)
-    marker = _marker(key)
-    if forced != "bdd" and marker is not None and marker.is_file():
-        reason = marker.read_text("utf-8").strip() or "over the BDD budget"
-        return SatEngine(catalog, on, problem, reason=reason + " (remembered)")
+    remembered = remembered_over_budget(key, budget) if forced != "bdd" else None
+    if remembered is not None:
+        return SatEngine(catalog, on, problem, reason=remembered + " (remembered)")
     try:
         if forced == "bdd":
             diagram, sifted = compiling.compile_problem(problem, CompileBudget.from_environment())
         else:
             diagram, sifted = compile_within(problem, budget)
     except OverBudget as over:
-        if marker is not None:
-            try:
-                marker.parent.mkdir(parents=True, exist_ok=True)
-                marker.write_text(over.reason + "\n", "utf-8")
-            except OSError:
-                pass
+        remember_over_budget(key, budget, over.reason)
         return SatEngine(catalog, on, problem, reason=over.reason)
     compiling._cache_put(key, diagram)
     compiled = Compiled(problem, diagram, key, time.perf_counter() - started, False, sifted)
@@ -246,6 +265,26 @@ def complete_configuration(
         needed = [code for code in engine.codes if code in completion and code in asking]
         raise _values_needed(engine, needed, how)
     completion = found.codes
+    # A group the completion leaves empty gets its defaults back: when those do not fit (a
+    # feature model's mandatory children of an absent parent), ask for a completion that
+    # keeps them instead, as long as one exists.
+    required: set[str] = set()
+    for _ in range(len(catalog.groups)):
+        empty = [
+            g
+            for g in catalog.groups
+            if g.default and not any(o.code in completion for o in g.options)
+        ]
+        wanted = {code for g in empty for code in g.default} - required
+        if not wanted:
+            break
+        kept = engine.best_completion([*chosen, *required, *wanted], asking, how)
+        if kept is None:
+            break
+        required |= wanted
+        completion = kept.codes
+    brings = {code: set(option.brings) for code, (_, option) in catalog.option_index().items()}
+    brings.update({code: set(p.includes) for code, p in catalog.package_index().items()})
     extra: list[str] = []
     while True:
         trial = Configuration(configuration.model, (*chosen, *extra), configuration.values)
@@ -253,7 +292,10 @@ def complete_configuration(
         missing = [c for c in engine.codes if c in completion and c not in selected]
         if not missing:
             return trial
-        extra.append(missing[0])
+        # Every missing code that no other missing code brings, at once (one at a time
+        # resolves the catalog once per code: thousands of times on a feature model).
+        brought = {b for c in missing for b in brings.get(c, ())}
+        extra.extend([c for c in missing if c not in brought] or missing[:1])
 
 
 def _values_needed(engine: RulesEngine, codes: Sequence[str], how: How) -> ConfigurationError:
