@@ -265,15 +265,17 @@ def complete_configuration(
         needed = [code for code in engine.codes if code in completion and code in asking]
         raise _values_needed(engine, needed, how)
     completion = found.codes
-    # A group the completion leaves empty gets its defaults back: when those do not fit (a
-    # feature model's mandatory children of an absent parent), ask for a completion that
-    # keeps them instead, as long as one exists.
+    # A group the completion leaves empty gets its defaults back when resolved (a group
+    # under an option only while that option is in): when those do not fit, ask for a
+    # completion that keeps them instead, as long as one exists.
     required: set[str] = set()
     for _ in range(len(catalog.groups)):
         empty = [
             g
             for g in catalog.groups
-            if g.default and not any(o.code in completion for o in g.options)
+            if g.default
+            and (g.under is None or g.under in completion)
+            and not any(o.code in completion for o in g.options)
         ]
         wanted = {code for g in empty for code in g.default} - required
         if not wanted:
