@@ -36,6 +36,7 @@ from configurator.configuration import Configuration, Selection
 from configurator.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from configurator.catalog.schema import Catalog
     from configurator.pricing.engine import Pricer
     from configurator.quote import Quote
     from configurator.rules.engine import RulesEngine
@@ -244,6 +245,8 @@ def _completions(
     completion needs some additions x1..xn beyond ``base``; its children are the same
     subproblem with x1..x(i-1) required and xi excluded, so every car is found once.
     """
+    from configurator.rules.select import keeping_defaults
+
     results: list[tuple[str, ...]] = []
     heap: list[tuple[Decimal, int, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = []
     counter = 0
@@ -253,6 +256,7 @@ def _completions(
         completion = engine.best_completion([*base, *required], excluded)
         if completion is None:
             return
+        completion = keeping_defaults(engine, [*base, *required], excluded, "cheapest", completion)
         options = choices_for(engine, pricer, base, completion.codes)
         heapq.heappush(heap, (completion.total, counter, required, excluded, options))
         counter += 1
@@ -281,19 +285,40 @@ def choices_for(
     order = [c for c in engine.codes if c in engine.package_codes] + [
         c for c in engine.codes if c not in engine.package_codes
     ]
+    brings = _brings(engine.catalog)
     extra: list[str] = []
     for _ in range(len(order) + 1):
         selected = pricer.resolve(engine.ordered([*base, *extra])).codes
         missing = [c for c in order if c in codes and c not in selected]
         if not missing:
             break
-        extra.append(missing[0])
+        # The first missing code, and with it every other one that no missing code brings
+        # (it would have to be added anyway): one resolve a round, not one a code (a feature
+        # model's completion adds thousands).
+        brought = {b for c in missing for b in brings.get(c, ())}
+        extra.extend([missing[0]] + [c for c in missing[1:] if c not in brought])
     target = pricer.resolve(engine.ordered([*base, *extra])).codes
+    # Only an addition that something in the car brings, or a group default, can come back
+    # without being chosen; any other one is needed and is not tried.
+    comes_back = {b for c in target for b in brings.get(c, ())} | {
+        code for group in engine.catalog.groups for code in group.default
+    }
     for code in list(extra):
+        if code not in comes_back:
+            continue
         trial = [c for c in extra if c != code]
-        if pricer.resolve(engine.ordered([*base, *trial])).codes == target:
+        if any(code in brings.get(other, ()) for other in (*base, *trial)):
+            extra = trial  # another choice brings it: the same car without a resolve
+        elif pricer.resolve(engine.ordered([*base, *trial])).codes == target:
             extra = trial
     return engine.ordered([*base, *extra])
+
+
+def _brings(catalog: Catalog) -> dict[str, tuple[str, ...]]:
+    """What each option brings and each package includes."""
+    found = {o.code: tuple(o.brings) for g in catalog.groups for o in g.options if o.brings}
+    found.update({p.code: tuple(p.includes) for p in catalog.packages})
+    return found
 
 
 def _repair(

@@ -27,7 +27,7 @@ from configurator.configuration import Configuration, resolve
 from configurator.errors import CompileBudgetExceeded, ConfigurationError
 from configurator.rules import compile as compiling
 from configurator.rules.compile import CompileBudget, Compiled, Problem, problem_of
-from configurator.rules.engine import CatalogStats, How, RulesEngine
+from configurator.rules.engine import CatalogStats, Completion, How, RulesEngine
 
 MAX_VARIABLES = 6_000
 MAX_SECONDS = 6.0
@@ -264,27 +264,7 @@ def complete_configuration(
         completion = engine.complete(chosen, how)  # raises when nothing completes the choices
         needed = [code for code in engine.codes if code in completion and code in asking]
         raise _values_needed(engine, needed, how)
-    completion = found.codes
-    # A group the completion leaves empty gets its defaults back when resolved (a group
-    # under an option only while that option is in): when those do not fit, ask for a
-    # completion that keeps them instead, as long as one exists.
-    required: set[str] = set()
-    for _ in range(len(catalog.groups)):
-        empty = [
-            g
-            for g in catalog.groups
-            if g.default
-            and (g.under is None or g.under in completion)
-            and not any(o.code in completion for o in g.options)
-        ]
-        wanted = {code for g in empty for code in g.default} - required
-        if not wanted:
-            break
-        kept = engine.best_completion([*chosen, *required, *wanted], asking, how)
-        if kept is None:
-            break
-        required |= wanted
-        completion = kept.codes
+    completion = keeping_defaults(engine, chosen, asking, how, found).codes
     brings = {code: set(option.brings) for code, (_, option) in catalog.option_index().items()}
     brings.update({code: set(p.includes) for code, p in catalog.package_index().items()})
     extra: list[str] = []
@@ -298,6 +278,40 @@ def complete_configuration(
         # resolves the catalog once per code: thousands of times on a feature model).
         brought = {b for c in missing for b in brings.get(c, ())}
         extra.extend([c for c in missing if c not in brought] or missing[:1])
+
+
+def keeping_defaults(
+    engine: RulesEngine,
+    partial: Sequence[str],
+    exclude: Sequence[str],
+    how: How,
+    found: Completion,
+) -> Completion:
+    """``found`` (a completion of ``partial`` without ``exclude``), or one that keeps the
+    defaults its choices would get back anyway.
+
+    A group the completion leaves empty gets its defaults back when resolved (a group under
+    an option only while that option is in): when those do not fit, a completion that keeps
+    them is asked for instead, as long as one exists."""
+    required: set[str] = set()
+    for _ in range(len(engine.catalog.groups)):
+        codes = found.codes
+        empty = [
+            g
+            for g in engine.catalog.groups
+            if g.default
+            and (g.under is None or g.under in codes)
+            and not any(o.code in codes for o in g.options)
+        ]
+        wanted = {code for g in empty for code in g.default} - required
+        if not wanted:
+            break
+        kept = engine.best_completion([*partial, *required, *wanted], exclude, how)
+        if kept is None:
+            break
+        required |= wanted
+        found = kept
+    return found
 
 
 def _values_needed(engine: RulesEngine, codes: Sequence[str], how: How) -> ConfigurationError:
