@@ -353,8 +353,8 @@ def compile_catalog(
 # --- ordering ----------------------------------------------------------------------------------
 
 
-def block_order(problem: Problem) -> list[int]:
-    """The FORCE heuristic: blocks move to the mean centre of the constraints they are in."""
+def block_scopes(problem: Problem) -> list[list[int]]:
+    """The blocks each constraint (and each auxiliary definition) spans, when more than one."""
     block_of = {name: i for i, block in enumerate(problem.blocks) for name in block}
     scopes: list[list[int]] = []
     for c in problem.constraints:
@@ -366,6 +366,12 @@ def block_order(problem: Problem) -> list[int]:
         scope = sorted({block_of[n] for n in names if n in block_of})
         if len(scope) > 1:
             scopes.append(scope)
+    return scopes
+
+
+def block_order(problem: Problem) -> list[int]:
+    """The FORCE heuristic: blocks move to the mean centre of the constraints they are in."""
+    scopes = block_scopes(problem)
     count = len(problem.blocks)
     position = list(range(count))
     for _ in range(FORCE_ROUNDS):

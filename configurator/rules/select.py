@@ -65,20 +65,9 @@ def block_order(problem: Problem) -> list[int]:
     array operations (the Python loops take seconds on thousands of blocks)."""
     import numpy as np
 
-    from configurator.expr import variables
-    from configurator.rules.compile import FORCE_ROUNDS, support
+    from configurator.rules.compile import FORCE_ROUNDS, block_scopes
 
-    block_of = {name: i for i, block in enumerate(problem.blocks) for name in block}
-    scopes: list[list[int]] = []
-    for c in problem.constraints:
-        scope = sorted({block_of[code] for code in support(c) if code in block_of})
-        if len(scope) > 1:
-            scopes.append(scope)
-    for aux in problem.aux:
-        names = [aux.name, *(v.code for v in variables(aux.expr))]
-        scope = sorted({block_of[n] for n in names if n in block_of})
-        if len(scope) > 1:
-            scopes.append(scope)
+    scopes = block_scopes(problem)
     count = len(problem.blocks)
     position = np.arange(count, dtype=np.int64)
     if not scopes:
