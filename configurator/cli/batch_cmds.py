@@ -221,14 +221,7 @@ def _open_input(path: str, *, binary: bool = False) -> tuple[IO[Any], int | None
             raw, encoding="utf-8-sig", newline="", errors="surrogateescape"
         ), None
     target = Path(path)
-    try:
-        status = target.stat()
-    except FileNotFoundError:
-        raise UsageError(f"input file '{path}' does not exist") from None
-    except OSError as error:
-        raise UsageError(f"cannot read '{path}': {error.strerror}") from None
-    if stat.S_ISDIR(status.st_mode):
-        raise UsageError(f"'{path}' is a folder: name the file to read")
+    status = _input_status(target, path)
     try:
         handle = target.open("r", encoding="utf-8-sig", newline="", errors="surrogateescape")
     except OSError as error:
@@ -236,10 +229,8 @@ def _open_input(path: str, *, binary: bool = False) -> tuple[IO[Any], int | None
     return handle, status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
-def _open_binary_input(path: str) -> tuple[IO[bytes], int | None]:
-    if path == "-":
-        return io.BytesIO(sys.stdin.buffer.read()), None
-    target = Path(path)
+def _input_status(target: Path, path: str) -> os.stat_result:
+    """The input file's status; a missing, unreadable or folder input is a usage error."""
     try:
         status = target.stat()
     except FileNotFoundError:
@@ -248,6 +239,14 @@ def _open_binary_input(path: str) -> tuple[IO[bytes], int | None]:
         raise UsageError(f"cannot read '{path}': {error.strerror}") from None
     if stat.S_ISDIR(status.st_mode):
         raise UsageError(f"'{path}' is a folder: name the file to read")
+    return status
+
+
+def _open_binary_input(path: str) -> tuple[IO[bytes], int | None]:
+    if path == "-":
+        return io.BytesIO(sys.stdin.buffer.read()), None
+    target = Path(path)
+    status = _input_status(target, path)
     try:
         if not stat.S_ISREG(status.st_mode):  # a pipe: Parquet needs to seek
             with target.open("rb") as pipe:

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from configurator.catalog.memo import PerCatalog
 from configurator.catalog.schema import Catalog
 from configurator.configuration import Configuration, Selection, check_known, resolve
 from configurator.errors import (
@@ -502,21 +503,7 @@ class Explainer:
     def _explain_selection(self, selection: Selection) -> Explanation:
         """The choices can be completed, but this complete selection (with its defaults and
         without the codes nobody chose) breaks a rule: a minimal set of those facts."""
-        facts = []
-        for code in self.codes:
-            if code in selection.chosen:
-                source: Source = "chosen"
-            elif code in selection.packaged and code in selection.codes:
-                source = "included"
-            elif code in selection.brought:
-                source = "brought"
-            elif code in selection.defaulted:
-                source = "default"
-            elif code in selection.codes:
-                source = "chosen"
-            else:
-                source = "absent"
-            facts.append(Fact(code, self.names[code], source))
+        facts = [self._fact(code, selection) for code in self.codes]
         explanation = self._mus(facts, (), include_spend=False)
         assert explanation is not None, "an invalid selection must have a conflict"
         return explanation
@@ -568,20 +555,12 @@ class Explainer:
         return Explanation(tuple(found_facts), tuple(rules))
 
 
-_EXPLAINERS: dict[tuple[int, dt.date | None], tuple[Catalog, Explainer]] = {}
+_EXPLAINERS: PerCatalog[Explainer] = PerCatalog(Explainer)
 
 
 def explainer_for(catalog: Catalog, on: dt.date | None = None) -> Explainer:
     """The explainer of a catalog on a date, made once per process."""
-    key = (id(catalog), on)
-    hit = _EXPLAINERS.get(key)
-    if hit is not None and hit[0] is catalog:
-        return hit[1]
-    explainer = Explainer(catalog, on)
-    if len(_EXPLAINERS) >= 8:
-        _EXPLAINERS.pop(next(iter(_EXPLAINERS)))
-    _EXPLAINERS[key] = (catalog, explainer)
-    return explainer
+    return _EXPLAINERS.get(catalog, on)
 
 
 # --- catalogs that validate but cannot be used -----------------------------------------------

@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from configurator.catalog.memo import PerCatalog
 from configurator.catalog.schema import Catalog
 from configurator.configuration import Configuration, resolve
 from configurator.errors import CompileBudgetExceeded, ConfigurationError
@@ -175,20 +176,12 @@ def build_engine(
 
 # --- a small per-process memo -------------------------------------------------------------
 
-_ENGINES: dict[tuple[int, dt.date | None], tuple[Catalog, RulesEngine]] = {}
+_ENGINES: PerCatalog[RulesEngine] = PerCatalog(lambda catalog, on: build_engine(catalog, on))
 
 
 def engine_for(catalog: Catalog, on: dt.date | None = None) -> RulesEngine:
     """The engine of a catalog on a date, compiled (or loaded from the cache) once per process."""
-    key = (id(catalog), on)
-    hit = _ENGINES.get(key)
-    if hit is not None and hit[0] is catalog:
-        return hit[1]
-    engine = build_engine(catalog, on)
-    if len(_ENGINES) >= 8:
-        _ENGINES.pop(next(iter(_ENGINES)))
-    _ENGINES[key] = (catalog, engine)
-    return engine
+    return _ENGINES.get(catalog, on)
 
 
 def catalog_stats(catalog: Catalog, on: dt.date | None = None) -> CatalogStats:
