@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from configurator.catalog.schema import BuyerValue, Catalog
+from configurator.catalog.schema import BuyerValue, Catalog, Group, Option
 from configurator.configuration import Configuration, check_known, resolve
 from configurator.expr import evaluate, parse
 from configurator.money import round_cents
@@ -130,14 +130,7 @@ class RulesEngine:
         self.codes = (*problem.options, *problem.packages)
         self._code_levels = np.array([self.levels[c] for c in self.codes], dtype=np.int64)
         self._aux_at = {self.levels[a.name]: a for a in problem.aux}
-        options = catalog.option_index()
-        packages = catalog.package_index()
-        self.names = {code: option.name for code, (_, option) in options.items()}
-        self.names.update({code: p.name for code, p in packages.items()})
-        self.prices = {code: option.price for code, (_, option) in options.items()}
-        self.prices.update({code: p.price for code, p in packages.items()})
-        self.group_of = {code: group for code, (group, _) in options.items()}
-        self.package_codes = frozenset(packages)
+        options = self._index_catalog(catalog)
         self._order = {code: index for index, code in enumerate(self.codes)}
         self._values = {code: o.value for code, (_, o) in options.items() if o.value is not None}
         self.defaults = {code for g in catalog.groups for code in g.default}
@@ -178,6 +171,18 @@ class RulesEngine:
         self._high_odds: np.ndarray | None = None
 
     # --- assignments and the two passes -----------------------------------------------------
+
+    def _index_catalog(self, catalog: Catalog) -> dict[str, tuple[Group, Option]]:
+        """Names, prices, groups and package codes by code (any engine); the option index."""
+        options = catalog.option_index()
+        packages = catalog.package_index()
+        self.names = {code: option.name for code, (_, option) in options.items()}
+        self.names.update({code: p.name for code, p in packages.items()})
+        self.prices = {code: option.price for code, (_, option) in options.items()}
+        self.prices.update({code: p.price for code, p in packages.items()})
+        self.group_of = {code: group for code, (group, _) in options.items()}
+        self.package_codes = frozenset(packages)
+        return options
 
     def _known(self, codes: Iterable[str]) -> list[str]:
         codes = [code.strip().upper() for code in codes]

@@ -75,17 +75,10 @@ class SatEngine(RulesEngine):
         self.reason = reason
         self.compiled = None  # type: ignore[assignment]
         self.codes = (*self.problem.options, *self.problem.packages)
-        options = catalog.option_index()
-        packages = catalog.package_index()
-        self.names = {code: option.name for code, (_, option) in options.items()}
-        self.names.update({code: p.name for code, p in packages.items()})
-        self.prices = {code: option.price for code, (_, option) in options.items()}
-        self.prices.update({code: p.price for code, p in packages.items()})
-        self.group_of = {code: group for code, (group, _) in options.items()}
+        options = self._index_catalog(catalog)
         self.defaults = {code for g in catalog.groups for code in g.default}
         self._charges = charge_cases(catalog)
         self._discounts = [(d, parse(d.when)) for d in catalog.discounts]
-        self.package_codes = frozenset(packages)
         self._order = {code: index for index, code in enumerate(self.codes)}
         self._values = {code: o.value for code, (_, o) in options.items() if o.value is not None}
         self._explainer = None
