@@ -46,7 +46,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -71,6 +71,9 @@ from configurator.errors import (
 from configurator.grouptree import Branch, GroupTree, decided_steps
 from configurator.quote import Quote
 from configurator.safetext import control_character
+
+if TYPE_CHECKING:
+    from configurator.repairs import Repair
 
 PACKAGES_STEP = "packages"
 FILE_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
@@ -664,20 +667,7 @@ class ConfigureSession:
             self._rules.engine, self._pricer, self.on, self._choices, code, self._values
         )
         return tuple(
-            Alternative(
-                target=code,
-                removed=r.remove,
-                added=self._ordered((code, *r.add)),
-                delta=r.delta,
-                choices=r.options,
-                total=r.total,
-                leaving=r.leaving,
-                coming=r.coming,
-                needs_values=r.needs_values,
-                missing=r.missing,
-                weeks_delta=r.weeks_delta,
-            )
-            for r in found.alternatives
+            _alternative(r, code, self._ordered((code, *r.add))) for r in found.alternatives
         )
 
     def apply(
@@ -839,22 +829,7 @@ class ConfigureSession:
         found = ways_to_finish(
             self._rules.engine, self._pricer, self.on, self._choices, self._values, limit
         )
-        return tuple(
-            Alternative(
-                target="",
-                removed=r.remove,
-                added=r.add,
-                delta=r.delta,
-                choices=r.options,
-                total=r.total,
-                leaving=r.leaving,
-                coming=r.coming,
-                needs_values=r.needs_values,
-                missing=r.missing,
-                weeks_delta=r.weeks_delta,
-            )
-            for r in found
-        )
+        return tuple(_alternative(r, "", r.add) for r in found)
 
     def draft_quote(self) -> Quote:
         """The quote of the car as it stands, although a programme's minimum is not reached
@@ -1459,3 +1434,20 @@ def read_configuration_file(path: Path) -> SavedConfiguration:
         raise fail((), "a saved configuration needs 'choices' (or a 'code')")
     configuration = Configuration.of(model, choices, {str(k).upper(): v for k, v in values.items()})
     return SavedConfiguration(configuration, code, display)
+
+
+def _alternative(repair: Repair, target: str, added: tuple[str, ...]) -> Alternative:
+    """A repair as the session offers it: ``added`` as the screen lists it."""
+    return Alternative(
+        target=target,
+        removed=repair.remove,
+        added=added,
+        delta=repair.delta,
+        choices=repair.options,
+        total=repair.total,
+        leaving=repair.leaving,
+        coming=repair.coming,
+        needs_values=repair.needs_values,
+        missing=repair.missing,
+        weeks_delta=repair.weeks_delta,
+    )
