@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from configurator.money import format_money, percent_of
-from configurator.pricing.taxes import covering_period, percent_text
+from configurator.pricing.taxes import PeriodWords, covering_period, percent_text, period_text
 from configurator.quote import Quote, QuoteLine, TaxLine, Threshold
 
 if TYPE_CHECKING:
@@ -27,22 +27,19 @@ BASE_LABEL_ZH = {"net": "不含增值税价格", "gross": "含增值税价格"}
 NameOf = Callable[[str], str]
 
 
+CHINESE_PERIOD = PeriodWords(
+    nev="新能源汽车",
+    non_nev="非新能源汽车",
+    between="{} 至 {}",
+    since="自 {} 起",
+    until="至 {}",
+    joiner="，",
+)
+
+
 def period_text_zh(period: TaxPeriod) -> str:
     """When and for which cars a period applies: ``新能源汽车，2026-01-01 至 2027-12-31``."""
-    parts: list[str] = []
-    if period.nev is True:
-        parts.append("新能源汽车")
-    elif period.nev is False:
-        parts.append("非新能源汽车")
-    if period.powertrains is not None:
-        parts.append("/".join(p.value.upper() for p in period.powertrains))
-    if period.from_ and period.until:
-        parts.append(f"{period.from_.isoformat()} 至 {period.until.isoformat()}")
-    elif period.from_:
-        parts.append(f"自 {period.from_.isoformat()} 起")
-    elif period.until:
-        parts.append(f"至 {period.until.isoformat()}")
-    return "，".join(parts)
+    return period_text(period, CHINESE_PERIOD)
 
 
 def span_zh(period: Period) -> str:

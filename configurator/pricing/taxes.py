@@ -95,22 +95,37 @@ def percent_text(rate: Decimal) -> str:
     return f"{text}%"
 
 
-def period_text(period: TaxPeriod) -> str:
+@dataclass(frozen=True)
+class PeriodWords:
+    """The words :func:`period_text` writes, in one language."""
+
+    nev: str = "NEVs"
+    non_nev: str = "non-NEVs"
+    between: str = "{} to {}"
+    since: str = "from {}"
+    until: str = "until {}"
+    joiner: str = ", "
+
+
+ENGLISH = PeriodWords()
+
+
+def period_text(period: TaxPeriod, words: PeriodWords = ENGLISH) -> str:
     """When and for which cars a period applies, e.g. 'NEVs, 2026-01-01 to 2027-12-31'."""
     parts: list[str] = []
     if period.nev is True:
-        parts.append("NEVs")
+        parts.append(words.nev)
     elif period.nev is False:
-        parts.append("non-NEVs")
+        parts.append(words.non_nev)
     if period.powertrains is not None:
         parts.append("/".join(p.value.upper() for p in period.powertrains))
     if period.from_ and period.until:
-        parts.append(f"{period.from_.isoformat()} to {period.until.isoformat()}")
+        parts.append(words.between.format(period.from_.isoformat(), period.until.isoformat()))
     elif period.from_:
-        parts.append(f"from {period.from_.isoformat()}")
+        parts.append(words.since.format(period.from_.isoformat()))
     elif period.until:
-        parts.append(f"until {period.until.isoformat()}")
-    return ", ".join(parts)
+        parts.append(words.until.format(period.until.isoformat()))
+    return words.joiner.join(parts)
 
 
 def compute(
