@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -147,3 +148,74 @@ def test_over_budget_is_remembered_in_the_cache(
     for entry in (tmp_path / "cache").rglob("*over-budget*"):
         entry.write_bytes(entry.read_bytes()[:-3] + b"xyz")
     assert not build_engine(catalog, budget=small).reason.endswith("(remembered)")
+
+
+def test_copies_carried_to_the_next_step_stay_valid_only_where_they_were(tmp_path: Path) -> None:
+    """Copies carried to the next choice are repaired to take it; a copy that was not valid
+    is never reported valid, even when the repair does not touch what it breaks."""
+    from configurator.rules.sat_witness import COPIES, copies, pack
+
+    text = "\n".join(
+        [
+            "features",
+            "    Car",
+            "        optional",
+            "            A",
+            "            B",
+            "            C",
+            "            D",
+            "constraints",
+            "    A => B",
+            "    C => !D",
+            "",
+        ]
+    )
+    catalog = load(text, tmp_path).load("uvl-m")
+    engine = SatEngine(catalog)
+    witness, codes = engine._witness, list(engine.codes)
+
+    root = codes[0]  # the root feature's code
+
+    def row(*present: str) -> list[bool]:
+        return [code in present or code == root for code in codes]
+
+    good, broken = row("A", "B"), row("C", "D")  # the second breaks C => !D
+    matrix = np.array([good, broken], dtype=bool)
+    assert witness.valid(matrix).tolist() == [True, False]
+    words = pack(matrix)
+    valid = witness.valid_words(words)
+    fixed_true = np.array([code == "A" for code in codes])  # the next choice: A
+    fixed_false = np.zeros(len(codes), dtype=bool)
+    has, lacks, kept = witness.transfer([(words, valid)], fixed_true, fixed_false)
+    assert len(kept) == 1
+    repaired, ok = kept[0]
+    assert copies(ok)[:2].tolist() == [True, False]
+    assert not copies(ok)[2:COPIES].any()
+    assert has[codes.index("B")]  # A brought B into the valid copy
+    assert not has[codes.index("D")]  # only the broken copy had D
+
+
+def test_constraints_checked_as_formulas_answer_as_the_bdd(tmp_path: Path) -> None:
+    """A constraint too large to repair clause by clause (64 clauses once distributed) is only
+    checked, by generated code that reads the codes it mentions: answers as the BDD's."""
+    names = [f"F{i}" for i in range(12)]
+    lines = ["features", "    Car", "        optional", *(f"            {n}" for n in names)]
+    pairs = " | ".join(f"({names[2 * i]} & {names[2 * i + 1]})" for i in range(6))
+    lines += ["constraints", f"    F0 | F3 => {pairs}", "    F5 => !F6"]
+    catalog = load("\n".join(lines) + "\n", tmp_path).load("uvl-m")
+    sat = SatEngine(catalog)
+    witness = sat._witness
+    assert witness._generic_codes.size == 12  # the check reads those 12 codes only
+    rng = random.Random(7)
+    matrix = np.array([[rng.random() < 0.5 for _ in sat.codes] for _ in range(300)])
+    matrix[:, 0] = True  # the root
+    expected = [
+        all(
+            c.holds({code for code, on in zip(sat.codes, row, strict=True) if on})
+            for c in sat.problem.constraints
+        )
+        for row in matrix.tolist()
+    ]
+    assert witness.valid(matrix).tolist() == expected
+    assert any(expected) and not all(expected)
+    same_answers(RulesEngine(catalog), sat, seed=3, rounds=8)

@@ -47,6 +47,7 @@ STEPS_KEPT = 32  # partial configurations whose domains (and implied literals) a
 SWAP_ROWS = 64  # copies of a configuration repaired at once to witness codes
 SWAP_WIDTH = (64, 8, 1)
 SWAP_TRIES = len(SWAP_WIDTH)  # repairs tried per code and step before the solver decides
+KEPT_BATCHES = 32  # batches of 64 valid copies carried to the next step (about 150 KB each)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class SatEngine(RulesEngine):
                 for o in g.options:
                     self._group_id[self._index[o.code]] = number
         self._steps: OrderedDict[frozenset[str], _Domain] = OrderedDict()
+        self._kept: list[tuple[np.ndarray, np.ndarray]] = []  # valid copies, newest last
         self.calls = 0  # solver calls made, for the benchmark
         self.setup_seconds = time.perf_counter() - started
 
@@ -198,6 +200,10 @@ class SatEngine(RulesEngine):
                 self._add_rows(rows[good])
                 can1 |= rows[good].any(axis=0)
                 can0 |= (~rows[good]).any(axis=0)
+        if self._kept:
+            has, lacks, self._kept = self._witness.transfer(self._kept, fixed_true, fixed_false)
+            can1 |= has
+            can0 |= lacks
         tries = np.zeros(count, dtype=np.int8)  # repair attempts per code, this step
         base: np.ndarray | None = None
         if agree.any():
@@ -290,10 +296,13 @@ class SatEngine(RulesEngine):
         targets, row_of = targets[keep], row_of[keep]
         tries[targets] += 1
         ins = need1[targets]
-        has, lacks, found = self._witness.swaps(base, fixed_true, fixed_false, targets, ins, row_of)
+        has, lacks, found, batches = self._witness.swaps(
+            base, fixed_true, fixed_false, targets, ins, row_of
+        )
         can1 |= has
         can0 |= lacks
         self._add_rows(found)
+        self._kept = [*self._kept, *batches][-KEPT_BATCHES:]
 
     def _store(self, key: frozenset[str], domain: _Domain | None) -> _Domain | None:
         if domain is not None:

@@ -77,6 +77,25 @@ def _source(expr: Expr, index: dict[str, int]) -> str | None:
     return None
 
 
+class _GenericIndex(dict[str, int]):
+    """Code -> position in the generic check's own list of codes (``codes``), given a
+    position on first use: the check then reads only the codes it mentions."""
+
+    def __init__(self, index: dict[str, int], codes: list[int]) -> None:
+        super().__init__()
+        self._index, self._codes = index, codes
+        self._seen: dict[int, int] = {}
+
+    def get(self, code: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        i = self._index.get(code)
+        if i is None:
+            return default
+        if i not in self._seen:
+            self._seen[i] = len(self._codes)
+            self._codes.append(i)
+        return self._seen[i]
+
+
 MAX_CLAUSES = 32  # a constraint's clauses (over codes) beyond which it is only checked
 
 
@@ -202,6 +221,8 @@ class Witnesses:
         clause_pos: list[bool] = []
         clause_owner: list[int] = []
         clause_count = 0
+        generic_codes: list[int] = []  # the codes the generic check reads, in its order
+        generic_index = _GenericIndex(index, generic_codes)
         self._python: list[Constraint] = []
         for c in constraints:
             if c.kind == "cardinality":
@@ -239,7 +260,7 @@ class Witnesses:
                         clause_owner.append(clause_count)
                     clause_count += 1
                 continue
-            text = _source(c.expr, index) if c.expr is not None else None
+            text = _source(c.expr, generic_index) if c.expr is not None else None
             if text is None:
                 self._python.append(c)
             else:
@@ -248,6 +269,7 @@ class Witnesses:
         body = "\n".join(lines) or "    pass"
         exec(f"def check(r):\n    ok = F\n{body}\n    return ok\n", namespace)  # noqa: S102
         self._generic: Callable[[list[int]], int] = namespace["check"]  # type: ignore[assignment]
+        self._generic_codes = np.array(generic_codes, dtype=np.int64)
         self._card_members = np.array(card_members, dtype=np.int64)
         self._card_owner = np.array(card_owner, dtype=np.int64)
         self._card_min = np.array(card_min, dtype=np.int64)
@@ -312,8 +334,12 @@ class Witnesses:
         )
         if clauses.size:
             bad |= np.bitwise_or.reduce(self._violated(rows, clauses)[0], axis=0)
-        generic = [self._generic(rows[:, k].tolist()) for k in range(rows.shape[1])]
-        ok = ~bad & np.array(generic, dtype=np.uint64)
+        ok = ~bad
+        if self._generic_codes.size:
+            read = rows[self._generic_codes]
+            ok &= np.array(
+                [self._generic(read[:, k].tolist()) for k in range(rows.shape[1])], np.uint64
+            )
         if self._python:
             for j in np.flatnonzero(copies(ok)).tolist():
                 word, bit = divmod(j, WIDTH)
@@ -404,14 +430,16 @@ class Witnesses:
         inward: np.ndarray,
         row_of: np.ndarray,
         keep: int = 4,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         """Copies of the valid configuration ``base`` (bools per code) with each code of
         ``targets`` forced in (``inward``) or out in copy ``row_of``, and the fixed codes kept.
-        Returns per code whether some valid copy has it and lacks it, and up to ``keep``
-        valid copies per batch (rows x codes)."""
+        Returns per code whether some valid copy has it and lacks it, up to ``keep`` valid
+        copies per batch (rows x codes), and every batch as words with its valid copies' bits
+        (for :meth:`transfer` after the next choice)."""
         has = np.zeros(self.size, dtype=bool)
         lacks = np.zeros(self.size, dtype=bool)
         found: list[np.ndarray] = []
+        batches: list[tuple[np.ndarray, np.ndarray]] = []
         shape = (self.size, WORDS)
         start_rows = np.where(base[:, None], FULL, ZERO) * np.ones(shape, dtype=np.uint64)
         start_on = np.where(fixed_true[:, None], FULL, ZERO) * np.ones(shape, dtype=np.uint64)
@@ -430,8 +458,38 @@ class Witnesses:
             good = np.flatnonzero(copies(ok))[:keep]
             if good.size:
                 found.append(unpack(words, COPIES)[good])
+                batches.append((words, ok))
         rows = np.concatenate(found) if found else np.zeros((0, self.size), dtype=bool)
-        return has, lacks, rows
+        return has, lacks, rows, batches
+
+    def transfer(
+        self,
+        batches: Sequence[tuple[np.ndarray, np.ndarray]],
+        fixed_true: np.ndarray,
+        fixed_false: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """Valid copies kept from earlier steps (words and their valid bits), repaired to take
+        the fixed codes: a new choice changes few codes in each, so this costs far less than
+        forcing every code again. Returns per code whether some valid copy has it and lacks
+        it, and the batches that still hold valid copies."""
+        if not batches:
+            return np.zeros(self.size, dtype=bool), np.zeros(self.size, dtype=bool), []
+        # All batches side by side, one repair: the same few codes change in each.
+        words = np.concatenate([w for w, _ in batches], axis=1)
+        valid = np.concatenate([v for _, v in batches])
+        shape = (1, words.shape[1])
+        on = np.where(fixed_true[:, None], FULL, ZERO) * np.ones(shape, np.uint64)
+        off = np.where(fixed_false[:, None], FULL, ZERO) * np.ones(shape, np.uint64)
+        repaired, ok = self._repair_words(words, on, off)
+        ok &= valid  # only copies that were valid: the check after a repair looks at changes
+        has = (repaired & ok).any(axis=1)
+        lacks = (~repaired & ok).any(axis=1)
+        kept = [
+            (repaired[:, start : start + WORDS], ok[start : start + WORDS])
+            for start in range(0, words.shape[1], WORDS)
+            if ok[start : start + WORDS].any()
+        ]
+        return has, lacks, kept
 
     def _repair_words(
         self, rows: np.ndarray, on: np.ndarray, off: np.ndarray
