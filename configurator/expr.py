@@ -16,6 +16,7 @@ recursive walks over its tree (evaluation, compilation, rendering).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -190,8 +191,12 @@ class _Parser:
         raise ExprSyntaxError(f"unexpected '{token.text}': expected a code", token.column)
 
 
+@functools.lru_cache(maxsize=32_768)
 def parse(text: str) -> Expr:
-    """Parse an expression; raise :class:`ExprSyntaxError` with the column of a bad token."""
+    """Parse an expression; raise :class:`ExprSyntaxError` with the column of a bad token.
+
+    Expressions are immutable, so a text read again (the checks and the rules engine read
+    every rule) is parsed once (the last 32,768 texts are remembered)."""
     return _Parser(text).parse()
 
 

@@ -25,13 +25,15 @@ same form for the rules engine, which treats them as a condition for being compl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from itertools import chain
+from types import MappingProxyType
 from typing import Literal
 
+from configurator.catalog.memo import PerCatalog
 from configurator.catalog.schema import Catalog, Period, Programme, Rule
 from configurator.errors import Location
 from configurator.expr import And, Const, Expr, Not, Or, Var, evaluate, parse, variables
@@ -205,13 +207,18 @@ def constraints(catalog: Catalog, on: dt.date | None = None) -> list[Constraint]
     return result
 
 
-def charge_cases(catalog: Catalog) -> dict[str, Charge]:
+def charge_cases(catalog: Catalog) -> Mapping[str, Charge]:
     """What each option and package is charged when chosen, as the pricing engine charges it:
     the amount of the first case whose condition holds on the complete selection.
 
     An option: 0 when a chosen package includes it, else the price of its first price rule
     (catalog order) whose ``when`` holds, else its list price. A package: its price.
+    Made once per catalog object (catalogs are frozen) and shared: read-only.
     """
+    return _CHARGES.get(catalog)
+
+
+def _charge_cases(catalog: Catalog) -> Mapping[str, Charge]:
     holders: dict[str, list[str]] = {}
     for package in catalog.packages:
         for code in dict.fromkeys(package.includes):
@@ -232,7 +239,10 @@ def charge_cases(catalog: Catalog) -> dict[str, Charge]:
             cases[option.code] = tuple(items)
     for package in catalog.packages:
         cases[package.code] = ((Const(True), package.price),)
-    return cases
+    return MappingProxyType(cases)
+
+
+_CHARGES: PerCatalog[Mapping[str, Charge]] = PerCatalog(lambda catalog, _on: _charge_cases(catalog))
 
 
 def charged(cases: Charge, selected: frozenset[str] | set[str]) -> Decimal:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -241,7 +241,7 @@ class Explainer:
         self._cnf: Cnf | None = None
         self._solver: Any = None
         self._structural: StructuralChecks | None = None
-        self._charges: dict[str, Charge] | None = None
+        self._charges: Mapping[str, Charge] | None = None
         self._programme_codes: frozenset[str] = frozenset()
         self._other_constraints: list[tuple[int, Constraint]] = []
         # Explanations of broken complete selections: a small solver per broken constraint
