@@ -30,8 +30,10 @@ import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from configurator.catalog.memo import PerCatalog
 from configurator.configuration import Configuration, Selection
 from configurator.errors import ConfigurationError
 
@@ -244,34 +246,46 @@ def _completions(
     Lawler's scheme: a subproblem is (codes required, codes excluded); its cheapest
     completion needs some additions x1..xn beyond ``base``; its children are the same
     subproblem with x1..x(i-1) required and xi excluded, so every car is found once.
+    Children are solved lazily: one waits in the queue under its parent's total (a child
+    never costs less) and is solved only when it comes first, then goes back under its own
+    total; so a car of a thousand additions does not cost a thousand completions.
     """
     from configurator.rules.select import keeping_defaults
 
     results: list[tuple[str, ...]] = []
-    heap: list[tuple[Decimal, int, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = []
-    counter = 0
-
-    def push(required: tuple[str, ...], excluded: tuple[str, ...]) -> None:
-        nonlocal counter
-        completion = engine.best_completion([*base, *required], excluded)
-        if completion is None:
-            return
-        completion = keeping_defaults(engine, [*base, *required], excluded, "cheapest", completion)
-        options = choices_for(engine, pricer, base, completion.codes)
-        heapq.heappush(heap, (completion.total, counter, required, excluded, options))
-        counter += 1
-
-    push((), ())
+    # (total, or a lower bound while not solved; 0 when solved (first among equal totals),
+    # else 1; order; required; excluded; the choices, None while not solved; the subproblem's
+    # optimum, the bound of its children)
+    Entry = tuple[
+        Decimal, int, int, tuple[str, ...], tuple[str, ...], tuple[str, ...] | None, Decimal
+    ]
+    heap: list[Entry] = [(Decimal(0), 1, 0, (), (), None, Decimal(0))]
+    counter = 1
     seen: set[frozenset[str]] = set()
     while heap and len(results) < limit:
-        _, _, required, excluded, options = heapq.heappop(heap)
+        total, _, _, required, excluded, options, floor = heapq.heappop(heap)
+        if options is None:
+            completion = engine.best_completion([*base, *required], excluded)
+            if completion is None:
+                continue
+            floor = completion.total  # the optimum: no child costs less
+            completion = keeping_defaults(
+                engine, [*base, *required], excluded, "cheapest", completion
+            )
+            options = choices_for(engine, pricer, base, completion.codes)
+            solved = (completion.total, 0, counter, required, excluded, options, floor)
+            heapq.heappush(heap, solved)
+            counter += 1
+            continue
         key = frozenset(options)
         if key not in seen:
             seen.add(key)
             results.append(options)
         additions = [c for c in options if c not in base and c not in required]
         for index, code in enumerate(additions):
-            push((*required, *additions[:index]), (*excluded, code))
+            child = (*required, *additions[:index]), (*excluded, code)
+            heapq.heappush(heap, (floor, 1, counter, *child, None, floor))
+            counter += 1
     return results
 
 
@@ -314,11 +328,20 @@ def choices_for(
     return engine.ordered([*base, *extra])
 
 
-def _brings(catalog: Catalog) -> dict[str, tuple[str, ...]]:
-    """What each option brings and each package includes."""
+def _brings(catalog: Catalog) -> Mapping[str, tuple[str, ...]]:
+    """What each option brings and each package includes (made once per catalog)."""
+    return _BRINGS.get(catalog)
+
+
+def _make_brings(catalog: Catalog) -> Mapping[str, tuple[str, ...]]:
     found = {o.code: tuple(o.brings) for g in catalog.groups for o in g.options if o.brings}
     found.update({p.code: tuple(p.includes) for p in catalog.packages})
-    return found
+    return MappingProxyType(found)
+
+
+_BRINGS: PerCatalog[Mapping[str, tuple[str, ...]]] = PerCatalog(
+    lambda catalog, _on: _make_brings(catalog)
+)
 
 
 def _repair(

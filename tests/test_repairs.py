@@ -300,3 +300,73 @@ def test_quote_json_keeps_the_threshold_data(runner: CliRunner) -> None:
     result = runner.invoke(app, ["quote", "xiaomi-su7-ultra", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert [t["tax_id"] for t in json.loads(result.stdout)["thresholds"]] == ["ultra-luxury-tax"]
+
+
+def _eager_completions(
+    engine: RulesEngine, price: Pricer, base: list[str], limit: int
+) -> list[tuple[str, ...]]:
+    """Lawler's scheme solving every child as soon as it is made (the reference)."""
+    import heapq
+
+    from configurator.repairs import choices_for
+    from configurator.rules.select import keeping_defaults
+
+    results: list[tuple[str, ...]] = []
+    heap: list[Any] = []
+
+    def push(required: tuple[str, ...], excluded: tuple[str, ...]) -> None:
+        completion = engine.best_completion([*base, *required], excluded)
+        if completion is None:
+            return
+        completion = keeping_defaults(engine, [*base, *required], excluded, "cheapest", completion)
+        options = choices_for(engine, price, base, completion.codes)
+        heapq.heappush(
+            heap, (completion.total, len(heap) + len(results), required, excluded, options)
+        )
+
+    push((), ())
+    seen: set[frozenset[str]] = set()
+    while heap and len(results) < limit:
+        _, _, required, excluded, options = heapq.heappop(heap)
+        if frozenset(options) not in seen:
+            seen.add(frozenset(options))
+            results.append(options)
+        additions = [c for c in options if c not in base and c not in required]
+        for index, code in enumerate(additions):
+            push((*required, *additions[:index]), (*excluded, code))
+    return results
+
+
+@pytest.mark.parametrize("model", MODELS)
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_lazy_completions_find_the_cheapest_cars_as_solving_every_child_does(
+    model: str, data: st.DataObject
+) -> None:
+    """Children solved only when they come first give the same totals, in order, as solving
+    each child when it is made."""
+    from configurator.repairs import _completions
+
+    engine, price = setup(model)
+    open_codes = [c for c, ok in engine.selectable([]).items() if ok]
+    base: list[str] = []
+    for _ in range(data.draw(st.integers(0, 2))):
+        flags = engine.selectable(base)
+        choices = [c for c in open_codes if flags[c] and c not in base]
+        if not choices:
+            break
+        base.append(data.draw(st.sampled_from(choices)))
+    limit = data.draw(st.integers(1, 6))
+
+    def totals(found: list[tuple[str, ...]]) -> list[Decimal]:
+        return [engine.list_price(price.resolve(engine.ordered(o)).codes) for o in found]
+
+    lazy = _completions(engine, price, base, limit)
+    eager = _eager_completions(engine, price, base, limit)
+    assert len(lazy) == len(eager)
+    assert sorted(totals(lazy)) == sorted(totals(eager))
