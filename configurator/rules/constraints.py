@@ -122,7 +122,14 @@ def _implication(
 
 
 def constraints(catalog: Catalog, on: dt.date | None = None) -> list[Constraint]:
-    """Every constraint of a (checked) catalog; availability only when a date is given."""
+    """Every constraint of a (checked) catalog; availability only when a date is given.
+
+    Made once per catalog object and date (the pricer and the rules engine both need them;
+    an industrial model has tens of thousands); each call returns its own list."""
+    return list(_CONSTRAINTS.get(catalog, on))
+
+
+def _constraints(catalog: Catalog, on: dt.date | None) -> tuple[Constraint, ...]:
     # Long on purpose: one section per kind, in catalog order, is the single definition of
     # validity (the first constraint broken in this order decides the error class).
     result: list[Constraint] = []
@@ -204,7 +211,10 @@ def constraints(catalog: Catalog, on: dt.date | None = None) -> list[Constraint]
                         expr=Not(Var(code)),
                     )
                 )
-    return result
+    return tuple(result)
+
+
+_CONSTRAINTS: PerCatalog[tuple[Constraint, ...]] = PerCatalog(_constraints, size=4)
 
 
 def charge_cases(catalog: Catalog) -> Mapping[str, Charge]:
