@@ -104,8 +104,9 @@ MAX_ROW_DEPTH = 20  # nested lists and mappings in a YAML row (a row nests two d
 MEMO_SIZE = 65_536  # entries per memo level and per process, at most
 MEMO_CHARS = 24 * 1024 * 1024  # input characters the row memo may hold (long rows: fewer)
 # Rows that are nearly all different cars gain nothing from the memos: after MEMO_TRIAL
-# look-ups with fewer than one hit in MEMO_RARE, the memos shrink to MEMO_SMALL entries
-# (memory stays flat however long the run; the output is the same, memos only save time).
+# look-ups with fewer than one hit in MEMO_RARE, the memos shrink to MEMO_SMALL entries and a
+# worker stops sending what it priced to the others (memory stays flat however long the run;
+# the output is the same, memos only save time).
 MEMO_TRIAL = 4_096
 MEMO_RARE = 50
 MEMO_SMALL = 2_048
@@ -645,6 +646,9 @@ class ChunkPricer:
         info = self.outcome.cache_info()  # type: ignore[attr-defined]
         looked = info.hits + info.misses
         if looked >= MEMO_TRIAL and info.hits * MEMO_RARE < looked:
+            # Other workers' cars would repeat no more than this worker's own: sending every
+            # priced configuration to them (a hundred codes each) would cost more than it saves.
+            self.share = False
             self._size_memos(MEMO_SMALL)
             self._fitted = True
 

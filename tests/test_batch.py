@@ -477,6 +477,22 @@ def test_memos_shrink_when_rows_hardly_repeat(monkeypatch: pytest.MonkeyPatch) -
     assert len(texts[2].splitlines()) == 30
 
 
+def test_a_worker_stops_sharing_when_rows_hardly_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sending every priced car to the other workers costs more than it saves when cars do
+    not repeat: once the memos shrink, a worker keeps no news."""
+    monkeypatch.setattr(batch, "MEMO_TRIAL", 30)
+    monkeypatch.setattr(batch, "MEMO_SMALL", 4)
+    root = open_tree().root
+    header = batch.Header(width=4, id=0, model=1, options=2, code=4, date=3)
+    settings = Settings(str(root), DAY, market_tax_ids(root), "csv", header=header)
+    rows = [f"r{n},{SU7},,{(DAY + dt.timedelta(days=n)).isoformat()}\n" for n in range(60)]
+    worker = batch.ChunkPricer(settings, share=True)
+    worker.process(batch.Chunk(first_line=2, text="".join(rows[:30])))
+    assert len(worker.take_news()) == 30  # the first chunk's cars, before it could know
+    worker.process(batch.Chunk(first_line=32, text="".join(rows[30:])))
+    assert not worker.share and worker.take_news() == []
+
+
 def test_the_memo_forgets_the_least_recently_used() -> None:
     memo = batch._Memo(2, keep_news=True)
     memo.put("a", (None, "A", ""))
