@@ -124,12 +124,15 @@ def _implication(
 def constraints(catalog: Catalog, on: dt.date | None = None) -> list[Constraint]:
     """Every constraint of a (checked) catalog; availability only when a date is given.
 
-    Made once per catalog object and date (the pricer and the rules engine both need them;
-    an industrial model has tens of thousands); each call returns its own list."""
-    return list(_CONSTRAINTS.get(catalog, on))
+    Made once per catalog object (the pricer and the rules engine both need them; an
+    industrial model has tens of thousands); a date's list shares them and adds its own
+    availability constraints. Each call returns its own list."""
+    if on is None:
+        return list(_CONSTRAINTS.get(catalog))
+    return [*_CONSTRAINTS.get(catalog), *_AVAILABILITY.get(catalog, on)]
 
 
-def _constraints(catalog: Catalog, on: dt.date | None) -> tuple[Constraint, ...]:
+def _constraints(catalog: Catalog, _on: dt.date | None) -> tuple[Constraint, ...]:
     # Long on purpose: one section per kind, in catalog order, is the single definition of
     # validity (the first constraint broken in this order decides the error class).
     result: list[Constraint] = []
@@ -194,27 +197,34 @@ def _constraints(catalog: Catalog, on: dt.date | None) -> tuple[Constraint, ...]
                     package.where,
                 )
             )
-    if on is not None:
-        for code, name, period, where in _availabilities(catalog):
-            if period is not None and not period.contains(on):
-                if period.from_ and period.until:
-                    span = f"from {period.from_} to {period.until}"
-                else:
-                    span = f"from {period.from_}" if period.from_ else f"until {period.until}"
-                result.append(
-                    Constraint(
-                        id=f"available:{code}",
-                        kind="availability",
-                        message=f"{name} is available {span}, not on {on.isoformat()}",
-                        codes=(code,),
-                        where=where,
-                        expr=Not(Var(code)),
-                    )
+    return tuple(result)
+
+
+def _availability(catalog: Catalog, on: dt.date | None) -> tuple[Constraint, ...]:
+    """The availability constraints on a date: the codes whose period excludes it."""
+    assert on is not None
+    result: list[Constraint] = []
+    for code, name, period, where in _availabilities(catalog):
+        if period is not None and not period.contains(on):
+            if period.from_ and period.until:
+                span = f"from {period.from_} to {period.until}"
+            else:
+                span = f"from {period.from_}" if period.from_ else f"until {period.until}"
+            result.append(
+                Constraint(
+                    id=f"available:{code}",
+                    kind="availability",
+                    message=f"{name} is available {span}, not on {on.isoformat()}",
+                    codes=(code,),
+                    where=where,
+                    expr=Not(Var(code)),
                 )
+            )
     return tuple(result)
 
 
 _CONSTRAINTS: PerCatalog[tuple[Constraint, ...]] = PerCatalog(_constraints, size=4)
+_AVAILABILITY: PerCatalog[tuple[Constraint, ...]] = PerCatalog(_availability, size=16)
 
 
 def charge_cases(catalog: Catalog) -> Mapping[str, Charge]:
