@@ -25,7 +25,7 @@ same form for the rules engine, which treats them as a condition for being compl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -57,7 +57,7 @@ class Constraint:
     expr: Expr | None = None
     minimum: int = 0
     maximum: int | None = None
-    rows: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
+    rows: tuple[Sequence[str], ...] = field(default=(), repr=False)
     allowed: bool = True
     charges: tuple[Charge, ...] = field(default=(), repr=False)  # spend: one per code
     threshold: Decimal = Decimal(0)  # spend: the minimum
@@ -161,7 +161,7 @@ def _constraints(catalog: Catalog, _on: dt.date | None) -> tuple[Constraint, ...
             )
         )
     for table in catalog.tables:
-        rows = tuple(map(tuple, table.rows))
+        rows = tuple(table.rows)  # the catalog's own rows (frozen): no copy of 194,723 rows
         involved = tuple(dict.fromkeys(chain.from_iterable(rows)))
         result.append(
             Constraint(
