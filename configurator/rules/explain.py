@@ -413,6 +413,9 @@ class Explainer:
         cnf = encode_cnf(part)
         solver = Solver(name="g4", bootstrap_with=cnf.clauses)
         weakref.finalize(self, solver.delete)
+        # The solver has the clauses; the Python lists of them (megabytes for a big table,
+        # kept for each of up to 256 constraints) are not needed again.
+        cnf = replace(cnf, clauses=[])
         self._local_solvers[index] = (cnf, solver)
         if len(self._local_solvers) > 256:
             _, (_, oldest) = self._local_solvers.popitem(last=False)
