@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,9 @@ class Terminal:
             encoding="utf-8",
             timeout=30,
             dimensions=(24, 80),
+            # Ctrl-C reaches the session even when these tests run where SIGINT is ignored
+            # (a background job of a shell without job control passes that on).
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self.screen = ""
 
