@@ -184,7 +184,9 @@ def _read_own_file(path: Path, limit: int, private: bool = False) -> bytes:
             raise _Untrusted(why)
         if info.st_size > limit:
             raise _Untrusted(f"{path} is larger than a cache file can be")
-        return handle.read(limit + 1)
+        # What fstat says is there, and a byte more: `read(limit + 1)` would allocate the
+        # whole limit (a gibibyte) for every entry. An entry that grows fails its MAC.
+        return handle.read(info.st_size + 1)
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:

@@ -74,7 +74,17 @@ def read_regular(path: str | os.PathLike[str], limit: int, *, follow: bool = Tru
             raise UnreadableFile(
                 f"it has {info.st_size:,} bytes, over the limit of {limit:,}", info.st_size
             )
-        data = handle.read(limit + 1)
+        # Read what fstat says is there (and one byte more, to see growth): a read of
+        # `limit + 1` would allocate the whole limit (megabytes) for every small file.
+        data = handle.read(min(limit, info.st_size) + 1)
+        if len(data) > info.st_size:  # it grew while being read: read on, up to the limit
+            grown = bytearray(data)
+            while len(grown) <= limit:
+                block = handle.read(min(1 << 20, limit + 1 - len(grown)))
+                if not block:
+                    break
+                grown += block
+            data = bytes(grown)
     if len(data) > limit:  # it grew while being read
         raise UnreadableFile(f"it has more than {limit:,} bytes, over the limit", len(data))
     return data

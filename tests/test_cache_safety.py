@@ -468,3 +468,43 @@ def test_diagrams_are_stored_as_plain_arrays(store: Path) -> None:
         "rules", json.loads(data[len(cache.MAGIC) + 36 :].split(b"}")[0] + b"}")["key"]
     )
     assert loaded is not None and loaded.header["names"]
+
+
+def test_reading_an_entry_or_a_source_allocates_its_size_not_the_limit(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small entry (limit: a gibibyte) and a small source file (limit: 64 MiB) are read
+    without allocating their limit; a file that grows while it is read is still read whole,
+    up to the limit."""
+    import tracemalloc
+
+    from configurator.safeio import UnreadableFile, read_regular
+
+    cache.save("probe", "k", [], b"x" * 1000)
+    source = store.parent / "source.yaml"
+    source.write_bytes(b"id: x\n" * 100)
+    tracemalloc.start()
+    try:
+        entry = cache.load("probe", "k")
+        data = read_regular(source, cache.MAX_SOURCE_BYTES)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert entry is not None and entry.body == b"x" * 1000
+    assert data == b"id: x\n" * 100
+    assert peak < 4 << 20  # megabytes at most, not the limits
+
+    grown = store.parent / "grown.yaml"
+    grown.write_bytes(b"a" * 10)
+    real_fstat = os.fstat
+
+    def stale_fstat(descriptor: int) -> os.stat_result:
+        info = real_fstat(descriptor)
+        fields = list(info)
+        fields[stat.ST_SIZE] = 4  # as if it had 4 bytes when it was opened
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", stale_fstat)
+    assert read_regular(grown, 100) == b"a" * 10  # read on past the size fstat gave
+    with pytest.raises(UnreadableFile):
+        read_regular(grown, 8)  # past the limit
