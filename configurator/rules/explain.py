@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -50,6 +51,13 @@ if TYPE_CHECKING:
     from configurator.rules.validity import StructuralChecks
 
 Source = Literal["chosen", "default", "brought", "included", "absent"]
+_SOURCE_NUMBER: dict[str, int] = {
+    "chosen": 0,
+    "default": 1,
+    "brought": 2,
+    "included": 3,
+    "absent": 4,
+}
 
 # --- results -------------------------------------------------------------------------------
 
@@ -248,6 +256,7 @@ class Explainer:
         # (reused), and the explanations found, keyed by the conflict (LRU).
         self._local_solvers: OrderedDict[int, tuple[Cnf, Any]] = OrderedDict()
         self._conflicts: OrderedDict[tuple[Any, ...], Explanation | None] = OrderedDict()
+        self._code_number = {code: i for i, code in enumerate(self.codes)}
         self._group_constraint = {
             c.id.removeprefix("group:"): i
             for i, c in enumerate(self.problem.constraints)
@@ -414,8 +423,11 @@ class Explainer:
         solver = Solver(name="g4", bootstrap_with=cnf.clauses)
         weakref.finalize(self, solver.delete)
         # The solver has the clauses; the Python lists of them (megabytes for a big table,
-        # kept for each of up to 256 constraints) are not needed again.
-        cnf = replace(cnf, clauses=[])
+        # kept for each of up to 256 constraints) are not needed again, nor the variables of
+        # codes these constraints do not mention.
+        mentioned = {code for c in part.constraints for code in support(c)}
+        var = {code: v for code, v in cnf.var.items() if code in mentioned}
+        cnf = replace(cnf, clauses=[], var=var)
         self._local_solvers[index] = (cnf, solver)
         if len(self._local_solvers) > 256:
             _, (_, oldest) = self._local_solvers.popitem(last=False)
@@ -427,7 +439,10 @@ class Explainer:
     ) -> Explanation | None:
         """A minimal unsatisfiable subset of ``facts`` and the ``involved`` constraints by
         plain deletion, or None when they do not conflict; cached by the conflict."""
-        key = (index, tuple((f.code, f.source) for f in facts))
+        # A compact key (four bytes a fact): the cache holds up to 4,096 conflicts of dozens
+        # of facts each, megabytes as tuples of strings.
+        number, kinds = self._code_number, _SOURCE_NUMBER
+        key = (index, array("I", [number[f.code] << 3 | kinds[f.source] for f in facts]).tobytes())
         if key in self._conflicts:
             self._conflicts.move_to_end(key)
             return self._conflicts[key]
