@@ -1000,7 +1000,13 @@ def _table_cnf(
             nodes[key] = node
         return nodes[key]
 
-    return build(0, len(ordered), 0) if ordered else -true_lit
+    result = build(0, len(ordered), 0) if ordered else -true_lit
+    # build() calls itself through its closure: a reference cycle that would keep the sorted
+    # rows and the nodes (megabytes for a big table) alive until the garbage collector's
+    # next full pass. Emptied, they go now.
+    ordered.clear()
+    nodes.clear()
+    return result
 
 
 def _spend_cnf(

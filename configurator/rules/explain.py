@@ -256,6 +256,7 @@ class Explainer:
         # (reused), and the explanations found, keyed by the conflict (LRU).
         self._local_solvers: OrderedDict[int, tuple[Cnf, Any]] = OrderedDict()
         self._conflicts: OrderedDict[tuple[Any, ...], Explanation | None] = OrderedDict()
+        self._explanations: dict[Explanation, Explanation] = {}
         self._code_number = {code: i for i, code in enumerate(self.codes)}
         self._group_constraint = {
             c.id.removeprefix("group:"): i
@@ -458,6 +459,10 @@ class Explainer:
         explanation = None
         if not solver.solve(assumptions=[e[1] for e in elements]):
             explanation = self._deletion(solver, elements)
+            # Many conflicts have the same few-fact explanation: keep one object of each.
+            if len(self._explanations) > 4096:
+                self._explanations.clear()
+            explanation = self._explanations.setdefault(explanation, explanation)
         self._conflicts[key] = explanation
         if len(self._conflicts) > 4096:
             self._conflicts.popitem(last=False)
