@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from ptyterm import default_sigint
 from typer.testing import CliRunner
 
 from configurator.cli import app
@@ -156,12 +157,6 @@ def slow_input(path: Path, rows: int = 60_000) -> Path:
     return path
 
 
-def _interruptible() -> None:
-    """Ctrl-C reaches the child even when these tests run where SIGINT is ignored (a
-    background job of a shell without job control passes that on to its children)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def start_batch(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], Path]:
     source = slow_input(tmp_path / "big.csv")
     target = tmp_path / "out.csv"
@@ -171,7 +166,7 @@ def start_batch(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], Pat
         stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ),
-        preexec_fn=_interruptible,
+        preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until rows are being written

@@ -4,7 +4,6 @@ minimum spend, a Chinese buyer value; every figure checked against `configurator
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -13,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ptyterm import ANSI, pty_environment, spawn
 
 pexpect = pytest.importorskip("pexpect")
 
 DATE = "2026-03-01"
 PROMPT = r"\]?> "
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 class Terminal:
@@ -26,26 +25,9 @@ class Terminal:
     input."""
 
     def __init__(self, tmp_path: Path, model: str, *args: str) -> None:
-        self.env = dict(os.environ)
-        self.env.pop("CONFIGURATOR_CATALOGS", None)
-        self.env.update(
-            COLUMNS="80",
-            LINES="24",
-            NO_COLOR="1",
-            TERM="xterm-256color",
-            CONFIGURATOR_CACHE_DIR=str(tmp_path / "cache"),
-            PYTHONIOENCODING="utf-8",
-        )
+        self.env = pty_environment(tmp_path)
         self.model = model
-        self.child = pexpect.spawn(
-            sys.executable,
-            ["-m", "configurator", "configure", model, "--date", DATE, *args],
-            env=self.env,
-            cwd=str(tmp_path),
-            encoding="utf-8",
-            timeout=30,
-            dimensions=(24, 80),
-        )
+        self.child = spawn(tmp_path, ["configure", model, "--date", DATE, *args], self.env)
         self.screen = ""
 
     def say(self, line: str, expect: str = r"> $") -> str:

@@ -7,55 +7,28 @@ NO_COLOR set; what it prints is checked against `configurator quote` for the sam
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ptyterm import ANSI, pty_environment, spawn
 
 pexpect = pytest.importorskip("pexpect")
 
 MODEL = "xiaomi-su7-ultra"
 DATE = "2026-03-01"
 PROMPT = r"\]> "
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-def _environment(tmp_path: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("CONFIGURATOR_CATALOGS", None)
-    env.update(
-        COLUMNS="80",
-        LINES="24",
-        NO_COLOR="1",
-        TERM="xterm-256color",
-        CONFIGURATOR_CACHE_DIR=str(tmp_path / "cache"),
-        PYTHONIOENCODING="utf-8",
-    )
-    return env
 
 
 class Terminal:
     """A configure session in a pseudo-terminal, with the screen text since the last input."""
 
     def __init__(self, tmp_path: Path, *args: str) -> None:
-        self.env = _environment(tmp_path)
-        self.child = pexpect.spawn(
-            sys.executable,
-            ["-m", "configurator", "configure", MODEL, "--date", DATE, *args],
-            env=self.env,
-            cwd=str(tmp_path),
-            encoding="utf-8",
-            timeout=30,
-            dimensions=(24, 80),
-            # Ctrl-C reaches the session even when these tests run where SIGINT is ignored
-            # (a background job of a shell without job control passes that on).
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
+        self.env = pty_environment(tmp_path)
+        self.child = spawn(tmp_path, ["configure", MODEL, "--date", DATE, *args], self.env)
         self.screen = ""
 
     def prompt(self) -> str:

@@ -4,13 +4,12 @@ search by name (Chinese too) and code with paths, jumping to a match's group, fi
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
 from feature_tree import write_model
+from ptyterm import ANSI, pty_environment, spawn
 from rich.cells import cell_len
 
 from configurator.uvl.codes import code_of
@@ -18,31 +17,13 @@ from configurator.uvl.codes import code_of
 pexpect = pytest.importorskip("pexpect")
 
 PROMPT = r"\]> "
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 class Terminal:
     def __init__(self, tmp_path: Path) -> None:
         catalogs, model = write_model(tmp_path / "fleet")
-        env = dict(os.environ)
-        env.pop("CONFIGURATOR_CATALOGS", None)
-        env.update(
-            COLUMNS="80",
-            LINES="24",
-            NO_COLOR="1",
-            TERM="xterm-256color",
-            CONFIGURATOR_CACHE_DIR=str(tmp_path / "cache"),
-            PYTHONIOENCODING="utf-8",
-        )
-        self.child = pexpect.spawn(
-            sys.executable,
-            ["-m", "configurator", "--catalogs", str(catalogs), "configure", model],
-            env=env,
-            cwd=str(tmp_path),
-            encoding="utf-8",
-            timeout=60,
-            dimensions=(24, 80),
-        )
+        args = ["--catalogs", str(catalogs), "configure", model]
+        self.child = spawn(tmp_path, args, pty_environment(tmp_path), timeout=60)
 
     def prompt(self) -> str:
         self.child.expect(PROMPT)
