@@ -878,28 +878,21 @@ class ConfigureSession:
 
         In a feature tree the walk is depth first and passes over the groups whose option is
         not in the car (there is nothing to decide there until it is)."""
-        if self.tree is not None:
-            found = self.tree.next_in_car(self.index, self.selection().codes, -1)
-            if found is None:
-                return False
-            self.index = found
-            return True
-        if self.index == 0:
-            return False
-        self.index -= 1
-        return True
+        return self._move(-1)
 
     def forward(self) -> bool:
         """Go on to the next step; False after the last one (time to finish)."""
+        return self._move(1)
+
+    def _move(self, step: int) -> bool:
+        """One step along the walk (``step`` = 1 or -1); False past either end."""
         if self.tree is not None:
-            found = self.tree.next_in_car(self.index, self.selection().codes, 1)
-            if found is None:
-                return False
-            self.index = found
-            return True
-        if self.index + 1 >= len(self.steps):
+            found = self.tree.next_in_car(self.index, self.selection().codes, step)
+        else:
+            found = self.index + step if 0 <= self.index + step < len(self.steps) else None
+        if found is None:
             return False
-        self.index += 1
+        self.index = found
         return True
 
     # --- the feature tree -----------------------------------------------------------------
@@ -927,16 +920,18 @@ class ConfigureSession:
         empty for a flat catalog (the groups at the very top are :meth:`tops`)."""
         if self.tree is None:
             return ()
-        index = self.index if index is None else index
-        found = (self.branch(i) for i in self.tree.children[index])
-        return tuple(b for b in found if b is not None)
+        return self._branches(self.tree.children[self.index if index is None else index])
 
     def tops(self) -> tuple[Branch, ...]:
         """The groups at the top of the tree, each with its counts."""
-        if self.tree is None:
-            return ()
-        found = (self.branch(i) for i in self.tree.tops)
-        return tuple(b for b in found if b is not None)
+        return self._branches(self.tree.tops) if self.tree is not None else ()
+
+    def _branches(self, indices: Sequence[int]) -> tuple[Branch, ...]:
+        """Those steps with their counts (the selection and the decided steps made once)."""
+        assert self.tree is not None
+        selection = self.selection()
+        decided = decided_steps(self._step_of, selection.chosen)
+        return tuple(self.tree.branch(i, decided, selection.codes) for i in indices)
 
     def groups_under(self, code: str) -> tuple[int, ...]:
         """The steps that refine an option (empty for a flat catalog)."""
