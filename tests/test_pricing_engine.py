@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import fields, is_dataclass
+from collections.abc import Iterator
+from dataclasses import fields, is_dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -422,6 +423,39 @@ def test_fast_resolution_and_checks_equal_the_reference(model: str, data: st.Dat
     assert p.breaks(reference, on) == bool(expected)
     for constraint in constraints(p.catalog):
         assert compile_constraint(constraint)(reference.codes) == constraint.holds(reference.codes)
+
+
+class _SortedFrozenset(frozenset[str]):
+    """A set that iterates in sorted order."""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(frozenset.__iter__(self)))
+
+
+class _BackwardFrozenset(frozenset[str]):
+    """A set that iterates in reverse sorted order."""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(frozenset.__iter__(self), reverse=True))
+
+
+def test_a_rejection_does_not_depend_on_the_order_a_set_of_choices_iterates_in() -> None:
+    """Two conflicts among these choices (two wheels; a gold wheel with partial leather under
+    the Manufaktur minimum): the one named must not follow the order a frozenset happens to
+    iterate in (its history, the hash seed), or the same car is explained two ways."""
+    p = _pricer("acme-coupe")
+    configuration = Configuration(
+        "acme-coupe",
+        ("WHEEL-21-GOLD", "INT-PARTIAL", "PKG-SPORT"),
+        {"PAINT-TO-SAMPLE": "0", "SILLS-LETTERING": "0"},
+    )
+    selection = p.resolve(p.canonical(configuration)[0])
+    forward = replace(selection, chosen=_SortedFrozenset(selection.chosen))
+    backward = replace(selection, chosen=_BackwardFrozenset(selection.chosen))
+    first = p.rejection(configuration, ON, forward)
+    assert first.explanation == p.rejection(configuration, ON, backward).explanation
+    assert first.explanation is not None
+    assert set(first.rule_ids) == {"sample-paint-full-interior", "spend:manufaktur"}
 
 
 @settings(max_examples=40, deadline=None)

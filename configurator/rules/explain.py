@@ -386,7 +386,10 @@ class Explainer:
         found = self._local_mus(index, involved, chosen_only)
         if found is not None:  # the buyer's choices alone conflict
             return found
-        found = self.explain(selection.chosen)  # None unless they conflict through others
+        # The choices in catalog order: a frozenset's order depends on how it was built (and
+        # on the hash seed), and the order of the facts decides which conflict is named.
+        chosen = sorted(selection.chosen, key=self._code_number.__getitem__)
+        found = self.explain(chosen)  # None unless they conflict through others
         if found is not None:
             return found
         found = self._local_mus(index, involved, facts)
@@ -534,13 +537,19 @@ class Explainer:
     def _mus(
         self, facts: Sequence[Fact], wanted: Sequence[str], include_spend: bool
     ) -> Explanation | None:
-        """A minimal unsatisfiable subset of facts and constraints, by deletion.
+        """A minimal unsatisfiable subset of facts and constraints: the one deletion finds.
 
         Elements are tried from the least to the most preferred, each dropped when the rest
         still conflicts: facts nobody chose go first, then defaults and what packages or
         options brought, then constraints, and the buyer's own choices last, so an
-        explanation names them when it can. A solver core lets every element it leaves out
-        be dropped at once, but only those no more preferred than the one being tried.
+        explanation names them when it can.
+
+        The answer depends on the facts alone, never on what the shared solver learned
+        before: it reads only whether sets conflict, never a solver core (a core depends on
+        that history, so the same car could be explained two ways in one batch). Deletion
+        goes by bisection, not element by element: the next element it keeps is the last
+        one whose suffix of the elements, with those kept so far, still conflicts, so each
+        kept element costs about log2(n) solves instead of n.
         """
         cnf, solver = self.sat()
         rank = {"absent": 0, "default": 1, "brought": 1, "included": 1, "chosen": 3}
@@ -553,23 +562,25 @@ class Explainer:
                 continue
             elements.append((2, selector, constraint))
         elements.sort(key=lambda e: e[0])
-        hard = [cnf.var[code] for code in wanted]
-        if solver.solve(assumptions=hard + [e[1] for e in elements]):
+        literals = [e[1] for e in elements]
+        kept = [cnf.var[code] for code in wanted]  # the wanted codes, then what is needed
+        if solver.solve(assumptions=kept + literals):
             return None
-
-        def refine(candidates: list[Any], up_to: int) -> list[Any]:
-            core = set(solver.get_core() or ())
-            return [e for e in candidates if e[1] in core or e[0] > up_to]
-
-        candidates = refine(elements, elements[0][0] if elements else 0)
         needed: list[tuple[int, int, Fact | Constraint]] = []
-        while candidates:
-            element = candidates.pop(0)
-            trial = hard + [e[1] for e in needed] + [e[1] for e in candidates]
-            if solver.solve(assumptions=trial):
-                needed.append(element)
-            else:
-                candidates = refine(candidates, element[0])
+        start = 0  # invariant: kept + literals[start:] conflict
+        while solver.solve(assumptions=kept):
+            # The suffixes literals[k:] that still conflict with kept are those with k up to
+            # some last one (a longer suffix only adds elements): that element is needed.
+            low, high = start, len(literals) - 1
+            while low < high:
+                middle = (low + high + 1) // 2
+                if solver.solve(assumptions=kept + literals[middle:]):
+                    high = middle - 1
+                else:
+                    low = middle
+            needed.append(elements[low])
+            kept.append(literals[low])
+            start = low + 1
         order = {code: i for i, code in enumerate(self.codes)}
         found_facts = sorted(
             (e[2] for e in needed if isinstance(e[2], Fact)), key=lambda f: order[f.code]
