@@ -952,8 +952,14 @@ class ChunkPricer:
         """Price a configuration with the engine; the same call `configurator quote` makes."""
         pricer = self._pricer(model)
         configuration = Configuration(model=model, choices=codes, values=values)
-        quote = pricer.price(configuration, day, currencies=self._currencies, brief=True)
         taxes = dict(zip(self.settings.tax_ids, self._absent_taxes[model], strict=True))
+        if not self._currencies:  # the figures only, without making a quote
+            figures = pricer.figures(configuration, day)
+            for tax in figures.taxes:
+                taxes[tax.id] = money_json(tax.amount)
+            cells = (money_json(figures.subtotal), *taxes.values(), money_json(figures.total))
+            return self._ok(model, figures.code, cells, figures.currency)
+        quote = pricer.price(configuration, day, currencies=self._currencies, brief=True)
         subtotal, total, currency = quote.subtotal, quote.total, quote.currency
         amounts = [tax.amount for tax in quote.taxes]
         if self._currencies and quote.conversions:

@@ -42,8 +42,8 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from configurator.configuration import Configuration
 from configurator.errors import CatalogError, CodeError, ConfiguratorError, UnknownOptionError
@@ -95,12 +95,45 @@ _FLAT_STEP = tuple(_STEP[i >> 5][i & 31] << 5 for i in range(32 * 32))
 
 
 def _damm_bytes(symbols: bytes) -> int:
-    """:func:`damm` of symbols given as bytes (values 0-31)."""
-    interim = 0
-    step = _FLAT_STEP
-    for symbol in symbols:
-        interim = step[interim | symbol]
-    return interim >> 5
+    """:func:`damm` of symbols given as bytes (values 0-31).
+
+    A step is linear over GF(32) (``x * y = a.x + y``), so after n symbols the interim is the
+    sum (XOR) of ``a^(n-1-k) . s_k``: for a long code (a hundred-option car has 400 symbols)
+    one numpy pass instead of a Python step per symbol."""
+    if len(symbols) < 96:
+        interim = 0
+        step = _FLAT_STEP
+        for symbol in symbols:
+            interim = step[interim | symbol]
+        return interim >> 5
+    import numpy as np  # already loaded with any pricer (its validity checks)
+
+    rows = _power_rows(len(symbols))
+    products = _POWER_TIMES_FLAT().take(rows + np.frombuffer(symbols, dtype=np.uint8))
+    return int(np.bitwise_xor.reduce(products))
+
+
+@lru_cache(maxsize=1)
+def _POWER_TIMES_FLAT() -> Any:  # noqa: N802 (a constant, made on first use)
+    """``a^e . s`` at ``32 * e + s`` (e in 0..30, s in 0..31), as a flat numpy table."""
+    import numpy as np
+
+    table = np.zeros(31 * 32, dtype=np.uint8)
+    for symbol in range(32):
+        value = symbol
+        for power in range(31):
+            table[32 * power + symbol] = value
+            value = _times_a(value)
+    return table
+
+
+@lru_cache(maxsize=64)
+def _power_rows(count: int) -> Any:
+    """For each of ``count`` symbols, where its power of ``a`` starts in the flat table
+    (``a`` has order 31)."""
+    import numpy as np
+
+    return ((count - 1 - np.arange(count)) % 31) * 32
 
 
 def _symbols_text(acc: int, count: int) -> str:
@@ -229,23 +262,24 @@ class CodeBook:
         ids = self.ids
         choices = list(choices)
         try:
-            pairs = sorted(zip(map(ids.__getitem__, choices), choices, strict=True))
+            numbers = list(map(ids.__getitem__, choices))
         except KeyError:
             code = next(code for code in choices if code not in ids)
             raise UnknownOptionError(
                 f"'{code}' is not an option of {self.model}", option_codes=[code]
             ) from None
+        numbers.sort()  # ids are distinct: the order of the codes themselves
         width = self.width
         acc = ((self.text_header if values else self.header) << 1) | (1 if values else 0)
         bits = HEADER_BITS + 1
-        acc, bits = _varint(acc, bits, len(pairs))
-        for number, _ in pairs:
+        acc, bits = _varint(acc, bits, len(numbers))
+        for number in numbers:
             acc = (acc << width) | number
-        bits += width * len(pairs)
+        bits += width * len(numbers)
         if values:
             # A value refers to its option by position among the choices, or (position =
             # number of choices) by an explicit id when the option is not a choice itself.
-            order = {code: index for index, (_, code) in enumerate(pairs)}
+            rank = {number: index for index, number in enumerate(numbers)}
             entries = []
             for code, text in values.items():
                 option_id = ids.get(code)
@@ -253,12 +287,13 @@ class CodeBook:
                     raise UnknownOptionError(
                         f"'{code}' is not an option of {self.model}", option_codes=[code]
                     )
-                entries.append((order.get(code, len(pairs)), option_id, text))
+                # ids are distinct: a code that is not a choice has no rank
+                entries.append((rank.get(option_id, len(numbers)), option_id, text))
             entries.sort()
             acc, bits = _varint(acc, bits, len(entries))
             for index, option_id, data in entries:
                 acc, bits = _varint(acc, bits, index)
-                if index == len(pairs):
+                if index == len(numbers):
                     acc = (acc << width) | option_id
                     bits += width
                 acc, bits = _put_text(acc, bits, data)

@@ -425,6 +425,82 @@ def test_fast_resolution_and_checks_equal_the_reference(model: str, data: st.Dat
         assert compile_constraint(constraint)(reference.codes) == constraint.holds(reference.codes)
 
 
+@settings(max_examples=80, deadline=None)
+@given(model=st.sampled_from(MODELS), data=st.data())
+def test_the_figures_batch_writes_equal_the_brief_quotes(model: str, data: st.DataObject) -> None:
+    """Pricer.figures (no lines, no quote) gives the code, subtotal, taxes and total of
+    price(brief=True), and raises the same error for any configuration, valid or not."""
+    p = _pricer(model)
+    configuration = data.draw(choices(p.catalog))
+    if data.draw(st.booleans()):
+        configuration = keep_values_of(configuration, p)
+    on = data.draw(st.sampled_from([dt.date(2025, 6, 1), ON]))
+    try:
+        quote = p.price(configuration, on, brief=True)
+    except ConfigurationError as error:
+        with pytest.raises(type(error)) as raised:
+            p.figures(configuration, on)
+        assert str(raised.value) == str(error)
+        return
+    figures = p.figures(configuration, on)
+    assert figures.code == quote.code
+    assert figures.subtotal == quote.subtotal
+    assert figures.taxes == tuple(quote.taxes)
+    assert figures.total == quote.total
+    assert figures.currency == quote.currency
+    choices_, values = p.canonical(configuration)
+    selection = p.resolve(choices_)
+    ordered = sorted(selection.codes, key=p.selection.position.__getitem__)
+    priced = p.lines.priced(selection, ordered, values)
+    assert p.lines.charges(selection) == (priced.charged, priced.subtotal)
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        ["CALIPER-RED", "BRAKE-CERAMIC"],  # a price rule
+        ["PKG-SPORT", "ROOF-PANORAMA"],  # an amount off
+        ["AUDIO-PREMIUM", "INT-LEATHER"],  # a percentage of some options
+        ["WHEEL-21-GOLD", "PAINT-TO-SAMPLE"],  # a programme
+    ],
+)
+def test_the_figures_of_rules_discounts_and_programmes_equal_the_brief_quotes(
+    wanted: list[str],
+) -> None:
+    """The cases random configurations rarely reach: valid cars (completed by the rules
+    engine, cheapest first) where a price rule, a discount or a programme applies."""
+    from configurator.rules.select import engine_for
+
+    p = _pricer("acme-coupe")
+    completed = engine_for(p.catalog, ON).complete(wanted, "cheapest")
+    configuration = keep_values_of(Configuration.of("acme-coupe", sorted(completed)), p)
+    values = {c: "AB" for c in completed if c in p.selection.value_specs}
+    configuration = Configuration("acme-coupe", configuration.choices, values)
+    quote = p.price(configuration, ON, brief=True)
+    assert any(line.kind in ("price_rule", "discount") for line in quote.lines) or quote.programmes
+    figures = p.figures(configuration, ON)
+    assert (figures.code, figures.subtotal, figures.taxes, figures.total) == (
+        quote.code,
+        quote.subtotal,
+        tuple(quote.taxes),
+        quote.total,
+    )
+
+
+def test_the_figures_refuse_a_programme_short_of_its_minimum_like_the_quote() -> None:
+    from configurator.rules.select import engine_for
+
+    p = _pricer("acme-coupe")
+    completed = engine_for(p.catalog, ON).complete(["CALIPER-RED"], "cheapest")
+    short = Configuration("acme-coupe", (*sorted(completed), "SILLS-LETTERING"), {})
+    short = Configuration("acme-coupe", short.choices, {"SILLS-LETTERING": "AB"})
+    with pytest.raises(MinimumSpendError) as quoted:
+        p.price(short, ON, brief=True)
+    with pytest.raises(MinimumSpendError) as figured:
+        p.figures(short, ON)
+    assert str(figured.value) == str(quoted.value)
+
+
 class _SortedFrozenset(frozenset[str]):
     """A set that iterates in sorted order."""
 

@@ -32,14 +32,14 @@ def tables(draw: st.DrawFn) -> Constraint:
 
 @st.composite
 def cardinalities(draw: st.DrawFn) -> Constraint:
-    group = draw(st.integers(0, 3))
+    group = draw(st.integers(-1, 3))  # -1: a group without options
     low = draw(st.integers(0, 2))
     high = draw(st.one_of(st.none(), st.integers(low, 3)))
     return Constraint(
         id=f"group:g{group}",
         kind="cardinality",
         message="group",
-        codes=tuple(GROUPS[group]),
+        codes=tuple(GROUPS[group]) if group >= 0 else (),
         minimum=low,
         maximum=high,
     )

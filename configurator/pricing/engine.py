@@ -30,7 +30,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from configurator.codes import codebook, decode, migrate
 from configurator.configuration import Configuration, Selection
@@ -54,7 +54,7 @@ from configurator.pricing.validity import (
     compile_expr,
     expr_source,
 )
-from configurator.quote import Quote, construct
+from configurator.quote import Quote, TaxLine, construct
 
 if TYPE_CHECKING:
     from configurator.catalog.loader import CatalogTree
@@ -314,12 +314,8 @@ class Pricer:
         :class:`ProgrammeProgress` then says ``met=False`` and what is ``missing``, instead of
         a :class:`MinimumSpendError`. Every other check still applies.
         """
-        choices, values = self.selection.canonical(configuration)
-        selection = self.selection.resolve(choices)
+        choices, values, selection = self._valid_selection(configuration, on)
         codes = selection.codes
-        if self.breaks(selection, on):
-            raise self.rejection(Configuration(self._model, choices, values), on, selection)
-        self.selection.check_values(selection, values)
         ordered = sorted(codes, key=self.selection.position.__getitem__)
         lines, charged, subtotal = self.lines.priced(selection, ordered, values)
         programmes = self.terms.programmes(codes, charged, strict=strict)
@@ -357,6 +353,33 @@ class Pricer:
         )
         return self.currencies.convert(quote, currencies) if currencies else quote
 
+    def figures(self, configuration: Configuration, on: dt.date) -> Figures:
+        """The figures batch pricing writes: :meth:`price` with ``brief=True`` (the same
+        errors, the same amounts and code; tests check they agree) without making the quote,
+        its lines or its programmes' progress."""
+        choices, values, selection = self._valid_selection(configuration, on)
+        charged, subtotal = self.lines.charges(selection)
+        short = self.terms.short_programme(selection.codes, charged)
+        if short is not None:
+            raise self._minimum_spend(short, selection.codes, charged)
+        take = self.taxation.take(on, subtotal, [], selection.chosen, cliffs=False)
+        total = subtotal + sum((t.amount for t in take.taxes if t.paid_by_buyer), ZERO)
+        code = self._book.encode(choices, values)
+        return Figures(code, subtotal, tuple(take.taxes), total, self._currency)
+
+    def _valid_selection(
+        self, configuration: Configuration, on: dt.date
+    ) -> tuple[tuple[str, ...], dict[str, str], Selection]:
+        """The buyer's choices in catalog order, their values and the complete selection;
+        raise the ConfigurationError that says why it cannot be priced (an unknown code, a
+        broken rule with its explanation, a bad value), minimum spends aside."""
+        choices, values = self.selection.canonical(configuration)
+        selection = self.selection.resolve(choices)
+        if self.breaks(selection, on):
+            raise self.rejection(Configuration(self._model, choices, values), on, selection)
+        self.selection.check_values(selection, values)
+        return choices, values, selection
+
     def _told(
         self, on: dt.date, take: StateTake, programmes: Programmes
     ) -> tuple[list[str], list[str]]:
@@ -393,6 +416,16 @@ class Pricer:
             rule_ids=[f"programme:{programme.id}"],
             explanation=[f"programme options chosen: {items}"],
         )
+
+
+class Figures(NamedTuple):
+    """What a batch row of a valid configuration says: :meth:`Pricer.figures`."""
+
+    code: str
+    subtotal: Decimal
+    taxes: tuple[TaxLine, ...]
+    total: Decimal
+    currency: str
 
 
 _PRICERS: dict[tuple[int, int], tuple[Catalog, Market, Pricer]] = {}

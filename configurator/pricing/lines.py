@@ -111,6 +111,8 @@ class LineBook:
             for d in catalog.discounts
         ]
         self._line_cache: dict[tuple[str, str, str | None], QuoteLine] = {}
+        self._list_price = {code: facts.price for code, facts in self.options.items()}
+        self._list_price.update((code, facts.price) for code, facts in self.packages.items())
         self._base_line = _quote_line(
             "base",
             f"{catalog.name} ({catalog.model_year})",
@@ -225,11 +227,51 @@ class LineBook:
                     charged[code] = rule_price
                     break
 
+    def charges(self, selection: Selection) -> tuple[dict[str, Decimal], Decimal]:
+        """What each code of a complete selection is charged, and the subtotal: the figures
+        of :meth:`priced` without its lines (batch pricing writes only the figures; tests
+        check they agree). Sums of catalog prices are exact, so their order does not
+        matter."""
+        packaged = selection.packaged
+        list_price = self._list_price
+        if packaged:  # what a package includes is charged 0 (the package is charged)
+            packages = self.packages
+            charged = {
+                code: ZERO if code in packaged and code not in packages else list_price[code]
+                for code in selection.codes
+            }
+        else:
+            charged = {code: list_price[code] for code in selection.codes}
+        running = sum(charged.values(), self._base_line.amount)
+        if self._price_rules:
+            codes = selection.codes
+            for code in codes:
+                rules = self._price_rules.get(code)
+                if rules is None or code in packaged:
+                    continue
+                for holds, rule_price, rule_line in rules:
+                    if holds(codes):
+                        running += rule_line.amount
+                        charged[code] = rule_price
+                        break
+        return charged, self._discounted(selection.codes, running, charged, None)
+
     def _discount_lines(
         self, codes: frozenset[str], lines: list[QuoteLine], charged: dict[str, Decimal]
     ) -> Decimal:
         """Each discount whose condition holds, in catalog order; return the subtotal."""
         running = sum((line.amount for line in lines), ZERO)
+        return self._discounted(codes, running, charged, lines)
+
+    def _discounted(
+        self,
+        codes: frozenset[str],
+        running: Decimal,
+        charged: dict[str, Decimal],
+        lines: list[QuoteLine] | None,
+    ) -> Decimal:
+        """The subtotal after each discount whose condition holds (in catalog order), each
+        appended to ``lines`` when given."""
         for discount, holds, of in self._discounts:
             if not holds(codes):
                 continue
@@ -244,9 +286,10 @@ class LineBook:
                 how = f"{percent_text(discount.percent / 100)} of {what}"
             reduction = min(reduction, running)
             running -= reduction
-            lines.append(
-                _quote_line("discount", discount.reason, -reduction, id=discount.id, note=how)
-            )
+            if lines is not None:
+                lines.append(
+                    _quote_line("discount", discount.reason, -reduction, id=discount.id, note=how)
+                )
         return running
 
     def _line(self, kind: str, code: str, note: str | None, value: str | None) -> QuoteLine:

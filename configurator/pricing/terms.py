@@ -91,6 +91,18 @@ class BuyerTerms:
             found.append((programme, spend, chosen))
         return found
 
+    def short_programme(
+        self, codes: AbstractSet[str], charged: Mapping[str, Decimal]
+    ) -> str | None:
+        """The first programme with options in ``codes`` whose minimum spend they do not
+        meet: :meth:`programmes` with ``strict``, ``short`` only (batch pricing)."""
+        if not codes & self._programme_codes:
+            return None
+        for programme, spend, in_programme in self.programme_spends(codes, charged):
+            if in_programme and programme.minimum_spend - spend > 0:
+                return programme.id
+        return None
+
     def programmes(
         self, codes: AbstractSet[str], charged: Mapping[str, Decimal], *, strict: bool
     ) -> Programmes:
