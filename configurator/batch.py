@@ -62,7 +62,8 @@ from configurator.errors import (
 )
 from configurator.isodates import iso_day
 from configurator.money import money_json
-from configurator.pricing.engine import Pricer
+from configurator.pricing.bulk import BulkPricer
+from configurator.pricing.engine import Figures, Pricer
 
 if TYPE_CHECKING:  # YAML is imported only for YAML input
     import yaml
@@ -222,6 +223,16 @@ def parse_options(options: str | Iterable[str]) -> tuple[list[str], dict[str, st
             values[code] = value.strip()
         codes.append(code)
     return codes, values
+
+
+@functools.lru_cache(maxsize=256)
+def _day_or_none(text: str) -> dt.date | None:
+    """:func:`parse_day`, or None for text that is not a date (the row's error is made one
+    by one)."""
+    try:
+        return parse_day(text)
+    except BadRowError:
+        return None
 
 
 def parse_day(text: str) -> dt.date:
@@ -625,6 +636,10 @@ class ChunkPricer:
         self._pricers: dict[str, Pricer] = {}
         self._absent_taxes: dict[str, tuple[str, ...]] = {}  # cells of taxes a quote omits
         self._currencies = (settings.currency,) if settings.currency else ()
+        # The lane for distinct cars (pricing.bulk): a chunk's plain rows priced together
+        # before its rows are written, their outcomes waiting here for their rows.
+        self._bulk: dict[str, BulkPricer | None] = {}
+        self._prefetched: dict[tuple[Any, ...], Outcome] = {}
         # The memos (LRU, per process): raw row fields, then the normalised configuration;
         # decoding a code and splitting options do not depend on the date, so they have theirs.
         self.share = share
@@ -682,6 +697,9 @@ class ChunkPricer:
     def _process_csv(self, chunk: Chunk) -> ChunkResult:
         header = self.settings.header
         assert header is not None
+        self._prefetched = {}
+        if not self._currencies and self._memos_rarely_help():
+            self._price_plain_rows_together(chunk, header)
         result = ChunkResult(size=chunk.size)
         parts: list[str] = []
         add = parts.append
@@ -750,6 +768,60 @@ class ChunkPricer:
         result.rows = ok + sum(result.errors.values())
         result.text = "".join(parts)
         return result
+
+    def _memos_rarely_help(self) -> bool:
+        """Whether rows are mostly different cars, so far (or too few rows to tell yet)."""
+        info = self.outcome.cache_info()  # type: ignore[attr-defined]
+        looked = info.hits + info.misses
+        return looked < MEMO_TRIAL or info.hits * MEMO_RARE < looked
+
+    def _price_plain_rows_together(self, chunk: Chunk, header: Header) -> None:
+        """Price a chunk's plain rows (a model, option codes without values, no code) in one
+        pass per model and date (:class:`~configurator.pricing.bulk.BulkPricer`); their
+        outcomes wait in ``_prefetched`` for :meth:`_row_outcome`. A row the lane leaves (an
+        invalid car, a value, a package...), and any row that does not parse, is priced
+        one by one as ever."""
+        key_of = operator.itemgetter(header.model, header.options, header.code, header.date)
+        width = header.width
+        groups: dict[tuple[str, dt.date], list[tuple[tuple[Any, ...], list[str]]]] = {}
+        seen: set[tuple[Any, ...]] = set()
+        try:
+            for fields in csv.reader(io.StringIO(chunk.text), strict=True):
+                if len(fields) != width:
+                    continue
+                fields.append("")
+                key = key_of(fields)
+                model, options, code, day_text = key
+                if code.strip() or "=" in options or ";" in options or key in seen:
+                    continue
+                tokens = options.upper().split()
+                model = model.strip()
+                if not tokens or not model:
+                    continue
+                seen.add(key)
+                day_text = day_text.strip()
+                day = _day_or_none(day_text) if day_text else self.settings.default_date
+                if day is not None:
+                    groups.setdefault((model, day), []).append((key, tokens))
+        except csv.Error:
+            pass  # the rows up to the one that does not parse are taken; the rest go one by one
+        for (model, day), items in groups.items():
+            bulk = self._bulk_pricer(model)
+            if bulk is None:
+                continue
+            figures = bulk.figures_many([tokens for _, tokens in items], day)
+            for (key, _), found in zip(items, figures, strict=True):
+                if found is not None:
+                    self._prefetched[key] = self._figures_outcome(sys.intern(model), found)
+
+    def _bulk_pricer(self, model: str) -> BulkPricer | None:
+        """The lane of a model, made once; None for a model the tree does not have."""
+        if model not in self._bulk:
+            try:
+                self._bulk[model] = BulkPricer(self._pricer(model))
+            except ConfiguratorError:
+                self._bulk[model] = None  # its rows get their error one by one
+        return self._bulk[model]
 
     def _failed_row(
         self, result: ChunkResult, add: Callable[[str], None], rid: str, line: int, found: Outcome
@@ -835,6 +907,10 @@ class ChunkPricer:
 
     def _row_outcome(self, key: tuple[Any, ...]) -> Outcome:
         """Price one row from its raw fields (memoised by them)."""
+        if self._prefetched:
+            found = self._prefetched.pop(key, None)
+            if found is not None:
+                return found
         model, options, code, day_text = key
         model = sys.intern(model.strip())
         try:
@@ -946,6 +1022,14 @@ class ChunkPricer:
         # Interned: the many memo entries share one string per option code.
         return tuple(sorted(set(map(sys.intern, codes)))), tuple(sorted(values.items()))
 
+    def _figures_outcome(self, model: str, figures: Figures) -> Outcome:
+        """The outcome of a priced row from its figures (no currency conversion)."""
+        taxes = dict(zip(self.settings.tax_ids, self._absent_taxes[model], strict=True))
+        for tax in figures.taxes:
+            taxes[tax.id] = money_json(tax.amount)
+        cells = (money_json(figures.subtotal), *taxes.values(), money_json(figures.total))
+        return self._ok(model, figures.code, cells, figures.currency)
+
     def _price(
         self, model: str, codes: tuple[str, ...], values: dict[str, str], day: dt.date
     ) -> Outcome:
@@ -954,11 +1038,7 @@ class ChunkPricer:
         configuration = Configuration(model=model, choices=codes, values=values)
         taxes = dict(zip(self.settings.tax_ids, self._absent_taxes[model], strict=True))
         if not self._currencies:  # the figures only, without making a quote
-            figures = pricer.figures(configuration, day)
-            for tax in figures.taxes:
-                taxes[tax.id] = money_json(tax.amount)
-            cells = (money_json(figures.subtotal), *taxes.values(), money_json(figures.total))
-            return self._ok(model, figures.code, cells, figures.currency)
+            return self._figures_outcome(model, pricer.figures(configuration, day))
         quote = pricer.price(configuration, day, currencies=self._currencies, brief=True)
         subtotal, total, currency = quote.subtotal, quote.total, quote.currency
         amounts = [tax.amount for tax in quote.taxes]

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from configurator.batch import (
 )
 from configurator.catalog.loader import open_tree
 from configurator.configuration import Configuration
-from configurator.errors import ExitCode, UsageError
+from configurator.errors import ConfiguratorError, ExitCode, UsageError
 from configurator.money import money_json
 from configurator.pricing.engine import price
 
@@ -528,3 +529,69 @@ def test_stray_and_unclosed_quotes(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     assert rows[0]["error"].startswith("line 2: not valid CSV: text follows the closing quote")
     assert rows[2]["error"].startswith("line 4: not valid CSV: a quoted field is never closed")
+
+
+# --- the lane for distinct cars (pricing.bulk) ----------------------------------------------
+
+
+def _distinct_rows(count: int, seed: int) -> str:
+    """Rows of shipped models: valid cars completed from random wishes (some written in lower
+    case, with extra spaces, dated), some made invalid, some repeated, a few bad rows."""
+    from configurator.rules.select import engine_for
+
+    rng = random.Random(seed)
+    tree = open_tree()
+    lines = ["id,model,options,code,date"]
+    cars: list[tuple[str, list[str]]] = []
+    for model in ["xiaomi-su7-ultra", "porsche-taycan", "porsche-911-carrera", "xiaomi-yu7-max"]:
+        catalog = tree.load(model)
+        engine = engine_for(catalog, DAY)
+        codes = [o.code for g in catalog.groups for o in g.options]
+        for _ in range(count):
+            try:
+                car = sorted(engine.complete(rng.sample(codes, 2), "cheapest"))
+            except ConfiguratorError:
+                continue
+            if rng.random() < 0.3:  # another option of some group: often invalid
+                car[rng.randrange(len(car))] = rng.choice(codes)
+            cars.append((model, car))
+    for number, (model, car) in enumerate(cars):
+        text = " ".join(car)
+        if number % 5 == 1:
+            text = "  " + text.lower() + " "
+        day = rng.choice(["", "", "2025-06-01", "2026-13-01"])
+        lines.append(f"r{number},{model},{text},,{day}")
+        if number % 9 == 0:
+            lines.append(f"again{number},{model},{text},,{day}")
+    lines += [
+        "x1,nope,A B,,",
+        "x2,xiaomi-su7-ultra,NOT-AN-OPTION,,",
+        "x3,,A,,",
+        ",porsche-taycan,A,,",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("output_format", ["csv", "jsonl"])
+def test_the_lane_for_distinct_cars_writes_what_pricing_one_by_one_writes(
+    monkeypatch: pytest.MonkeyPatch, output_format: batch.OutputFormat
+) -> None:
+    from configurator.pricing import bulk
+
+    monkeypatch.setattr(batch, "CHUNK_CHARS", 2048)  # many chunks
+    text = _distinct_rows(40, seed=3)
+    taken = []
+    figures_many = bulk.BulkPricer.figures_many
+
+    def counting(self: bulk.BulkPricer, rows: Any, on: dt.date) -> Any:
+        found = figures_many(self, rows, on)
+        taken.extend(f for f in found if f is not None)
+        return found
+
+    monkeypatch.setattr(bulk.BulkPricer, "figures_many", counting)
+    with_lane, summary = run(text, output_format=output_format)
+    assert len(taken) > summary.ok // 3  # the lane priced many of the valid rows
+    monkeypatch.setattr(batch.ChunkPricer, "_memos_rarely_help", lambda self: False)
+    one_by_one, summary_one = run(text, output_format=output_format)
+    assert with_lane == one_by_one
+    assert summary.errors == summary_one.errors and summary.ok == summary_one.ok > 0

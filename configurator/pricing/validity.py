@@ -161,15 +161,26 @@ class CompiledChecks:
         """The indexes (in catalog order) of the constraints a complete selection breaks."""
         broken = self._structural.broken(codes)
         if self._checks:
-            touched: set[int] = set()
-            touching = self._touching
-            for code in codes:
-                found = touching.get(code)
-                if found is not None:
-                    touched.update(found)
-            broken += [i for i in touched if not self._checks[i](codes)]
-            broken += [i for i in self._fail_when_empty if i not in touched]
+            broken += self.broken_others(codes)
             broken.sort()
+        return broken
+
+    @property
+    def has_other_checks(self) -> bool:
+        """Whether some constraint is neither a cardinality nor a table."""
+        return bool(self._checks)
+
+    def broken_others(self, codes: AbstractSet[str]) -> list[int]:
+        """The indexes of the constraints other than cardinalities and tables that a
+        complete selection breaks (unsorted)."""
+        touched: set[int] = set()
+        touching = self._touching
+        for code in codes:
+            found = touching.get(code)
+            if found is not None:
+                touched.update(found)
+        broken = [i for i in touched if not self._checks[i](codes)]
+        broken += [i for i in self._fail_when_empty if i not in touched]
         return broken
 
     def unavailable_codes(self, on: dt.date) -> frozenset[str]:

@@ -1,0 +1,122 @@
+"""The lane that prices many plain configurations at once against Pricer.figures, car by car."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_pricing_strategies import SHIPPED, choices, pricer_for, pricing_tree
+
+from configurator.catalog.loader import CatalogTree
+from configurator.configuration import Configuration
+from configurator.errors import ConfiguratorError
+from configurator.pricing.bulk import BulkPricer
+from configurator.pricing.engine import Figures, Pricer
+from configurator.rules.select import engine_for
+
+MODELS = ["acme-coupe", "xiaomi-su7-ultra", "porsche-taycan", "porsche-911-carrera"]
+DAYS = [dt.date(2025, 6, 1), dt.date(2026, 3, 1)]
+
+
+def _pricer(model: str) -> Pricer:
+    tree = pricing_tree() if model.startswith("acme-") else CatalogTree(SHIPPED)
+    return pricer_for(tree, model)
+
+
+def _one_by_one(p: Pricer, codes: list[str], on: dt.date) -> Figures | None:
+    try:
+        return p.figures(Configuration(p.catalog.id, tuple(codes), {}), on)
+    except ConfiguratorError:
+        return None
+
+
+def _check(p: Pricer, rows: list[list[str]], on: dt.date) -> int:
+    """Every answer of the lane equals figures; every car figures refuses, the lane leaves.
+    Return how many rows the lane took."""
+    found = BulkPricer(p).figures_many(rows, on)
+    assert len(found) == len(rows)
+    for codes, lane in zip(rows, found, strict=True):
+        expected = _one_by_one(p, codes, on)
+        if lane is not None:
+            assert expected == lane, codes
+    return sum(lane is not None for lane in found)
+
+
+@settings(max_examples=60, deadline=None)
+@given(model=st.sampled_from(MODELS), data=st.data())
+def test_the_lane_answers_like_figures_or_leaves_the_row(model: str, data: st.DataObject) -> None:
+    p = _pricer(model)
+    rows = [
+        list(data.draw(choices(p.catalog)).choices) for _ in range(data.draw(st.integers(1, 12)))
+    ]
+    if data.draw(st.booleans()):  # an unknown code, a duplicate, no code at all
+        rows += [[*rows[0], "NOT-AN-OPTION"], [*rows[0], *rows[0]], []]
+    _check(p, rows, data.draw(st.sampled_from(DAYS)))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_the_lane_takes_the_plain_valid_cars(model: str) -> None:
+    """Valid cars completed by the rules engine from random wishes: the lane must take the
+    plain ones (no package, value, price rule, programme or discount), and price them as
+    figures does; a lane that left every row to the slow path would fail here."""
+    p = _pricer(model)
+    on = DAYS[1]
+    engine = engine_for(p.catalog, on)
+    lane = BulkPricer(p)
+    rng = random.Random(model)
+    codes = sorted(p.selection.position)
+    rows = []
+    for _ in range(40):
+        wishes = rng.sample(codes, 2)
+        try:
+            rows.append(sorted(engine.complete(wishes, rng.choice(["cheapest", "dearest"]))))
+        except ConfiguratorError:  # wishes that cannot go together
+            continue
+    rows.append(sorted(engine.complete([], "cheapest")))
+    taken = _check(p, rows, on)
+    plain = [row for row in rows if _plain(p, lane, row, on)]
+    assert taken >= len(plain) > 0
+
+
+def _plain(p: Pricer, lane: BulkPricer, row: list[str], on: dt.date) -> bool:
+    """A valid car with nothing the lane leaves to the slow path: no package or brought
+    option, no value, price rule, discount or programme."""
+    if lane.one_by_one[[lane.column[c] for c in row]].any():
+        return False
+    try:
+        quote = p.price(Configuration(p.catalog.id, tuple(row), {}), on, brief=True)
+    except ConfiguratorError:
+        return False
+    return not quote.programmes and all(line.kind in ("base", "option") for line in quote.lines)
+
+
+def test_the_lane_fills_untouched_groups_with_their_defaults() -> None:
+    p = _pricer("acme-coupe")
+    lane = BulkPricer(p)
+    on = DAYS[1]
+    base = sorted(engine_for(p.catalog, on).complete([], "cheapest"))
+    # the same car without the defaults it would get anyway
+    defaults = {c for c in p.resolve(()).codes}
+    chosen = [c for c in base if c not in defaults] or base[:1]
+    assert len(chosen) < len(base)
+    found = lane.figures_many([chosen], on)[0]
+    assert found is not None
+    assert found == _one_by_one(p, chosen, on)
+    whole = lane.figures_many([base], on)[0]  # the same car, every code chosen
+    assert whole is not None and whole.code != found.code
+    assert (found.subtotal, found.taxes, found.total) == (whole.subtotal, whole.taxes, whole.total)
+
+
+def test_codes_of_many_cars_at_once_equal_one_at_a_time() -> None:
+    p = _pricer("xiaomi-su7-ultra")
+    book = p._book
+    rng = random.Random(5)
+    known = list(book.ids)
+    for count in [0, 1, 2, 3, 8, min(len(known), 40)]:
+        cars = [rng.sample(known, count) for _ in range(20)]
+        ids = np.array([sorted(book.ids[c] for c in car) for car in cars], dtype=np.int64)
+        assert book.encode_many(ids.reshape(20, count)) == [book.encode(car, {}) for car in cars]
