@@ -595,3 +595,13 @@ def test_the_lane_for_distinct_cars_writes_what_pricing_one_by_one_writes(
     one_by_one, summary_one = run(text, output_format=output_format)
     assert with_lane == one_by_one
     assert summary.errors == summary_one.errors and summary.ok == summary_one.ok > 0
+
+
+def test_a_batch_process_keeps_to_one_blas_thread() -> None:
+    """The lane's matrix products are small: a BLAS thread per core in every --jobs worker
+    made --jobs 2 slower than one job (docs/batch.md)."""
+    from threadpoolctl import threadpool_info
+
+    run("id,model,options\nr1,xiaomi-su7-ultra,\n")
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)

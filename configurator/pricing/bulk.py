@@ -30,9 +30,6 @@ if TYPE_CHECKING:
 
 # Float64 products of 0/1 rows and integer columns are exact below 2**53.
 _EXACT = 1 << 53
-# A column with several codes counts this much in a table's sum of column states (more than
-# any table's number of columns), one without any counts 1.
-_SEVERAL = 1 << 20
 
 
 class BulkPricer:
@@ -228,10 +225,10 @@ class BulkPricer:
         if len(checks.table_ids):
             per_column = cars @ self.columns
             keys = (cars.astype(np.float64) @ self.digits).astype(np.int64) + checks.bases
-            # per table: columns without a code, and columns with several, in one sum
-            status = (per_column == 0).astype(np.int64) + (per_column > 1) * _SEVERAL
-            sums = np.add.reduceat(status, checks.table_starts, axis=1)
-            empty, several = sums % _SEVERAL, sums // _SEVERAL
+            # per table: its columns without a code, and those with several
+            starts = checks.table_starts
+            empty = np.add.reduceat((per_column == 0).astype(np.int32), starts, axis=1)
+            several = np.add.reduceat((per_column > 1).astype(np.int32), starts, axis=1)
             off = empty + several
             matched = (checks.rows[np.searchsorted(checks.rows, keys)] == keys) & (off == 0)
             holds &= ~((several > 0) & (empty == 0)).any(axis=1)  # combinations: one by one
