@@ -229,6 +229,32 @@ def parse_options(options: str | Iterable[str]) -> tuple[list[str], dict[str, st
     return codes, values
 
 
+def _plain_codes(options: str | tuple[str, ...]) -> list[str]:
+    """A row's option codes (upper case) when it gives codes only (no ``CODE=VALUE``), as
+    :func:`parse_options` reads them; else an empty list (the row goes one by one)."""
+    if isinstance(options, str):
+        return [] if "=" in options or ";" in options else options.upper().split()
+    codes = [option.strip().upper() for option in options]
+    return [] if not all(codes) or any("=" in code for code in codes) else codes
+
+
+def _item_key(item: Any) -> tuple[Any, ...] | None:
+    """The memo key of a JSON or YAML row whose fields are all text (a list of codes for
+    the options), as :meth:`ChunkPricer._item_outcome` makes it; else None."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str | int):
+        return None
+    fields = [item.get(name) or "" for name in ("model", "options", "code", "date")]
+    if isinstance(fields[3], dt.date) and not isinstance(fields[3], dt.datetime):
+        fields[3] = fields[3].isoformat()  # YAML reads unquoted dates as dates
+    if isinstance(fields[1], list) and all(isinstance(o, str) for o in fields[1]):
+        fields[1] = tuple(fields[1])
+    if not all(isinstance(value, str) for i, value in enumerate(fields) if i != 1):
+        return None
+    if not isinstance(fields[1], str | tuple):
+        return None
+    return tuple(fields)
+
+
 @functools.lru_cache(maxsize=256)
 def _day_or_none(text: str) -> dt.date | None:
     """:func:`parse_day`, or None for text that is not a date (the row's error is made one
@@ -737,7 +763,7 @@ class ChunkPricer:
         assert header is not None
         self._prefetched = {}
         if not self._currencies and self._memos_rarely_help():
-            self._price_plain_rows_together(chunk, header)
+            self._price_plain_rows_together(self._csv_keys(chunk, header))
         result = ChunkResult(size=chunk.size)
         parts: list[str] = []
         add = parts.append
@@ -813,14 +839,12 @@ class ChunkPricer:
         looked = info.hits + info.misses
         return looked < MEMO_TRIAL or info.hits * MEMO_RARE < looked
 
-    def _price_plain_rows_together(self, chunk: Chunk, header: Header) -> None:
-        """Price a chunk's plain rows (a model, option codes without values, no code) in one
-        pass per model and date (:class:`~configurator.pricing.bulk.BulkPricer`); their
-        outcomes wait in ``_prefetched`` for :meth:`_row_outcome`. A row the lane leaves (an
-        invalid car, a value, a package...), and any row that does not parse, is priced
-        one by one as ever."""
-        key_of = operator.itemgetter(header.model, header.options, header.code, header.date)
-        width = header.width
+    def _price_plain_rows_together(self, keys: Iterable[tuple[Any, ...]]) -> None:
+        """Price a chunk's plain rows (a model, option codes without values, no code), given
+        by their memo keys, in one pass per model and date
+        (:class:`~configurator.pricing.bulk.BulkPricer`); their outcomes wait in
+        ``_prefetched`` for :meth:`_row_outcome`. A row the lane leaves (an invalid car, a
+        value, a package...), and any row that does not parse, is priced one by one."""
         groups: dict[tuple[str, dt.date], list[tuple[tuple[Any, ...], list[str]]]] = {}
         seen: set[tuple[Any, ...]] = set()
 
@@ -834,31 +858,37 @@ class ChunkPricer:
                 if found is not None:
                     self._prefetched[key] = self._figures_outcome(sys.intern(model), found)
 
-        try:
-            for fields in csv.reader(io.StringIO(chunk.text), strict=True):
-                if len(fields) != width:
-                    continue
-                fields.append("")
-                key = key_of(fields)
-                model, options, code, day_text = key
-                if code.strip() or "=" in options or ";" in options or key in seen:
-                    continue
-                tokens = options.upper().split()
-                model = model.strip()
-                if not tokens or not model:
-                    continue
-                seen.add(key)
-                day_text = day_text.strip()
-                day = _day_or_none(day_text) if day_text else self.settings.default_date
-                if day is not None:
-                    group = groups.setdefault((model, day), [])
-                    group.append((key, tokens))
-                    if len(group) == LANE_ROWS:
-                        price(model, day)
-        except csv.Error:
-            pass  # the rows up to the one that does not parse are taken; the rest go one by one
+        for key in keys:
+            model, options, code, day_text = key
+            if code.strip() or key in seen:
+                continue
+            tokens = _plain_codes(options)
+            model = model.strip()
+            if not tokens or not model:
+                continue
+            seen.add(key)
+            day_text = day_text.strip()
+            day = _day_or_none(day_text) if day_text else self.settings.default_date
+            if day is not None:
+                group = groups.setdefault((model, day), [])
+                group.append((key, tokens))
+                if len(group) == LANE_ROWS:
+                    price(model, day)
         for model, day in list(groups):
             price(model, day)
+
+    @staticmethod
+    def _csv_keys(chunk: Chunk, header: Header) -> Iterator[tuple[Any, ...]]:
+        """The memo keys of a CSV chunk's rows, up to the first that does not parse."""
+        key_of = operator.itemgetter(header.model, header.options, header.code, header.date)
+        width = header.width
+        try:
+            for fields in csv.reader(io.StringIO(chunk.text), strict=True):
+                if len(fields) == width:
+                    fields.append("")  # what absent columns read
+                    yield key_of(fields)
+        except csv.Error:
+            return  # the rest go one by one (where the bad record gets its error row)
 
     def _bulk_pricer(self, model: str) -> BulkPricer | None:
         """The lane of a model, made once; None for a model the tree does not have."""
@@ -881,6 +911,12 @@ class ChunkPricer:
         return False
 
     def _process_items(self, items: Iterable[tuple[int, Any]], size: int) -> ChunkResult:
+        self._prefetched = {}
+        if not self._currencies and self._memos_rarely_help():
+            items = list(items)
+            self._price_plain_rows_together(
+                key for key in map(_item_key, (item for _, item in items)) if key is not None
+            )
         result = ChunkResult(size=size)
         parts: list[str] = []
         add = parts.append

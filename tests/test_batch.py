@@ -572,14 +572,31 @@ def _distinct_rows(count: int, seed: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("output_format", ["csv", "jsonl"])
+def _as_jsonl(text: str) -> str:
+    """CSV rows as JSON lines, options as a list of codes in every other row."""
+    lines = []
+    for number, row in enumerate(csv.DictReader(io.StringIO(text))):
+        record: dict[str, Any] = {k: v for k, v in row.items() if v}
+        if number % 2 and "options" in record:
+            record["options"] = record["options"].split()
+        lines.append(json.dumps(record))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("input_format", "output_format"), [("csv", "csv"), ("csv", "jsonl"), ("jsonl", "csv")]
+)
 def test_the_lane_for_distinct_cars_writes_what_pricing_one_by_one_writes(
-    monkeypatch: pytest.MonkeyPatch, output_format: batch.OutputFormat
+    monkeypatch: pytest.MonkeyPatch,
+    input_format: batch.InputFormat,
+    output_format: batch.OutputFormat,
 ) -> None:
     from configurator.pricing import bulk
 
     monkeypatch.setattr(batch, "CHUNK_CHARS", 2048)  # many chunks
     text = _distinct_rows(40, seed=3)
+    if input_format == "jsonl":
+        text = _as_jsonl(text)
     taken = []
     figures_many = bulk.BulkPricer.figures_many
 
@@ -589,10 +606,10 @@ def test_the_lane_for_distinct_cars_writes_what_pricing_one_by_one_writes(
         return found
 
     monkeypatch.setattr(bulk.BulkPricer, "figures_many", counting)
-    with_lane, summary = run(text, output_format=output_format)
+    with_lane, summary = run(text, input_format, output_format)
     assert len(taken) > summary.ok // 3  # the lane priced many of the valid rows
     monkeypatch.setattr(batch.ChunkPricer, "_memos_rarely_help", lambda self: False)
-    one_by_one, summary_one = run(text, output_format=output_format)
+    one_by_one, summary_one = run(text, input_format, output_format)
     assert with_lane == one_by_one
     assert summary.errors == summary_one.errors and summary.ok == summary_one.ok > 0
 
