@@ -229,13 +229,18 @@ def parse_options(options: str | Iterable[str]) -> tuple[list[str], dict[str, st
     return codes, values
 
 
-def _plain_codes(options: str | tuple[str, ...]) -> list[str]:
-    """A row's option codes (upper case) when it gives codes only (no ``CODE=VALUE``), as
-    :func:`parse_options` reads them; else an empty list (the row goes one by one)."""
-    if isinstance(options, str):
-        return [] if "=" in options or ";" in options else options.upper().split()
-    codes = [option.strip().upper() for option in options]
-    return [] if not all(codes) or any("=" in code for code in codes) else codes
+# A row's option codes and values, as parse_options reads them.
+Parsed = tuple[list[str], dict[str, str]]
+
+
+def _parsed_options(options: str | tuple[str, ...]) -> Parsed | None:
+    """A row's options as :func:`parse_options` reads them, or None when it finds them
+    wrong or there are none (the row then goes one by one, where its error is made)."""
+    try:
+        codes, values = parse_options(options)
+    except BadRowError:
+        return None
+    return (codes, values) if codes else None
 
 
 def _item_key(item: Any) -> tuple[Any, ...] | None:
@@ -845,7 +850,7 @@ class ChunkPricer:
         (:class:`~configurator.pricing.bulk.BulkPricer`); their outcomes wait in
         ``_prefetched`` for :meth:`_row_outcome`. A row the lane leaves (an invalid car, a
         value, a package...), and any row that does not parse, is priced one by one."""
-        groups: dict[tuple[str, dt.date], list[tuple[tuple[Any, ...], list[str]]]] = {}
+        groups: dict[tuple[str, dt.date], list[tuple[tuple[Any, ...], Parsed]]] = {}
         seen: set[tuple[Any, ...]] = set()
 
         def price(model: str, day: dt.date) -> None:
@@ -853,7 +858,7 @@ class ChunkPricer:
             bulk = self._bulk_pricer(model)
             if bulk is None:
                 return
-            figures = bulk.figures_many([tokens for _, tokens in items], day)
+            figures = bulk.figures_many([parsed for _, parsed in items], day)
             for (key, _), found in zip(items, figures, strict=True):
                 if found is not None:
                     self._prefetched[key] = self._figures_outcome(sys.intern(model), found)
@@ -862,16 +867,16 @@ class ChunkPricer:
             model, options, code, day_text = key
             if code.strip() or key in seen:
                 continue
-            tokens = _plain_codes(options)
+            parsed = _parsed_options(options)
             model = model.strip()
-            if not tokens or not model:
+            if parsed is None or not model:
                 continue
             seen.add(key)
             day_text = day_text.strip()
             day = _day_or_none(day_text) if day_text else self.settings.default_date
             if day is not None:
                 group = groups.setdefault((model, day), [])
-                group.append((key, tokens))
+                group.append((key, parsed))
                 if len(group) == LANE_ROWS:
                     price(model, day)
         for model, day in list(groups):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_pricing_strategies import SHIPPED, choices, pricer_for, pricing_tree
+from test_pricing_strategies import SHIPPED, choices, keep_values_of, pricer_for, pricing_tree
 
 from configurator.catalog.loader import CatalogTree
 from configurator.configuration import Configuration
@@ -27,22 +27,27 @@ def _pricer(model: str) -> Pricer:
     return pricer_for(tree, model)
 
 
-def _one_by_one(p: Pricer, codes: list[str], on: dt.date) -> Figures | None:
+Row = tuple[list[str], dict[str, str]]
+
+
+def _one_by_one(
+    p: Pricer, codes: list[str], on: dt.date, values: dict[str, str] | None = None
+) -> Figures | None:
     try:
-        return p.figures(Configuration(p.catalog.id, tuple(codes), {}), on)
+        return p.figures(Configuration(p.catalog.id, tuple(codes), values or {}), on)
     except ConfiguratorError:
         return None
 
 
-def _check(p: Pricer, rows: list[list[str]], on: dt.date) -> int:
+def _check(p: Pricer, rows: list[Row], on: dt.date) -> int:
     """Every answer of the lane equals figures; every car figures refuses, the lane leaves.
     Return how many rows the lane took."""
     found = BulkPricer(p).figures_many(rows, on)
     assert len(found) == len(rows)
-    for codes, lane in zip(rows, found, strict=True):
-        expected = _one_by_one(p, codes, on)
+    for (codes, values), lane in zip(rows, found, strict=True):
+        expected = _one_by_one(p, codes, on, values)
         if lane is not None:
-            assert expected == lane, codes
+            assert expected == lane, (codes, values)
     return sum(lane is not None for lane in found)
 
 
@@ -50,11 +55,16 @@ def _check(p: Pricer, rows: list[list[str]], on: dt.date) -> int:
 @given(model=st.sampled_from(MODELS), data=st.data())
 def test_the_lane_answers_like_figures_or_leaves_the_row(model: str, data: st.DataObject) -> None:
     p = _pricer(model)
-    rows = [
-        list(data.draw(choices(p.catalog)).choices) for _ in range(data.draw(st.integers(1, 12)))
-    ]
+    rows: list[Row] = []
+    for _ in range(data.draw(st.integers(1, 12))):
+        configuration = data.draw(choices(p.catalog))
+        values = dict(configuration.values)
+        if data.draw(st.booleans()):  # values for the chosen options only, or for all
+            values = dict(keep_values_of(configuration, p).values)
+        rows.append((list(configuration.choices), values))
     if data.draw(st.booleans()):  # an unknown code, a duplicate, no code at all
-        rows += [[*rows[0], "NOT-AN-OPTION"], [*rows[0], *rows[0]], []]
+        codes, values = rows[0]
+        rows += [([*codes, "NOT-AN-OPTION"], values), ([*codes, *codes], values), ([], {})]
     _check(p, rows, data.draw(st.sampled_from(DAYS)))
 
 
@@ -69,29 +79,31 @@ def test_the_lane_takes_the_plain_valid_cars(model: str) -> None:
     lane = BulkPricer(p)
     rng = random.Random(model)
     codes = sorted(p.selection.position)
-    rows = []
+    cars = []
     for _ in range(40):
         wishes = rng.sample(codes, 2)
         try:
-            rows.append(sorted(engine.complete(wishes, rng.choice(["cheapest", "dearest"]))))
+            cars.append(sorted(engine.complete(wishes, rng.choice(["cheapest", "dearest"]))))
         except ConfiguratorError:  # wishes that cannot go together
             continue
-    rows.append(sorted(engine.complete([], "cheapest")))
+    cars.append(sorted(engine.complete([], "cheapest")))
+    rows = [(car, {c: "AB 12" for c in car if c in p.selection.value_specs}) for car in cars]
     taken = _check(p, rows, on)
     plain = [row for row in rows if _plain(p, lane, row, on)]
     assert taken >= len(plain) > 0
 
 
-def _plain(p: Pricer, lane: BulkPricer, row: list[str], on: dt.date) -> bool:
+def _plain(p: Pricer, lane: BulkPricer, row: Row, on: dt.date) -> bool:
     """A valid car with nothing the lane leaves to the slow path: no package or brought
-    option, no value, price rule, discount or programme."""
-    if lane.one_by_one[[lane.column[c] for c in row]].any():
+    option, no price rule or discount that applies."""
+    codes, values = row
+    if lane.one_by_one[[lane.column[c] for c in codes]].any():
         return False
     try:
-        quote = p.price(Configuration(p.catalog.id, tuple(row), {}), on, brief=True)
+        quote = p.price(Configuration(p.catalog.id, tuple(codes), values), on, brief=True)
     except ConfiguratorError:
         return False
-    return not quote.programmes and all(line.kind in ("base", "option") for line in quote.lines)
+    return all(line.kind in ("base", "option") for line in quote.lines)
 
 
 def test_the_lane_fills_untouched_groups_with_their_defaults() -> None:
@@ -103,10 +115,10 @@ def test_the_lane_fills_untouched_groups_with_their_defaults() -> None:
     defaults = {c for c in p.resolve(()).codes}
     chosen = [c for c in base if c not in defaults] or base[:1]
     assert len(chosen) < len(base)
-    found = lane.figures_many([chosen], on)[0]
+    found = lane.figures_many([(chosen, {})], on)[0]
     assert found is not None
     assert found == _one_by_one(p, chosen, on)
-    whole = lane.figures_many([base], on)[0]  # the same car, every code chosen
+    whole = lane.figures_many([(base, {})], on)[0]  # the same car, every code chosen
     assert whole is not None and whole.code != found.code
     assert (found.subtotal, found.taxes, found.total) == (whole.subtotal, whole.taxes, whole.total)
 

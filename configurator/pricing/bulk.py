@@ -8,21 +8,24 @@ tables, availability and list prices are a few matrix products for all of them: 
 overhead is paid once a chunk, not once a car.
 
 The lane takes only what it can answer with exactly the meaning of :meth:`Pricer.figures`:
-known codes without values, none that adds others (packages, options that bring some),
-defaults that do not wait for an option, and a valid car without price rules, programmes or
-discounts that apply to it. Anything else (an invalid car needs its minimal explanation) gets
-``None`` and is priced one by one; tests check the lane's answers equal ``figures``.
+known codes, none that adds others (packages, options that bring some), defaults that do not
+wait for an option, and a valid car: its values kept to their options' rules, its programmes'
+minimum spends met, no price rule or discount that applies to it. Anything else (an invalid
+car needs its minimal explanation) gets ``None`` and is priced one by one; tests check the
+lane's answers equal ``figures``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from configurator.configuration import Selection
+from configurator.errors import ConfigurationError
 from configurator.money import ZERO
 
 if TYPE_CHECKING:
@@ -50,14 +53,14 @@ class BulkPricer:
             return vector
 
         lines = pricer.lines
-        # Rows with one of these codes go one by one: what they add, ask or change is
-        # answered there (packages and brought options, a value, a price rule, a programme).
-        self.one_by_one = mask(
-            set(selection._expanding)
-            | set(selection.value_specs)
-            | set(lines._price_rules)
-            | set(pricer.terms._programme_codes)
-        )
+        # Rows with one of these codes go one by one: packages and options that bring others
+        # (the lane does not resolve what they add).
+        self.one_by_one = mask(selection._expanding)
+        # Codes that need a look at the car itself: a value to check, a price rule whose
+        # condition may hold (the car then goes one by one).
+        self.value_codes = mask(selection.value_specs)
+        self.rule_codes = mask(lines._price_rules)
+        self.price_rules = lines._price_rules
         self.discounts = lines._discounts
         # Option ids of the configuration codes, in ascending order: the lane's columns in
         # that order make each car's ids come out sorted (a code without an id is an error
@@ -90,6 +93,23 @@ class BulkPricer:
         self.prices = np.array([int(cents.get(c, 0)) if whole else 0 for c in self.codes])
         self.base_cents = int(base) if whole else 0
         self.usable &= whole and int(np.abs(self.prices).sum()) + abs(self.base_cents) < _EXACT
+        # Programmes: each one's options (with their list prices in cents, what the lane's cars
+        # are charged) and its minimum spend in cents, rounded up (a spend in whole cents is
+        # short of the minimum when it is below that).
+        programmes = pricer.terms._programmes
+        self.in_programme = np.zeros((size, len(programmes)), dtype=np.float32)
+        self.programme_prices = np.zeros((size, len(programmes)), dtype=np.int64)
+        for number, programme in enumerate(programmes):
+            for code in programme.options:
+                if code in self.column:
+                    self.in_programme[self.column[code], number] = 1
+                    self.programme_prices[self.column[code], number] = self.prices[
+                        self.column[code]
+                    ]
+        self.minimum_cents = np.array(
+            [int((p.minimum_spend * 100).to_integral_value(ROUND_CEILING)) for p in programmes],
+            dtype=np.int64,
+        )
         self._structure(pricer)
 
     def _structure(self, pricer: Pricer) -> None:
@@ -140,10 +160,13 @@ class BulkPricer:
             if not table.codes
         )
 
-    def figures_many(self, rows: Sequence[Sequence[str]], on: dt.date) -> list[Figures | None]:
-        """For each row of (upper-case) option codes, the figures :meth:`Pricer.figures`
-        gives it on ``on``, or None when the lane leaves the row to be priced one by one
-        (anything it does not take, any car that is not valid)."""
+    def figures_many(
+        self, rows: Sequence[tuple[Sequence[str], Mapping[str, str]]], on: dt.date
+    ) -> list[Figures | None]:
+        """For each row of (upper-case) option codes and the values given for some of them,
+        the figures :meth:`Pricer.figures` gives it on ``on``, or None when the lane leaves
+        the row to be priced one by one (anything it does not take, any car that is not
+        valid)."""
         from configurator.pricing.engine import Figures
 
         count = len(rows)
@@ -154,7 +177,7 @@ class BulkPricer:
         taken = np.ones(count, dtype=bool)
         flat: list[int] = []
         owner: list[int] = []
-        for number, codes in enumerate(rows):
+        for number, (codes, _) in enumerate(rows):
             try:
                 picked = list(map(column.__getitem__, codes))
             except KeyError:  # an unknown code: its error is made one by one
@@ -176,33 +199,65 @@ class BulkPricer:
             blocked[[column[c] for c in unavailable if c in column]] = 1
             taken &= cars @ blocked == 0
         taken &= self._structure_holds(cars)
+        if self.minimum_cents.size:  # a programme short of its minimum: its error one by one
+            spends = cars.astype(np.int64) @ self.programme_prices
+            short = (cars @ self.in_programme > 0) & (spends < self.minimum_cents)
+            taken &= ~short.any(axis=1)
         totals = cars.astype(np.int64) @ self.prices + self.base_cents
         pricer = self.pricer
         accepted = np.flatnonzero(taken).tolist()
+        look = np.zeros(count, dtype=bool)  # cars that need a look of their own
         if self.other_checks or self.discounts or self.slow:
-            accepted = [number for number in accepted if self._other_rules_hold(cars[number])]
-        codes = self._codes(chosen[accepted])
-        for number, code in zip(accepted, codes, strict=True):
+            look[:] = True
+        else:
+            look |= cars @ (self.value_codes + self.rule_codes) > 0
+            look[[number for number, (_, values) in enumerate(rows) if values]] = True
+        accepted = [
+            number
+            for number in accepted
+            if not look[number] or self._car_holds(cars[number], rows[number][1])
+        ]
+        valued = [number for number in accepted if rows[number][1]]
+        texts = dict(zip(accepted, self._codes(chosen[accepted]), strict=True))
+        for number in valued:  # a code with values carries their text: one at a time
+            given = dict(rows[number][1])
+            texts[number] = pricer._book.encode(dict.fromkeys(rows[number][0]), given)
+        for number in accepted:
+            code = texts[number]
             subtotal = Decimal(int(totals[number])).scaleb(-2)
             take = pricer.taxation.take(on, subtotal, [], frozenset(), cliffs=False)
             total = subtotal + sum((t.amount for t in take.taxes if t.paid_by_buyer), ZERO)
             found[number] = Figures(code, subtotal, tuple(take.taxes), total, pricer._currency)
         return found
 
-    def _other_rules_hold(self, car: np.ndarray) -> bool:
-        """Whether a car (a 0/1 row) keeps the tables too wide to index, the constraints
-        that are neither cardinalities nor tables, and gets no discount."""
+    def _car_holds(self, car: np.ndarray, values: Mapping[str, str]) -> bool:
+        """Whether a car (a 0/1 row) with these values keeps the tables too wide to index
+        and the constraints that are neither cardinalities nor tables, has values its
+        options accept, and meets no price rule and no discount."""
         codes = frozenset(self.codes_of[car > 0].tolist())
         if any(table.matches(codes) != allowed for table, allowed in self.slow):
             return False
         if self.other_checks and self.pricer.checks.broken_others(codes):
             return False
-        return not any(holds(codes) for _, holds, _ in self.discounts)
+        if any(holds(codes) for _, holds, _ in self.discounts):
+            return False
+        for code in codes.intersection(self.price_rules):
+            if any(holds(codes) for holds, _, _ in self.price_rules[code]):
+                return False
+        try:
+            # (check_values reads the selection's codes only)
+            selection = Selection(codes, frozenset(), frozenset(), {}, {})
+            self.pricer.selection.check_values(selection, dict(values))
+        except ConfigurationError:
+            return False
+        return True
 
     def _codes(self, chosen: np.ndarray) -> list[str]:
         """The configuration code of each row of chosen codes (0/1), in the rows' order: the
         rows that choose as many codes are encoded together."""
         texts: list[str] = [""] * len(chosen)
+        if not len(chosen):
+            return texts
         by_id = chosen[:, self.by_id] > 0
         counts = by_id.sum(axis=1)
         for count in np.unique(counts).tolist():
