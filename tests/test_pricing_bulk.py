@@ -123,6 +123,19 @@ def test_the_lane_fills_untouched_groups_with_their_defaults() -> None:
     assert (found.subtotal, found.taxes, found.total) == (whole.subtotal, whole.taxes, whole.total)
 
 
+def test_the_lane_leaves_values_that_a_configuration_or_the_option_refuses() -> None:
+    p = _pricer("porsche-taycan")
+    on = DAYS[1]
+    car = sorted(engine_for(p.catalog, on).complete(["PAINT-TO-SAMPLE"], "cheapest"))
+    good = {"PAINT-TO-SAMPLE": "Oak Green"}
+    rows = [(car, good)] + [
+        (car, {"PAINT-TO-SAMPLE": bad}) for bad in ("Oak\x1b[2J", "a\tb", "a\u202eb", "", "x" * 600)
+    ]
+    found = BulkPricer(p).figures_many(rows, on)
+    assert found[0] is not None and found[0] == _one_by_one(p, car, on, good)
+    assert found[1:] == [None] * 5
+
+
 def test_codes_of_many_cars_at_once_equal_one_at_a_time() -> None:
     p = _pricer("xiaomi-su7-ultra")
     book = p._book

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from configurator.configuration import Selection
-from configurator.errors import ConfigurationError
+from configurator.configuration import Configuration, Selection
+from configurator.errors import ConfiguratorError
 from configurator.money import ZERO
 
 if TYPE_CHECKING:
@@ -245,10 +245,12 @@ class BulkPricer:
             if any(holds(codes) for holds, _, _ in self.price_rules[code]):
                 return False
         try:
+            # what a Configuration refuses (a control character), then the options' rules
             # (check_values reads the selection's codes only)
+            Configuration(self.pricer.selection.model, (), values)
             selection = Selection(codes, frozenset(), frozenset(), {}, {})
             self.pricer.selection.check_values(selection, dict(values))
-        except ConfigurationError:
+        except ConfiguratorError:
             return False
         return True
 
