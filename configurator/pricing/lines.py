@@ -9,7 +9,7 @@ running total below zero.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -216,15 +216,23 @@ class LineBook:
         charged: dict[str, Decimal],
     ) -> None:
         """The first price rule of each option (not inside a package) whose condition holds."""
-        codes, packaged = selection.codes, selection.packaged
-        for code in ordered:
+        for code, rule_price, rule_line in self._applied_rules(selection, ordered):
+            lines.append(rule_line)
+            charged[code] = rule_price
+
+    def _applied_rules(
+        self, selection: Selection, codes: Iterable[str]
+    ) -> Iterator[tuple[str, Decimal, QuoteLine]]:
+        """For each of ``codes`` (an option not inside a package) with a price rule whose
+        condition holds, the first such rule: the code, its price and its quote line."""
+        chosen, packaged = selection.codes, selection.packaged
+        for code in codes:
             rules = self._price_rules.get(code)
             if rules is None or code in packaged:
                 continue
             for holds, rule_price, rule_line in rules:
-                if holds(codes):
-                    lines.append(rule_line)
-                    charged[code] = rule_price
+                if holds(chosen):
+                    yield code, rule_price, rule_line
                     break
 
     def charges(self, selection: Selection) -> tuple[dict[str, Decimal], Decimal]:
@@ -244,16 +252,9 @@ class LineBook:
             charged = {code: list_price[code] for code in selection.codes}
         running = sum(charged.values(), self._base_line.amount)
         if self._price_rules:
-            codes = selection.codes
-            for code in codes:
-                rules = self._price_rules.get(code)
-                if rules is None or code in packaged:
-                    continue
-                for holds, rule_price, rule_line in rules:
-                    if holds(codes):
-                        running += rule_line.amount
-                        charged[code] = rule_price
-                        break
+            for code, rule_price, rule_line in self._applied_rules(selection, selection.codes):
+                running += rule_line.amount
+                charged[code] = rule_price
         return charged, self._discounted(selection.codes, running, charged, None)
 
     def _discount_lines(
