@@ -138,7 +138,7 @@ def test_the_lane_leaves_values_that_a_configuration_or_the_option_refuses() -> 
 
 def test_codes_of_many_cars_at_once_equal_one_at_a_time() -> None:
     p = _pricer("xiaomi-su7-ultra")
-    book = p._book
+    book = p.book
     rng = random.Random(5)
     known = list(book.ids)
     for count in [0, 1, 2, 3, 8, min(len(known), 40)]:

@@ -55,17 +55,17 @@ class BulkPricer:
         lines = pricer.lines
         # Rows with one of these codes go one by one: packages and options that bring others
         # (the lane does not resolve what they add).
-        self.one_by_one = mask(selection._expanding)
+        self.one_by_one = mask(selection.expanding)
         # Codes that need a look at the car itself: a value to check, a price rule whose
         # condition may hold (the car then goes one by one).
         self.value_codes = mask(selection.value_specs)
-        self.rule_codes = mask(lines._price_rules)
-        self.price_rules = lines._price_rules
-        self.discounts = lines._discounts
+        self.rule_codes = mask(lines.price_rules)
+        self.price_rules = lines.price_rules
+        self.discounts = lines.discount_conditions
         # Option ids of the configuration codes, in ascending order: the lane's columns in
         # that order make each car's ids come out sorted (a code without an id is an error
         # that encoding makes one by one).
-        ids = pricer._book.ids
+        ids = pricer.book.ids
         id_of = np.array([ids.get(code, -1) for code in self.codes], dtype=np.int64)
         self.by_id = np.argsort(id_of, kind="stable")
         self.sorted_ids = id_of[self.by_id]
@@ -73,7 +73,7 @@ class BulkPricer:
         self.other_checks = pricer.checks.has_other_checks
         # Defaults: the groups a car leaves untouched get theirs (none waits for an option and
         # none adds others, or the lane resolves nothing).
-        defaults = selection._defaults
+        defaults = selection.defaults
         self.groups = sorted({group for group in selection.group_of.values()})
         group_number = {group: i for i, group in enumerate(self.groups)}
         self.group_of = np.zeros((size, len(self.groups)), dtype=np.float32)
@@ -81,14 +81,14 @@ class BulkPricer:
             self.group_of[self.column[code], group_number[group]] = 1
         self.default_of = np.zeros((len(self.groups), size), dtype=np.float32)
         self.usable = all(under is None for _, _, under in defaults) and not any(
-            code in selection._expanding for _, codes, _ in defaults for code in codes
+            code in selection.expanding for _, codes, _ in defaults for code in codes
         )
         for group, codes, _ in defaults:
             for code in codes:
                 self.default_of[group_number[group], self.column[code]] = 1
         # List prices in cents (the lane is off for a catalog with a price finer than that).
-        cents = {code: price * 100 for code, price in lines._list_price.items()}
-        base = lines._base_line.amount * 100
+        cents = {code: price * 100 for code, price in lines.list_prices.items()}
+        base = lines.base_price * 100
         whole = all(c == c.to_integral_value() for c in [*cents.values(), base])
         self.prices = np.array([int(cents.get(c, 0)) if whole else 0 for c in self.codes])
         self.base_cents = int(base) if whole else 0
@@ -96,7 +96,7 @@ class BulkPricer:
         # Programmes: each one's options (with their list prices in cents, what the lane's cars
         # are charged) and its minimum spend in cents, rounded up (a spend in whole cents is
         # short of the minimum when it is below that).
-        programmes = pricer.terms._programmes
+        programmes = pricer.terms.programme_facts
         self.in_programme = np.zeros((size, len(programmes)), dtype=np.float32)
         self.programme_prices = np.zeros((size, len(programmes)), dtype=np.int64)
         for number, programme in enumerate(programmes):
@@ -221,13 +221,13 @@ class BulkPricer:
         texts = dict(zip(accepted, self._codes(chosen[accepted]), strict=True))
         for number in valued:  # a code with values carries their text: one at a time
             given = dict(rows[number][1])
-            texts[number] = pricer._book.encode(dict.fromkeys(rows[number][0]), given)
+            texts[number] = pricer.book.encode(dict.fromkeys(rows[number][0]), given)
         for number in accepted:
             code = texts[number]
             subtotal = Decimal(int(totals[number])).scaleb(-2)
             take = pricer.taxation.take(on, subtotal, [], frozenset(), cliffs=False)
             total = subtotal + sum((t.amount for t in take.taxes if t.paid_by_buyer), ZERO)
-            found[number] = Figures(code, subtotal, tuple(take.taxes), total, pricer._currency)
+            found[number] = Figures(code, subtotal, tuple(take.taxes), total, pricer.currency)
         return found
 
     def _car_holds(self, car: np.ndarray, values: Mapping[str, str]) -> bool:
@@ -239,7 +239,7 @@ class BulkPricer:
             return False
         if self.other_checks and self.pricer.checks.broken_others(codes):
             return False
-        if any(holds(codes) for _, holds, _ in self.discounts):
+        if any(holds(codes) for holds in self.discounts):
             return False
         for code in codes.intersection(self.price_rules):
             if any(holds(codes) for holds, _, _ in self.price_rules[code]):
@@ -266,7 +266,7 @@ class BulkPricer:
             rows = np.flatnonzero(counts == count)
             columns = np.nonzero(by_id[rows])[1].reshape(len(rows), count)
             for row, text in zip(
-                rows.tolist(), self.pricer._book.encode_many(self.sorted_ids[columns]), strict=True
+                rows.tolist(), self.pricer.book.encode_many(self.sorted_ids[columns]), strict=True
             ):
                 texts[row] = text
         return texts

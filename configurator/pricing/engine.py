@@ -32,7 +32,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from configurator.codes import codebook, decode, migrate
+from configurator.codes import CodeBook, codebook, decode, migrate
 from configurator.configuration import Configuration, Selection
 from configurator.errors import (
     CatalogError,
@@ -352,6 +352,16 @@ class Pricer:
             conversions=[],
         )
         return self.currencies.convert(quote, currencies) if currencies else quote
+
+    @property
+    def book(self) -> CodeBook:
+        """The catalog's configuration code book."""
+        return self._book
+
+    @property
+    def currency(self) -> str:
+        """The currency of the catalog's prices."""
+        return self._currency
 
     def figures(self, configuration: Configuration, on: dt.date) -> Figures:
         """The figures batch pricing writes: :meth:`price` with ``brief=True`` (the same

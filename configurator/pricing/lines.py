@@ -143,6 +143,26 @@ class LineBook:
             for (facts, _, of), holds in zip(self._discount_specs, discount_conditions, strict=True)
         ]
 
+    @property
+    def base_price(self) -> Decimal:
+        """The catalog's base price."""
+        return self._base_line.amount
+
+    @property
+    def list_prices(self) -> Mapping[str, Decimal]:
+        """Each option's and package's list price."""
+        return self._list_price
+
+    @property
+    def price_rules(self) -> Mapping[str, list[tuple[Predicate, Decimal, QuoteLine]]]:
+        """Per option, its price rules in catalog order: condition, price, quote line."""
+        return self._price_rules
+
+    @property
+    def discount_conditions(self) -> list[Predicate]:
+        """The condition of each discount, in catalog order."""
+        return [holds for _, holds, _ in self._discounts]
+
     def __getstate__(self) -> dict[str, Any]:
         made = ("_price_rules", "_discounts", "_chosen_lines", "_standard_lines")
         return {k: v for k, v in self.__dict__.items() if k not in made}

@@ -76,6 +76,17 @@ class SelectionIndex:
         # codes that add others to a selection (packages and options that bring some)
         self._expanding = frozenset(self._includes) | frozenset(self._brings)
 
+    @property
+    def expanding(self) -> frozenset[str]:
+        """The codes that add others to a selection: packages, options that bring some."""
+        return self._expanding
+
+    @property
+    def defaults(self) -> list[tuple[str, tuple[str, ...], str | None]]:
+        """Each group with defaults: its id, its default codes and the option it sits under
+        (None at the top)."""
+        return list(self._defaults)
+
     def canonical(self, configuration: Configuration) -> tuple[tuple[str, ...], dict[str, str]]:
         """The buyer's choices in catalog order (unknown codes rejected) and their values."""
         if configuration.model != self.model:

@@ -76,6 +76,11 @@ class BuyerTerms:
         )
         self._effective_span = span(effective) if effective is not None else ""
 
+    @property
+    def programme_facts(self) -> list[ProgrammeFacts]:
+        """The catalog's programmes, in catalog order."""
+        return list(self._programmes)
+
     def programme_spends(
         self, codes: AbstractSet[str], prices: Mapping[str, Decimal]
     ) -> list[tuple[ProgrammeFacts, Decimal, tuple[str, ...]]]:
