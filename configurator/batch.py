@@ -243,21 +243,35 @@ def _parsed_options(options: str | tuple[str, ...]) -> Parsed | None:
     return (codes, values) if codes else None
 
 
+def _item_fields(item: dict[str, Any]) -> tuple[Any, Any, Any, Any, Any]:
+    """A JSON or YAML row's id, model, options, code and date as the memo reads them: an
+    integer id as text, a date YAML read as a date as YYYY-MM-DD, a list of codes as a tuple;
+    anything else as it is (checked by the callers)."""
+    rid, model, options, code, day = (
+        item.get(name) for name in ("id", "model", "options", "code", "date")
+    )
+    if isinstance(rid, int) and not isinstance(rid, bool):
+        rid = str(rid)
+    if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+        day = day.isoformat()  # YAML reads unquoted dates as dates
+    if isinstance(options, list) and all(isinstance(o, str) for o in options):
+        options = tuple(options)
+    return rid, model, options, code, day
+
+
 def _item_key(item: Any) -> tuple[Any, ...] | None:
-    """The memo key of a JSON or YAML row whose fields are all text (a list of codes for
-    the options), as :meth:`ChunkPricer._item_outcome` makes it; else None."""
-    if not isinstance(item, dict) or not isinstance(item.get("id"), str | int):
+    """The memo key :meth:`ChunkPricer._item_outcome` prices a JSON or YAML row by, or None
+    for a row it refuses (that row's error is made there)."""
+    if not isinstance(item, dict):
         return None
-    fields = [item.get(name) or "" for name in ("model", "options", "code", "date")]
-    if isinstance(fields[3], dt.date) and not isinstance(fields[3], dt.datetime):
-        fields[3] = fields[3].isoformat()  # YAML reads unquoted dates as dates
-    if isinstance(fields[1], list) and all(isinstance(o, str) for o in fields[1]):
-        fields[1] = tuple(fields[1])
-    if not all(isinstance(value, str) for i, value in enumerate(fields) if i != 1):
+    rid, model, options, code, day = _item_fields(item)
+    if not isinstance(rid, str) or not rid:
         return None
-    if not isinstance(fields[1], str | tuple):
+    if any(value is not None and not isinstance(value, str) for value in (model, code, day)):
         return None
-    return tuple(fields)
+    if options is not None and not isinstance(options, str | tuple):
+        return None
+    return (model or "", options or "", code or "", day or "")
 
 
 @functools.lru_cache(maxsize=256)
@@ -725,11 +739,17 @@ class ChunkPricer:
         self.normal_options: Callable[..., tuple[Codes, Values]] = small_memo(self._normal_options)
         self._fitted = False
 
-    def _shrink_memos_when_useless(self) -> None:
-        """Small memos once the rows seen so far hardly ever repeat (see MEMO_TRIAL)."""
+    def _looked_and_rare(self) -> tuple[int, bool]:
+        """How many rows the row memo has been asked for, and whether fewer than one in
+        MEMO_RARE of them was found there."""
         info = self.outcome.cache_info()  # type: ignore[attr-defined]
         looked = info.hits + info.misses
-        if looked >= MEMO_TRIAL and info.hits * MEMO_RARE < looked:
+        return looked, info.hits * MEMO_RARE < looked
+
+    def _shrink_memos_when_useless(self) -> None:
+        """Small memos once the rows seen so far hardly ever repeat (see MEMO_TRIAL)."""
+        looked, rare = self._looked_and_rare()
+        if looked >= MEMO_TRIAL and rare:
             # Other workers' cars would repeat no more than this worker's own: sending every
             # priced configuration to them (a hundred codes each) would cost more than it saves.
             self.share = False
@@ -840,16 +860,15 @@ class ChunkPricer:
 
     def _memos_rarely_help(self) -> bool:
         """Whether rows are mostly different cars, so far (or too few rows to tell yet)."""
-        info = self.outcome.cache_info()  # type: ignore[attr-defined]
-        looked = info.hits + info.misses
-        return looked < MEMO_TRIAL or info.hits * MEMO_RARE < looked
+        looked, rare = self._looked_and_rare()
+        return looked < MEMO_TRIAL or rare
 
     def _price_plain_rows_together(self, keys: Iterable[tuple[Any, ...]]) -> None:
-        """Price a chunk's plain rows (a model, option codes without values, no code), given
-        by their memo keys, in one pass per model and date
+        """Price a chunk's rows given by options (not by a configuration code), given by
+        their memo keys, in passes of up to LANE_ROWS rows per model and date
         (:class:`~configurator.pricing.bulk.BulkPricer`); their outcomes wait in
         ``_prefetched`` for :meth:`_row_outcome`. A row the lane leaves (an invalid car, a
-        value, a package...), and any row that does not parse, is priced one by one."""
+        package...), and any row that does not parse, is priced one by one."""
         groups: dict[tuple[str, dt.date], list[tuple[tuple[Any, ...], Parsed]]] = {}
         seen: set[tuple[Any, ...]] = set()
 
@@ -953,17 +972,7 @@ class ChunkPricer:
             return item.id, self._bad(f"the key '{shorten(item.key)}' appears twice in the row")
         if not isinstance(item, dict):
             return "", self._bad(f"a row must be an object with id and model, not {_brief(item)}")
-        rid = item.get("id")
-        model = item.get("model")
-        options = item.get("options")
-        code = item.get("code")
-        day = item.get("date")
-        if isinstance(rid, int) and not isinstance(rid, bool):
-            rid = str(rid)
-        if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
-            day = day.isoformat()  # YAML reads unquoted dates as dates
-        if isinstance(options, list) and all(isinstance(o, str) for o in options):
-            options = tuple(options)
+        rid, model, options, code, day = _item_fields(item)
         shown = model if isinstance(model, str) else ""
         if not isinstance(rid, str) or not rid:
             problem = "the row has no id" if rid in (None, "") else "'id' must be text"
@@ -1123,10 +1132,10 @@ class ChunkPricer:
         """Price a configuration with the engine; the same call `configurator quote` makes."""
         pricer = self._pricer(model)
         configuration = Configuration(model=model, choices=codes, values=values)
-        taxes = dict(zip(self.settings.tax_ids, self._absent_taxes[model], strict=True))
         if not self._currencies:  # the figures only, without making a quote
             return self._figures_outcome(model, pricer.figures(configuration, day))
         quote = pricer.price(configuration, day, currencies=self._currencies, brief=True)
+        taxes = dict(zip(self.settings.tax_ids, self._absent_taxes[model], strict=True))
         subtotal, total, currency = quote.subtotal, quote.total, quote.currency
         amounts = [tax.amount for tax in quote.taxes]
         if self._currencies and quote.conversions:

@@ -60,7 +60,6 @@ class BulkPricer:
         # condition may hold (the car then goes one by one).
         self.value_codes = mask(selection.value_specs)
         self.rule_codes = mask(lines.price_rules)
-        self.price_rules = lines.price_rules
         self.discounts = lines.discount_conditions
         # Option ids of the configuration codes, in ascending order: the lane's columns in
         # that order make each car's ids come out sorted (a code without an id is an error
@@ -92,20 +91,15 @@ class BulkPricer:
         whole = all(c == c.to_integral_value() for c in [*cents.values(), base])
         self.prices = np.array([int(cents.get(c, 0)) if whole else 0 for c in self.codes])
         self.base_cents = int(base) if whole else 0
-        self.usable &= whole and int(np.abs(self.prices).sum()) + abs(self.base_cents) < _EXACT
+        self.usable &= whole
         # Programmes: each one's options (with their list prices in cents, what the lane's cars
         # are charged) and its minimum spend in cents, rounded up (a spend in whole cents is
         # short of the minimum when it is below that).
         programmes = pricer.terms.programme_facts
         self.in_programme = np.zeros((size, len(programmes)), dtype=np.float32)
-        self.programme_prices = np.zeros((size, len(programmes)), dtype=np.int64)
         for number, programme in enumerate(programmes):
-            for code in programme.options:
-                if code in self.column:
-                    self.in_programme[self.column[code], number] = 1
-                    self.programme_prices[self.column[code], number] = self.prices[
-                        self.column[code]
-                    ]
+            self.in_programme[:, number] = mask(programme.options)
+        self.programme_prices = self.in_programme.astype(np.int64) * self.prices[:, None]
         self.minimum_cents = np.array(
             [int((p.minimum_spend * 100).to_integral_value(ROUND_CEILING)) for p in programmes],
             dtype=np.int64,
@@ -121,7 +115,9 @@ class BulkPricer:
         def spread(
             entries: np.ndarray, owners: np.ndarray, width: int, weights: np.ndarray
         ) -> np.ndarray:
-            matrix = np.zeros((size + 1, width), dtype=np.float64)  # row `size`: empty runs
+            """Each entry's weight at (its code's column, its owner); of the dtype of the
+            weights."""
+            matrix = np.zeros((size + 1, width), dtype=weights.dtype)  # row `size`: empty runs
             columns = np.append(into, size)
             np.add.at(matrix, (columns[entries], owners), weights)
             return matrix[:size]
@@ -130,8 +126,7 @@ class BulkPricer:
         owners = np.repeat(
             np.arange(cards), np.diff(np.append(checks.card_starts, len(checks.card_codes)))
         )
-        self.cards = spread(checks.card_codes, owners, cards, np.ones(len(owners)))
-        self.cards = self.cards.astype(np.float32)
+        self.cards = spread(checks.card_codes, owners, cards, np.ones(len(owners), np.float32))
         self.card_ids, self.card_min, self.card_max = (
             checks.card_ids,
             checks.card_min,
@@ -141,8 +136,9 @@ class BulkPricer:
         owners = np.repeat(
             np.arange(columns), np.diff(np.append(checks.column_starts, len(checks.column_codes)))
         )
-        self.columns = spread(checks.column_codes, owners, columns, np.ones(len(owners)))
-        self.columns = self.columns.astype(np.float32)
+        self.columns = spread(
+            checks.column_codes, owners, columns, np.ones(len(owners), np.float32)
+        )
         self.digits = spread(
             checks.column_codes,
             checks.column_table[owners] if columns else owners,
@@ -241,14 +237,13 @@ class BulkPricer:
             return False
         if any(holds(codes) for holds in self.discounts):
             return False
-        for code in codes.intersection(self.price_rules):
-            if any(holds(codes) for holds, _, _ in self.price_rules[code]):
-                return False
+        # (price rules and check_values read the selection's codes and packaged ones only)
+        selection = Selection(codes, frozenset(), frozenset(), {}, {})
+        if next(self.pricer.lines.applied_rules(selection, codes), None) is not None:
+            return False
         try:
             # what a Configuration refuses (a control character), then the options' rules
-            # (check_values reads the selection's codes only)
             Configuration(self.pricer.selection.model, (), values)
-            selection = Selection(codes, frozenset(), frozenset(), {}, {})
             self.pricer.selection.check_values(selection, dict(values))
         except ConfiguratorError:
             return False

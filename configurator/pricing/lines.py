@@ -236,11 +236,11 @@ class LineBook:
         charged: dict[str, Decimal],
     ) -> None:
         """The first price rule of each option (not inside a package) whose condition holds."""
-        for code, rule_price, rule_line in self._applied_rules(selection, ordered):
+        for code, rule_price, rule_line in self.applied_rules(selection, ordered):
             lines.append(rule_line)
             charged[code] = rule_price
 
-    def _applied_rules(
+    def applied_rules(
         self, selection: Selection, codes: Iterable[str]
     ) -> Iterator[tuple[str, Decimal, QuoteLine]]:
         """For each of ``codes`` (an option not inside a package) with a price rule whose
@@ -272,7 +272,7 @@ class LineBook:
             charged = {code: list_price[code] for code in selection.codes}
         running = sum(charged.values(), self._base_line.amount)
         if self._price_rules:
-            for code, rule_price, rule_line in self._applied_rules(selection, selection.codes):
+            for code, rule_price, rule_line in self.applied_rules(selection, selection.codes):
                 running += rule_line.amount
                 charged[code] = rule_price
         return charged, self._discounted(selection.codes, running, charged, None)
