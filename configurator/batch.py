@@ -28,6 +28,7 @@ import contextlib
 import csv
 import datetime as dt
 import functools
+import gc
 import io
 import json
 import multiprocessing
@@ -97,15 +98,19 @@ ERROR_CODES = (
 #: Cells starting with one of these are formulas to a spreadsheet (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-CHUNK_CHARS = 256 * 1024  # about 4,000 rows of a typical order book
-MAX_RECORD_CHARS = 4 * CHUNK_CHARS  # no sane CSV record is longer
+# about 4,000 rows of an order book of well-equipped cars (250 characters a row): enough rows
+# of each model for the lane to pay numpy's overhead once for many of them
+CHUNK_CHARS = 1024 * 1024
+MAX_RECORD_CHARS = 1024 * 1024  # no sane CSV record is longer
 CHUNK_ROWS = 2_000  # rows per chunk for YAML input (already parsed in the main process)
 MAX_ROW_VALUES = 1_000  # values in one YAML row, aliases expanded (a row has a few fields)
 MAX_ROW_DEPTH = 20  # nested lists and mappings in a YAML row (a row nests two deep)
 # Rows of one model and date priced together by the lane for distinct cars (pricing.bulk):
 # enough to pay numpy's overhead once for many cars, few enough that the matrices (a row per
-# car, a column per code or table column) stay a few megabytes.
+# car, a column per code or table column) stay a few megabytes: at least LANE_ROWS, else as
+# many as make LANE_CELLS cells of a row per code.
 LANE_ROWS = 256
+LANE_CELLS = 1 << 20
 MEMO_SIZE = 65_536  # entries per memo level and per process, at most
 MEMO_CHARS = 24 * 1024 * 1024  # input characters the row memo may hold (long rows: fewer)
 # Rows that are nearly all different cars gain nothing from the memos: after MEMO_TRIAL
@@ -115,6 +120,7 @@ MEMO_CHARS = 24 * 1024 * 1024  # input characters the row memo may hold (long ro
 MEMO_TRIAL = 4_096
 MEMO_RARE = 50
 MEMO_SMALL = 2_048
+RARE_COLLECTIONS = 100_000  # allocations between two runs of the cycle collector in a batch
 PARENT_CHECK_SECONDS = 1.0  # an idle worker checks this often that the main process lives
 PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a process gets when its parent dies
 
@@ -207,12 +213,10 @@ def parse_options(options: str | Iterable[str]) -> tuple[list[str], dict[str, st
     if isinstance(options, str):
         if ";" not in options and "=" not in options:  # codes only: the common case
             return options.upper().split(), {}
-        tokens: Iterable[str] = options.split(";") if ";" in options else options.split()
-    else:
-        tokens = options
+        return _split_options(options)
     codes: list[str] = []
     values: dict[str, str] = {}
-    for token in tokens:
+    for token in options:
         if not isinstance(token, str):
             raise BadRowError(f"options must be option codes (text), not {token!r}")
         code, equals, value = token.partition("=")
@@ -226,6 +230,28 @@ def parse_options(options: str | Iterable[str]) -> tuple[list[str], dict[str, st
                 raise BadRowError(f"{code}=... is given twice: give each option one value")
             values[code] = value.strip()
         codes.append(code)
+    return codes, values
+
+
+def _split_options(options: str) -> tuple[list[str], dict[str, str]]:
+    """:func:`parse_options` of a text with ``;`` or ``=``: every token read as a code at
+    once, then the few with ``=`` read again as code and value."""
+    tokens = options.split(";") if ";" in options else options.split()
+    codes = [token.strip().upper() for token in tokens]
+    values: dict[str, str] = {}
+    if "=" in options:
+        for index, token in enumerate(tokens):
+            if "=" in token:
+                code, _, value = token.partition("=")
+                code = code.strip().upper()
+                if not code:
+                    raise BadRowError(f"'{token.strip()}' has no option code before '='")
+                if code in values:
+                    raise BadRowError(f"{code}=... is given twice: give each option one value")
+                values[code] = value.strip()
+                codes[index] = code
+    if "" in codes:  # empty tokens (``A;;B``, a last ``;``) are nothing
+        codes = [code for code in codes if code]
     return codes, values
 
 
@@ -723,6 +749,9 @@ class ChunkPricer:
         # before its rows are written, their outcomes waiting here for their rows.
         self._bulk: dict[str, BulkPricer | None] = {}
         self._prefetched: dict[tuple[Any, ...], Outcome] = {}
+        self._lane_rows_seen = self._lane_repeats = 0  # rows, and rows seen again in a chunk
+        # a priced CSV row's cells before and after its code, by model, date and subtotal
+        self._around_code: dict[tuple[str, dt.date, int], tuple[str, str]] = {}
         # The memos (LRU, per process): raw row fields, then the normalised configuration;
         # decoding a code and splitting options do not depend on the date, so they have theirs.
         self.share = share
@@ -788,6 +817,9 @@ class ChunkPricer:
         assert header is not None
         self._prefetched = {}
         if not self._currencies and self._memos_rarely_help():
+            records = _records(chunk.text, header.width)
+            if records is not None:
+                return self._process_records(chunk, records)
             self._price_plain_rows_together(self._csv_keys(chunk, header))
         result = ChunkResult(size=chunk.size)
         parts: list[str] = []
@@ -858,8 +890,61 @@ class ChunkPricer:
         result.text = "".join(parts)
         return result
 
+    def _process_records(self, chunk: Chunk, records: list[list[str]]) -> ChunkResult:
+        """:meth:`_process_csv` of a chunk read at once (:func:`_records`), its rows priced
+        together first (:meth:`_price_plain_rows_together`): the same output, one parse."""
+        header = self.settings.header
+        assert header is not None
+        width, id_at, model_at = header.width + 1, header.id, header.model
+        key_of = operator.itemgetter(header.model, header.options, header.code, header.date)
+        self._price_plain_rows_together(key_of(f) for f in records if len(f) == width)
+        result = ChunkResult(size=chunk.size)
+        parts: list[str] = []
+        add = parts.append
+        outcome = self.outcome
+        prefetched = self._prefetched
+        care = _NEEDS_CARE
+        jsonl = self.jsonl
+        line = chunk.first_line - 1
+        ok = 0
+        for fields in records:
+            line += 1
+            if len(fields) == width:
+                # the lane's cars skip the memo (rows that repeat turn the lane off)
+                key = key_of(fields)
+                found = prefetched.get(key) or outcome(key)
+                rid = fields[id_at]
+                if found[0] is None and rid:  # the hot path: a priced row
+                    if jsonl:
+                        add('{"id": ' + _json_text(rid) + found[1])
+                    else:
+                        add((csv_cell(rid) if care(rid) else rid) + found[1])
+                    ok += 1
+                    continue
+                if not rid and found[0] is None:
+                    found = self._bad("the row has no id", fields[model_at])
+            elif not fields:
+                continue  # a blank line
+            else:
+                rid = fields[id_at] if id_at < len(fields) else ""
+                found = self._bad(
+                    f"the row has {len(fields)} fields but the header has {width - 1}",
+                    fields[model_at] if model_at < len(fields) else "",
+                )
+            if self._failed_row(result, add, rid, line, found):
+                break
+        result.ok = ok
+        result.rows = ok + sum(result.errors.values())
+        result.text = "".join(parts)
+        return result
+
     def _memos_rarely_help(self) -> bool:
-        """Whether rows are mostly different cars, so far (or too few rows to tell yet)."""
+        """Whether rows are mostly different cars, so far (or too few rows to tell yet): by
+        the row memo's hits, and by the rows the lane saw again within a chunk (rows it
+        priced skip the memo)."""
+        lane_rows = self._lane_rows_seen
+        if lane_rows >= MEMO_TRIAL and self._lane_repeats * MEMO_RARE >= lane_rows:
+            return False
         looked, rare = self._looked_and_rare()
         return looked < MEMO_TRIAL or rare
 
@@ -877,29 +962,46 @@ class ChunkPricer:
             bulk = self._bulk_pricer(model)
             if bulk is None:
                 return
-            figures = bulk.figures_many([parsed for _, parsed in items], day)
-            for (key, _), found in zip(items, figures, strict=True):
+            priced = bulk.prices_many([parsed for _, parsed in items], day)
+            for (key, _), found in zip(items, priced, strict=True):
                 if found is not None:
-                    self._prefetched[key] = self._figures_outcome(sys.intern(model), found)
+                    self._prefetched[key] = self._lane_outcome(bulk, model, day, *found)
 
+        rows = repeats = 0
+        limits: dict[str, int] = {}  # rows priced at once, by model
         for key in keys:
+            rows += 1
             model, options, code, day_text = key
-            if code.strip() or key in seen:
+            if key in seen:
+                repeats += 1
                 continue
-            parsed = _parsed_options(options)
-            model = model.strip()
+            if code and code.strip():
+                continue
+            parsed: Parsed | None
+            if type(options) is str and ";" not in options and "=" not in options:
+                codes = options.upper().split()  # parse_options' quick path
+                parsed = (codes, {}) if codes else None
+            else:
+                parsed = _parsed_options(options)
+            model = sys.intern(model.strip())
             if parsed is None or not model:
                 continue
             seen.add(key)
             day_text = day_text.strip()
             day = _day_or_none(day_text) if day_text else self.settings.default_date
             if day is not None:
-                group = groups.setdefault((model, day), [])
+                group = groups.get((model, day))
+                if group is None:
+                    group = groups[model, day] = []
+                    if model not in limits:
+                        limits[model] = self._lane_rows(model)
                 group.append((key, parsed))
-                if len(group) == LANE_ROWS:
+                if len(group) >= limits[model]:
                     price(model, day)
         for model, day in list(groups):
             price(model, day)
+        self._lane_rows_seen += rows
+        self._lane_repeats += repeats
 
     @staticmethod
     def _csv_keys(chunk: Chunk, header: Header) -> Iterator[tuple[Any, ...]]:
@@ -913,6 +1015,11 @@ class ChunkPricer:
                     yield key_of(fields)
         except csv.Error:
             return  # the rest go one by one (where the bad record gets its error row)
+
+    def _lane_rows(self, model: str) -> int:
+        """How many rows of a model the lane prices at once (see LANE_CELLS)."""
+        bulk = self._bulk_pricer(model)
+        return max(LANE_ROWS, LANE_CELLS // bulk.size) if bulk is not None else LANE_ROWS
 
     def _bulk_pricer(self, model: str) -> BulkPricer | None:
         """The lane of a model, made once; None for a model the tree does not have."""
@@ -1071,9 +1178,16 @@ class ChunkPricer:
                 if value == "" and key not in ("model", "code", "currency"):
                     record[key] = None
             return None, ", " + _json(record)[1:] + "\n", ""
+        before, after = self._ok_cells(model, amounts, currency)
+        return None, before + csv_cell(code) + after, ""
+
+    @staticmethod
+    def _ok_cells(model: str, amounts: Iterable[str], currency: str) -> tuple[str, str]:
+        """A priced CSV row's text after the id, before its code and after it."""
         # Amounts are plain decimal numbers from the engine: never neutralised.
-        text = ",".join((csv_cell(model), "ok", csv_cell(code), *amounts, csv_cell(currency)))
-        return None, "," + text + ",,\n", ""
+        return "," + csv_cell(model) + ",ok,", "," + ",".join(
+            (*amounts, csv_cell(currency))
+        ) + ",,\n"
 
     # -- the pricing back end --
 
@@ -1120,11 +1234,33 @@ class ChunkPricer:
 
     def _figures_outcome(self, model: str, figures: Figures) -> Outcome:
         """The outcome of a priced row from its figures (no currency conversion)."""
+        return self._ok(model, figures.code, self._amount_cells(model, figures), figures.currency)
+
+    def _amount_cells(self, model: str, figures: Figures) -> tuple[str, ...]:
+        """The subtotal, the market's taxes and the total cells of a priced row."""
         taxes = dict(zip(self.settings.tax_ids, self._absent_taxes[model], strict=True))
         for tax in figures.taxes:
             taxes[tax.id] = money_json(tax.amount)
-        cells = (money_json(figures.subtotal), *taxes.values(), money_json(figures.total))
-        return self._ok(model, figures.code, cells, figures.currency)
+        return (money_json(figures.subtotal), *taxes.values(), money_json(figures.total))
+
+    def _lane_outcome(
+        self, bulk: BulkPricer, model: str, day: dt.date, code: str, cents: int
+    ) -> Outcome:
+        """The outcome of a row the lane priced: its code and its subtotal in cents. A CSV
+        row's cells around the code depend on the model, the date and the subtotal alone,
+        and distinct cars share subtotals: they are made once."""
+        if self.jsonl:
+            return self._figures_outcome(model, bulk.figures_of(code, cents, day))
+        key = (model, day, cents)
+        around = self._around_code.get(key)
+        if around is None:
+            figures = bulk.figures_of(code, cents, day)
+            around = self._ok_cells(model, self._amount_cells(model, figures), figures.currency)
+            if len(self._around_code) >= MEMO_SIZE:
+                self._around_code.clear()
+            self._around_code[key] = around
+        # (a code is digits, capitals and dashes, never first: a cell that needs no care)
+        return None, around[0] + code + around[1], ""
 
     def _price(
         self, model: str, codes: tuple[str, ...], values: dict[str, str], day: dt.date
@@ -1252,6 +1388,25 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 _decode_row = json.JSONDecoder(object_pairs_hook=_unique_keys).decode
 _JSON_ID = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
+
+
+def _records(text: str, width: int) -> list[list[str]] | None:
+    """A CSV chunk's records, each of ``width`` fields with the empty cell absent columns
+    read appended; None when one does not parse or spans lines (the chunk is then read
+    record by record, for the error rows and their line numbers)."""
+    try:
+        records = list(csv.reader(io.StringIO(text), strict=True))
+    except csv.Error:
+        return None
+    lines = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+    if len(records) != lines:
+        return None
+    for fields in records:
+        if len(fields) == width:
+            fields.append("")
+        elif len(fields) == width + 1:  # one field too many: it must not pass for a good row
+            return None
+    return records
 
 
 def _json_lines(chunk: Chunk) -> Iterator[tuple[int, Any]]:
@@ -1457,18 +1612,19 @@ def run_batch(
             settings = _replace(settings, header=header)
         if settings.output_format == "csv":
             csv.writer(sink, lineterminator="\n").writerow(output_columns(settings.tax_ids))
-        for result in _priced(chunks, settings, jobs):
-            if result.fatal is not None:
-                _raise_fatal(result.fatal)
-            sink.write(result.text)
-            summary.add(result)
-            read += result.size
-            if progress is not None:
-                progress(summary, read)
-            if result.failed is not None:
-                raise RowFailedError(
-                    f"{result.failed} (--fail-fast: stopped at the first failed row)"
-                )
+        with rare_collections():
+            for result in _priced(chunks, settings, jobs):
+                if result.fatal is not None:
+                    _raise_fatal(result.fatal)
+                sink.write(result.text)
+                summary.add(result)
+                read += result.size
+                if progress is not None:
+                    progress(summary, read)
+                if result.failed is not None:
+                    raise RowFailedError(
+                        f"{result.failed} (--fail-fast: stopped at the first failed row)"
+                    )
     except KeyboardInterrupt:
         summary.interrupted = True
         raise
@@ -1623,6 +1779,7 @@ def _worker_main(inbox: Any, outbox: Any, settings: Settings, parent: int) -> No
     _die_with_parent(parent)
     _release_standard_streams()
     pricer = ChunkPricer(settings, share=True)
+    gc.set_threshold(RARE_COLLECTIONS, *gc.get_threshold()[1:])  # see rare_collections
     while True:
         try:
             task = inbox.get(timeout=PARENT_CHECK_SECONDS)
@@ -1641,6 +1798,20 @@ def _worker_main(inbox: Any, outbox: Any, settings: Settings, parent: int) -> No
             outbox.put(traceback.format_exc())
             return
         outbox.put(result)
+
+
+@contextlib.contextmanager
+def rare_collections() -> Iterator[None]:
+    """Python's cycle collector run rarely while a batch prices (the thresholds come back
+    after). The catalogs, pricers and memos live for the whole batch and make no garbage
+    cycles, yet with the default threshold a collection runs every 700 allocations, and
+    every hundredth one walks them all: about a tenth of the time of distinct cars."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(RARE_COLLECTIONS, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 @contextlib.contextmanager

@@ -37,9 +37,12 @@ docs/pricing.md describes codes for users.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+import sys
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -97,20 +100,41 @@ _FLAT_STEP = tuple(_STEP[i >> 5][i & 31] << 5 for i in range(32 * 32))
 def _damm_bytes(symbols: bytes) -> int:
     """:func:`damm` of symbols given as bytes (values 0-31).
 
-    A step is linear over GF(32) (``x * y = a.x + y``), so after n symbols the interim is the
-    sum (XOR) of ``a^(n-1-k) . s_k``: for a long code (a hundred-option car has 400 symbols)
-    one numpy pass instead of a Python step per symbol."""
+    A short code takes two symbols a step (:func:`_PAIR_STEP`). A step is linear over GF(32)
+    (``x * y = a.x + y``), so after n symbols the interim is the sum (XOR) of
+    ``a^(n-1-k) . s_k``: a long code (a hundred-option car has 400 symbols) takes one numpy
+    pass instead of a Python step per symbol."""
     if len(symbols) < 96:
         interim = 0
-        step = _FLAT_STEP
-        for symbol in symbols:
-            interim = step[interim | symbol]
-        return interim >> 5
+        if len(symbols) % 2:
+            interim = _STEP[0][symbols[0]]
+            symbols = symbols[1:]
+        table = _PAIR_STEP()
+        for pair in memoryview(symbols).cast("H"):
+            interim = table[(interim << 16) | pair]
+        return interim
     import numpy as np  # already loaded with any pricer (its validity checks)
 
     rows = _power_rows(len(symbols))
     products = _POWER_TIMES_FLAT().take(rows + np.frombuffer(symbols, dtype=np.uint8))
     return int(np.bitwise_xor.reduce(products))
+
+
+@lru_cache(maxsize=1)
+def _PAIR_STEP() -> bytes:  # noqa: N802 (a constant, made on first use)
+    """The Damm interim after two symbols, at ``(interim << 16) | pair``, where ``pair`` is
+    the two symbol bytes read as one native unsigned short (2 MB, most of it unused)."""
+    import numpy as np
+
+    step = np.array(_STEP, dtype=np.uint8)
+    symbol = np.arange(32)
+    after = step[step[:, None, :], symbol[None, :, None]]  # [interim, second, first]
+    table = np.zeros((32, 256, 256), dtype=np.uint8)
+    if sys.byteorder == "little":  # the first byte is the low one
+        table[:, :32, :32] = after
+    else:
+        table[:, :32, :32] = after.transpose(0, 2, 1)
+    return table.tobytes()
 
 
 @lru_cache(maxsize=1)
@@ -138,25 +162,60 @@ def _power_rows(count: int) -> Any:
 
 def _symbols_text(acc: int, count: int) -> str:
     """The ``count`` symbols of ``acc`` (5 bits each, most significant first) as text, with
-    the check character. Long codes (a car of a hundred options) are cut with numpy: linear
-    in the length, unlike a shift of the whole number per symbol."""
-    if count <= 96:  # short codes: a shift per symbol is quicker than numpy's set-up
-        symbols = [(acc >> shift) & 31 for shift in range(5 * (count - 1), -1, -5)]
-        symbols.append(check_symbol(symbols))
-        return "".join([ALPHABET[symbol] for symbol in symbols])
+    the check character. Base32 cuts bytes into 5-bit symbols, most significant first: the
+    symbols are its letters (in C), spelled in this alphabet by a translation."""
+    total = 5 * count
+    padding = -total % 40  # whole groups of 5 bytes: base32 adds no '=' padding
+    raw = (acc << padding).to_bytes((total + padding) // 8, "big")
+    letters = base64.b32encode(raw)[:count]
+    check = _times_a(_damm_bytes(letters.translate(_BASE32_VALUES)))
+    return letters.translate(_BASE32_SPELLING).decode("ascii") + ALPHABET[check]
+
+
+def _spelled_many(codes: list[tuple[int, int]]) -> list[str]:
+    """Codes given as their bits and the count of bits (:meth:`CodeBook._bits`), padded,
+    cut into symbols, checked and spelled in groups of four, all at once."""
     import numpy as np  # already loaded with any pricer (its validity checks)
 
-    total = 5 * count
-    raw = (acc << (-total % 8)).to_bytes((total + 7) // 8, "big")
-    bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8))[:total]
-    weights = np.array([16, 8, 4, 2, 1], dtype=np.uint8)
-    values = (bits.reshape(count, 5) @ weights).astype(np.uint8)
-    check = _times_a(_damm_bytes(values.tobytes()))
-    text = values.tobytes().translate(_CHARS).decode("ascii")
-    return text + ALPHABET[check]
+    if not codes:
+        return []
+    counts = [(bits + 4) // 5 for _, bits in codes]  # symbols, padding included
+    groups = [(count + 7) // 8 for count in counts]  # of 8 symbols: 40 bits, 5 bytes
+    # each code as whole groups, padded with zero bits on the right
+    raw = b"".join(
+        (acc << (40 * group - bits)).to_bytes(5 * group, "big")
+        for (acc, bits), group in zip(codes, groups, strict=True)
+    )
+    five = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 5).astype(np.uint64)
+    values = (five[:, 0] << 32) | (five[:, 1] << 24) | (five[:, 2] << 16)
+    values |= (five[:, 3] << 8) | five[:, 4]
+    shifts = np.arange(35, -1, -5, dtype=np.uint64)
+    padded = ((values[:, None] >> shifts) & np.uint64(31)).astype(np.uint8).ravel()
+    symbols_of = np.array(counts, dtype=np.int64)
+    slots = 8 * np.array(groups, dtype=np.int64)
+    start = np.cumsum(symbols_of) - symbols_of
+    place = np.arange(int(symbols_of.sum())) - np.repeat(start, symbols_of)  # within its code
+    symbols = padded[np.repeat(np.cumsum(slots) - slots, symbols_of) + place]
+    powers = ((np.repeat(symbols_of, symbols_of) - 1 - place) % 31) * 32
+    interim = np.bitwise_xor.reduceat(_POWER_TIMES_FLAT().take(powers + symbols), start)
+    checks = np.array([_times_a(x) for x in range(32)], dtype=np.uint8)[interim]
+    # symbol j of a code (its check last) goes to j + j // 4: a dash after every four
+    width = symbols_of + 1
+    length = width + (width - 1) // GROUP
+    text_start = np.cumsum(length) - length
+    letters = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
+    text = np.full(int(length.sum()), ord("-"), dtype=np.uint8)
+    text[np.repeat(text_start, symbols_of) + place + place // GROUP] = letters[symbols]
+    text[text_start + symbols_of + symbols_of // GROUP] = letters[checks]
+    blob = text.tobytes().decode("ascii")
+    return [
+        blob[at : at + size] for at, size in zip(text_start.tolist(), length.tolist(), strict=True)
+    ]
 
 
-_CHARS = bytes.maketrans(bytes(range(32)), ALPHABET.encode("ascii"))
+_BASE32 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_BASE32_VALUES = bytes.maketrans(_BASE32, bytes(range(32)))
+_BASE32_SPELLING = bytes.maketrans(_BASE32, ALPHABET.encode("ascii"))
 
 
 def check_symbol(symbols: Iterable[int]) -> int:
@@ -259,6 +318,31 @@ class CodeBook:
 
     def encode(self, choices: Iterable[str], values: dict[str, str]) -> str:
         """The code of choices (known current codes) and the values supplied for options."""
+        acc, bits = self._bits(choices, values)
+        padding = -bits % 5
+        text = _symbols_text(acc << padding, (bits + padding) // 5)
+        return "-".join([text[i : i + GROUP] for i in range(0, len(text), GROUP)])
+
+    def encode_chosen(
+        self, cars: Iterable[tuple[int, int, Mapping[int, int], dict[str, str]]]
+    ) -> list[str]:
+        """:meth:`encode` of many configurations, each given as the count of its choices,
+        their ids in ascending order written as one number (``width`` bits each), the rank
+        among them of each chosen id given a value, and the values. Each code's bits are
+        made alone, then cut into symbols, checked and spelled for all at once with numpy
+        (tests check the texts equal :meth:`encode`'s)."""
+        width = self.width
+        made = []
+        for count, numbers, ranks, values in cars:
+            acc, bits = self._head(count, bool(values))
+            acc, bits = (acc << width * count) | numbers, bits + width * count
+            if values:
+                acc, bits = self._put_values(acc, bits, values, ranks, count)
+            made.append((acc, bits))
+        return _spelled_many(made)
+
+    def _bits(self, choices: Iterable[str], values: dict[str, str]) -> tuple[int, int]:
+        """The bits of a code before padding and its check character, and their count."""
         ids = self.ids
         choices = list(choices)
         try:
@@ -270,71 +354,51 @@ class CodeBook:
             ) from None
         numbers.sort()  # ids are distinct: the order of the codes themselves
         width = self.width
-        acc = ((self.text_header if values else self.header) << 1) | (1 if values else 0)
-        bits = HEADER_BITS + 1
-        acc, bits = _varint(acc, bits, len(numbers))
+        acc, bits = self._head(len(numbers), bool(values))
         for number in numbers:
             acc = (acc << width) | number
         bits += width * len(numbers)
         if values:
-            # A value refers to its option by position among the choices, or (position =
-            # number of choices) by an explicit id when the option is not a choice itself.
-            rank = {number: index for index, number in enumerate(numbers)}
-            entries = []
-            for code, text in values.items():
-                option_id = ids.get(code)
-                if option_id is None:
-                    raise UnknownOptionError(
-                        f"'{code}' is not an option of {self.model}", option_codes=[code]
-                    )
-                # ids are distinct: a code that is not a choice has no rank
-                entries.append((rank.get(option_id, len(numbers)), option_id, text))
-            entries.sort()
-            acc, bits = _varint(acc, bits, len(entries))
-            for index, option_id, data in entries:
-                acc, bits = _varint(acc, bits, index)
-                if index == len(numbers):
-                    acc = (acc << width) | option_id
-                    bits += width
-                acc, bits = _put_text(acc, bits, data)
-        padding = -bits % 5
-        acc <<= padding
-        count = (bits + padding) // 5
-        text = _symbols_text(acc, count)
-        return "-".join([text[i : i + GROUP] for i in range(0, len(text), GROUP)])
+            ranks = {}
+            for code in values:
+                option_id = ids.get(code, -1)
+                rank = bisect_left(numbers, option_id)  # ids are distinct and sorted
+                if rank < len(numbers) and numbers[rank] == option_id:
+                    ranks[option_id] = rank
+            acc, bits = self._put_values(acc, bits, values, ranks, len(numbers))
+        return acc, bits
 
-    def encode_many(self, ids: Any) -> list[str]:
-        """The codes of many configurations without values that each choose ``k`` options:
-        ``ids`` is a (rows, k) integer array of their option ids, each row ascending. The
-        same text :meth:`encode` writes (tests check), cut into symbols, checked and spelled
-        for all rows at once with numpy (a batch of cars of a hundred options each)."""
-        import numpy as np
+    def _head(self, count: int, with_values: bool) -> tuple[int, int]:
+        """The first bits of a code of ``count`` choices: header, values flag, count."""
+        acc = ((self.text_header if with_values else self.header) << 1) | int(with_values)
+        return _varint(acc, HEADER_BITS + 1, count)
 
-        rows, count = ids.shape
-        prefix, prefix_bits = _varint(self.header << 1, HEADER_BITS + 1, count)
-        bits = prefix_bits + self.width * count
-        padding = -bits % 5
-        symbols = (bits + padding) // 5
-        head = np.array([(prefix >> shift) & 1 for shift in range(prefix_bits - 1, -1, -1)])
-        shifts = np.arange(self.width - 1, -1, -1, dtype=np.uint64)
-        id_bits = (ids.astype(np.uint64)[:, :, None] >> shifts) & np.uint64(1)
-        matrix = np.zeros((rows, bits + padding), dtype=np.uint8)
-        matrix[:, :prefix_bits] = head
-        matrix[:, prefix_bits:bits] = id_bits.reshape(rows, -1)
-        values = matrix.reshape(rows, symbols, 5) @ np.array([16, 8, 4, 2, 1], dtype=np.uint8)
-        interim = np.bitwise_xor.reduce(
-            _POWER_TIMES_FLAT().take(_power_rows(symbols) + values), axis=1
-        )
-        check = np.array([_times_a(x) for x in range(32)], dtype=np.uint8)[interim]
-        letters = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
-        spelled = letters[np.concatenate([values, check[:, None]], axis=1)]
-        width = symbols + 1
-        length = width + (width - 1) // GROUP  # a dash after every group of four
-        text = np.full((rows, length), ord("-"), dtype=np.uint8)
-        places = np.arange(width) + np.arange(width) // GROUP
-        text[:, places] = spelled
-        blob = text.tobytes().decode("ascii")
-        return [blob[i : i + length] for i in range(0, rows * length, length)]
+    def _put_values(
+        self, acc: int, bits: int, values: dict[str, str], ranks: Mapping[int, int], count: int
+    ) -> tuple[int, int]:
+        """Append the values of a code of ``count`` choices; ``ranks``: the position among
+        the choices' ids of each chosen option given a value."""
+        # A value refers to its option by position among the choices, or (position = number
+        # of choices) by an explicit id when the option is not a choice itself.
+        ids, width = self.ids, self.width
+        entries = []
+        for code, text in values.items():
+            option_id = ids.get(code)
+            if option_id is None:
+                raise UnknownOptionError(
+                    f"'{code}' is not an option of {self.model}", option_codes=[code]
+                )
+            entries.append((ranks.get(option_id, count), option_id, text))
+        entries.sort()
+        acc, bits = _varint(acc, bits, len(entries))
+        for index, option_id, data in entries:
+            acc, bits = _varint(acc, bits, index)
+            if index == count:
+                acc = (acc << width) | option_id
+                bits += width
+            field, field_bits = _text_field(data)
+            acc, bits = (acc << field_bits) | field, bits + field_bits
+        return acc, bits
 
     @cached_property
     def header(self) -> int:
@@ -354,6 +418,8 @@ HEADER_BITS = FORMAT_BITS + MODEL_BITS + VERSION_BITS + 3
 
 def _varint(acc: int, bits: int, value: int) -> tuple[int, int]:
     """Append ``value`` as 4-bit groups, least significant first, each with a continuation bit."""
+    if value < 16:  # one group: most counts and positions
+        return (acc << 5) | value, bits + 5
     while True:
         chunk = value & 0xF
         value >>= 4
@@ -396,6 +462,13 @@ def _put_text(acc: int, bits: int, text: str) -> tuple[int, int]:
         acc = (acc << width) | field
         bits += width
     return acc, bits
+
+
+@lru_cache(maxsize=4096)
+def _text_field(text: str) -> tuple[int, int]:
+    """:func:`_put_text` of a text alone: its bits and their count (a value such as a colour
+    name comes back in many codes)."""
+    return _put_text(0, 0, text)
 
 
 def _known_codes(catalog: Catalog) -> list[str]:

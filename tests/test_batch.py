@@ -34,6 +34,7 @@ from configurator.catalog.loader import open_tree
 from configurator.configuration import Configuration
 from configurator.errors import ConfiguratorError, ExitCode, UsageError
 from configurator.money import money_json
+from configurator.pricing import bulk
 from configurator.pricing.engine import price
 
 SU7 = "xiaomi-su7-ultra"
@@ -94,6 +95,23 @@ def test_options_split_on_spaces_or_semicolons_with_values() -> None:
 def test_options_of_codes_only_split_as_token_by_token(text: str) -> None:
     # the quick path (upper-case the whole text, then split) gives the codes one by one
     assert parse_options(text) == ([token.strip().upper() for token in text.split()], {})
+
+
+def _read(options: str | tuple[str, ...]) -> object:
+    try:
+        return parse_options(options)
+    except BadRowError as error:
+        return str(error)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["a", "B-1", " c ", "", " ", "=", "x=Oak Green", "ß=É é", "a=1"])))
+def test_options_with_values_split_as_their_tokens_one_by_one(parts: list[str]) -> None:
+    # the text path (every token upper-cased at once, those with '=' read again) reads a
+    # text as the list path reads its tokens, errors included
+    for text in (";".join(parts), " ".join(parts)):
+        tokens = text.split(";") if ";" in text else text.split()
+        assert _read(text) == _read(tuple(tokens))
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -378,9 +396,23 @@ def test_repeated_configurations_are_priced_once(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(batch.ChunkPricer, "_price", counting)
     spellings = ["PKG-TRACK PAINT-OBSIDIAN-BLACK", "paint-obsidian-black;pkg-track"]
     text = "id,model,options\n" + "".join(f"r{i},{SU7},{spellings[i % 2]}\n" for i in range(50))
+    # the lane for distinct cars prices each row text once a chunk
+    lane_rows: list[int] = []
+    prices_many = bulk.BulkPricer.prices_many
+
+    def counting_lane(self: bulk.BulkPricer, rows: Any, on: dt.date) -> Any:
+        lane_rows.append(len(rows))
+        return prices_many(self, rows, on)
+
+    monkeypatch.setattr(bulk.BulkPricer, "prices_many", counting_lane)
     output, summary = run(text)
     assert summary.ok == 50
-    assert calls == [("PAINT-OBSIDIAN-BLACK", "PKG-TRACK")]  # one normalised configuration
+    assert (lane_rows, calls) == ([2], [])
+    # the memos (once rows repeat) price one normalised configuration once
+    monkeypatch.setattr(batch.ChunkPricer, "_memos_rarely_help", lambda self: False)
+    again, _ = run(text)
+    assert again == output
+    assert calls == [("PAINT-OBSIDIAN-BLACK", "PKG-TRACK")]
 
 
 def test_jobs_2_gives_the_same_output_as_jobs_1(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -448,6 +480,8 @@ def test_workers_share_what_they_priced(monkeypatch: pytest.MonkeyPatch) -> None
         return original(self, model, *rest)
 
     monkeypatch.setattr(batch.ChunkPricer, "_price", counting)
+    # (rows that repeat: the memos, not the lane for distinct cars, whose cars skip them)
+    monkeypatch.setattr(batch.ChunkPricer, "_memos_rarely_help", lambda self: False)
     root = open_tree().root
     header = batch.Header(width=3, id=0, model=1, options=2, code=3, date=3)
     settings = Settings(str(root), DAY, market_tax_ids(root), "csv", header=header)
@@ -591,27 +625,27 @@ def test_the_lane_for_distinct_cars_writes_what_pricing_one_by_one_writes(
     input_format: batch.InputFormat,
     output_format: batch.OutputFormat,
 ) -> None:
-    from configurator.pricing import bulk
 
     monkeypatch.setattr(batch, "CHUNK_CHARS", 2048)  # many chunks
     text = _distinct_rows(40, seed=3)
     if input_format == "jsonl":
         text = _as_jsonl(text)
-    taken = []
-    figures_many = bulk.BulkPricer.figures_many
+    priced_one_by_one = []
+    price = batch.ChunkPricer._price
 
-    def counting(self: bulk.BulkPricer, rows: Any, on: dt.date) -> Any:
-        found = figures_many(self, rows, on)
-        taken.extend(f for f in found if f is not None)
+    def counting(self: batch.ChunkPricer, *args: Any) -> Any:
+        found = price(self, *args)  # (raises for an invalid car)
+        priced_one_by_one.append(found)
         return found
 
-    monkeypatch.setattr(bulk.BulkPricer, "figures_many", counting)
+    monkeypatch.setattr(batch.ChunkPricer, "_price", counting)
     with_lane, summary = run(text, input_format, output_format)
-    assert len(taken) > summary.ok // 3  # the lane priced many of the valid rows
+    assert priced_one_by_one == []  # the lane priced every valid row (packages included)
     monkeypatch.setattr(batch.ChunkPricer, "_memos_rarely_help", lambda self: False)
     one_by_one, summary_one = run(text, input_format, output_format)
     assert with_lane == one_by_one
     assert summary.errors == summary_one.errors and summary.ok == summary_one.ok > 0
+    assert len(priced_one_by_one) > summary.ok // 2
 
 
 def test_a_batch_process_keeps_to_one_blas_thread() -> None:

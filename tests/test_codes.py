@@ -373,8 +373,9 @@ def test_format_2_is_refused_when_not_canonical(
         decode_for(odd, catalog)
 
 
-def test_long_codes_are_cut_into_symbols_like_short_ones() -> None:
-    # base32 by whole bytes and the Damm check by pairs give what a shift per symbol gives
+def test_codes_are_cut_into_symbols_like_a_shift_per_symbol() -> None:
+    # base32 over whole bytes, and the Damm check two symbols a step (or with numpy), give
+    # what a shift and a step per symbol give, at every length, odd or even
     from configurator.codes import ALPHABET, _symbols_text, check_symbol
 
     rng = random.Random(12)

@@ -18,7 +18,13 @@ from configurator.pricing.bulk import BulkPricer
 from configurator.pricing.engine import Figures, Pricer
 from configurator.rules.select import engine_for
 
-MODELS = ["acme-coupe", "xiaomi-su7-ultra", "porsche-taycan", "porsche-911-carrera"]
+MODELS = [
+    "acme-coupe",
+    "xiaomi-su7-ultra",
+    "xiaomi-yu7-max",
+    "porsche-taycan",
+    "porsche-911-carrera",
+]
 DAYS = [dt.date(2025, 6, 1), dt.date(2026, 3, 1)]
 
 
@@ -69,18 +75,18 @@ def test_the_lane_answers_like_figures_or_leaves_the_row(model: str, data: st.Da
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_the_lane_takes_the_plain_valid_cars(model: str) -> None:
-    """Valid cars completed by the rules engine from random wishes: the lane must take the
-    plain ones (no package, value, price rule, programme or discount), and price them as
-    figures does; a lane that left every row to the slow path would fail here."""
+def test_the_lane_takes_every_valid_car(model: str) -> None:
+    """Valid cars completed by the rules engine from random wishes (packages, options that
+    bring others, price rules, discounts and programmes included): the lane must take every
+    one figures prices, and price it as figures does; a lane that left rows to the slow path
+    would fail here."""
     p = _pricer(model)
     on = DAYS[1]
     engine = engine_for(p.catalog, on)
-    lane = BulkPricer(p)
     rng = random.Random(model)
     codes = sorted(p.selection.position)
     cars = []
-    for _ in range(40):
+    for _ in range(60):
         wishes = rng.sample(codes, 2)
         try:
             cars.append(sorted(engine.complete(wishes, rng.choice(["cheapest", "dearest"]))))
@@ -89,21 +95,42 @@ def test_the_lane_takes_the_plain_valid_cars(model: str) -> None:
     cars.append(sorted(engine.complete([], "cheapest")))
     rows = [(car, {c: "AB 12" for c in car if c in p.selection.value_specs}) for car in cars]
     taken = _check(p, rows, on)
-    plain = [row for row in rows if _plain(p, lane, row, on)]
-    assert taken >= len(plain) > 0
+    valid = [row for row in rows if _one_by_one(p, row[0], on, row[1]) is not None]
+    kinds = {
+        line.kind
+        for car, values in valid
+        for line in p.price(Configuration(p.catalog.id, tuple(car), values), on).lines
+    }
+    assert taken == len(valid) > 0
+    assert {"package", "included"} <= kinds  # the cars include packages
 
 
-def _plain(p: Pricer, lane: BulkPricer, row: Row, on: dt.date) -> bool:
-    """A valid car with nothing the lane leaves to the slow path: no package or brought
-    option, no price rule or discount that applies."""
-    codes, values = row
-    if lane.one_by_one[[lane.column[c] for c in codes]].any():
-        return False
-    try:
-        quote = p.price(Configuration(p.catalog.id, tuple(codes), values), on, brief=True)
-    except ConfiguratorError:
-        return False
-    return all(line.kind in ("base", "option") for line in quote.lines)
+@pytest.mark.parametrize(
+    ("model", "wishes", "kind"),
+    [
+        ("xiaomi-yu7-max", ["TOW-HITCH", "ROOF-RACK"], "discount"),  # a percentage of two codes
+        ("xiaomi-yu7-max", ["TOW-HITCH", "ROOF-TENT"], "discount"),  # one the tent brings
+        ("xiaomi-su7-ultra", ["PKG-TRACK", "HOOD-CARBON-DUCTS"], "discount"),  # an amount
+        ("xiaomi-su7-ultra", ["PKG-TRACK"], "included"),
+        ("xiaomi-su7-ultra", ["WHEEL-FORGED-GOLD"], "price_rule"),  # on a brought option
+        ("porsche-911-carrera", ["BADGE-EM-PAINTED", "PAINT-TO-SAMPLE-PLUS"], "price_rule"),
+    ],
+)
+def test_the_lane_charges_packages_price_rules_and_discounts_as_figures(
+    model: str, wishes: list[str], kind: str
+) -> None:
+    p = _pricer(model)
+    on = DAYS[1]
+    engine = engine_for(p.catalog, on)
+    for strategy in ("cheapest", "dearest"):
+        car = sorted(engine.complete(wishes, strategy))
+        values = {c: "AB 12" for c in car if c in p.selection.value_specs}
+        quote = p.price(Configuration(model, tuple(car), values), on, brief=True)
+        assert kind in {line.kind for line in quote.lines}
+        found = BulkPricer(p).figures_many([(car, values)], on)[0]
+        assert found is not None
+        assert found == _one_by_one(p, car, on, values)
+        assert found.total == quote.total
 
 
 def test_the_lane_fills_untouched_groups_with_their_defaults() -> None:
@@ -136,12 +163,25 @@ def test_the_lane_leaves_values_that_a_configuration_or_the_option_refuses() -> 
     assert found[1:] == [None] * 5
 
 
-def test_codes_of_many_cars_at_once_equal_one_at_a_time() -> None:
-    p = _pricer("xiaomi-su7-ultra")
+@pytest.mark.parametrize("model", ["xiaomi-su7-ultra", "porsche-taycan"])
+def test_codes_of_many_cars_at_once_equal_one_at_a_time(model: str) -> None:
+    """The lane's codes (ids written as one number per car with numpy, every code checked
+    and spelled at once) equal encode's, with values for chosen options and for others."""
+    p = _pricer(model)
+    lane = BulkPricer(p)
     book = p.book
     rng = random.Random(5)
-    known = list(book.ids)
-    for count in [0, 1, 2, 3, 8, min(len(known), 40)]:
-        cars = [rng.sample(known, count) for _ in range(20)]
-        ids = np.array([sorted(book.ids[c] for c in car) for car in cars], dtype=np.int64)
-        assert book.encode_many(ids.reshape(20, count)) == [book.encode(car, {}) for car in cars]
+    known = sorted(book.ids)
+    valued = sorted(p.selection.value_specs)
+    texts = ["Oak Green", "张家车库", "É", "x" * 40, "AB 12"]
+    cars: list[tuple[list[str], dict[str, str]]] = []
+    for count in [0, 1, 2, 3, 8, 13, min(len(known), 40)]:
+        for _ in range(12):
+            car = rng.sample(known, count)
+            given = rng.sample(valued, rng.randint(0, len(valued)))
+            cars.append((car, {code: rng.choice(texts) for code in given}))
+    chosen = np.zeros((len(cars), lane.size), dtype=np.float32)
+    for row, (car, _) in enumerate(cars):
+        chosen[row, [lane.column[code] for code in car]] = 1
+    found = lane._codes(chosen, [values for _, values in cars])
+    assert found == [book.encode(car, values) for car, values in cars]

@@ -159,6 +159,21 @@ class LineBook:
         return self._price_rules
 
     @property
+    def price_rule_sources(self) -> Mapping[str, list[tuple[str, Decimal]]]:
+        """Per option, its price rules in catalog order: the source of the condition
+        (:func:`~configurator.pricing.validity.expr_source`) and the price it sets."""
+        return {
+            code: [(when, rule_price) for when, rule_price, _ in specs]
+            for code, specs in self._rule_specs.items()
+        }
+
+    @property
+    def discount_specs(self) -> list[DiscountSpec]:
+        """Each discount in catalog order: its facts, the source of its condition and the
+        codes it applies to (none: the whole car)."""
+        return list(self._discount_specs)
+
+    @property
     def discount_conditions(self) -> list[Predicate]:
         """The condition of each discount, in catalog order."""
         return [holds for _, holds, _ in self._discounts]

@@ -9,7 +9,7 @@ data (property tests check they agree).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from configurator.configuration import Configuration, Selection
@@ -80,6 +80,16 @@ class SelectionIndex:
     def expanding(self) -> frozenset[str]:
         """The codes that add others to a selection: packages, options that bring some."""
         return self._expanding
+
+    @property
+    def includes(self) -> Mapping[str, tuple[str, ...]]:
+        """What each package includes."""
+        return self._includes
+
+    @property
+    def brings(self) -> Mapping[str, tuple[str, ...]]:
+        """What each option that brings others brings."""
+        return self._brings
 
     @property
     def defaults(self) -> list[tuple[str, tuple[str, ...], str | None]]:

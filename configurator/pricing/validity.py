@@ -170,6 +170,12 @@ class CompiledChecks:
         """Whether some constraint is neither a cardinality nor a table."""
         return bool(self._checks)
 
+    @property
+    def other_sources(self) -> list[str]:
+        """The source (:func:`expr_source`) of each constraint that is neither a
+        cardinality nor a table."""
+        return [spec[1] for spec in self._specs.values()]
+
     def broken_others(self, codes: AbstractSet[str]) -> list[int]:
         """The indexes of the constraints other than cardinalities and tables that a
         complete selection breaks (unsorted)."""
