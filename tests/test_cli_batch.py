@@ -144,8 +144,9 @@ def test_help_has_an_example(runner: CliRunner) -> None:
 # --- a real process, interrupted --------------------------------------------------------------
 
 
-def slow_input(path: Path, rows: int = 60_000) -> Path:
-    """Rows that all differ (one date each), so every row goes through the engine."""
+def slow_input(path: Path, rows: int = 400_000) -> Path:
+    """Rows that all differ (one date each), so every row goes through the engine: enough
+    that a batch still runs seconds later, whatever its speed."""
     start = dt.date(2024, 1, 1)
     options = ["", "PKG-TRACK", "HOOD-CARBON-DUCTS", "PAINT-OBSIDIAN-BLACK"]
     with path.open("w", encoding="utf-8", newline="") as handle:
