@@ -98,9 +98,9 @@ ERROR_CODES = (
 #: Cells starting with one of these are formulas to a spreadsheet (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-# about 4,000 rows of an order book of well-equipped cars (250 characters a row): enough rows
+# about 2,000 rows of an order book of well-equipped cars (250 characters a row): enough rows
 # of each model for the lane to pay numpy's overhead once for many of them
-CHUNK_CHARS = 1024 * 1024
+CHUNK_CHARS = 512 * 1024
 MAX_RECORD_CHARS = 1024 * 1024  # no sane CSV record is longer
 CHUNK_ROWS = 2_000  # rows per chunk for YAML input (already parsed in the main process)
 MAX_ROW_VALUES = 1_000  # values in one YAML row, aliases expanded (a row has a few fields)
@@ -110,7 +110,7 @@ MAX_ROW_DEPTH = 20  # nested lists and mappings in a YAML row (a row nests two d
 # car, a column per code or table column) stay a few megabytes: at least LANE_ROWS, else as
 # many as make LANE_CELLS cells of a row per code.
 LANE_ROWS = 256
-LANE_CELLS = 1 << 20
+LANE_CELLS = 1 << 17
 MEMO_SIZE = 65_536  # entries per memo level and per process, at most
 MEMO_CHARS = 24 * 1024 * 1024  # input characters the row memo may hold (long rows: fewer)
 # Rows that are nearly all different cars gain nothing from the memos: after MEMO_TRIAL
