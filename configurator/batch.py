@@ -237,7 +237,10 @@ def _split_options(options: str) -> tuple[list[str], dict[str, str]]:
     """:func:`parse_options` of a text with ``;`` or ``=``: every token read as a code at
     once, then the few with ``=`` read again as code and value."""
     tokens = options.split(";") if ";" in options else options.split()
-    codes = [token.strip().upper() for token in tokens]
+    # (upper-casing is a mapping per character that never makes a ';' or a space: the text
+    # upper-cased at once splits into the tokens upper-cased one by one)
+    upper = options.upper()
+    codes = [token.strip() for token in (upper.split(";") if ";" in options else upper.split())]
     values: dict[str, str] = {}
     if "=" in options:
         for index, token in enumerate(tokens):
@@ -963,9 +966,15 @@ class ChunkPricer:
             if bulk is None:
                 return
             priced = bulk.prices_many([parsed for _, parsed in items], day)
+            around, prefetched = self._around_code, self._prefetched
             for (key, _), found in zip(items, priced, strict=True):
-                if found is not None:
-                    self._prefetched[key] = self._lane_outcome(bulk, model, day, *found)
+                if found is None:
+                    continue
+                cells = None if self.jsonl else around.get((model, day, found[1]))
+                if cells is None:
+                    prefetched[key] = self._lane_outcome(bulk, model, day, *found)
+                else:  # (a code is digits, capitals and dashes, never first: no care)
+                    prefetched[key] = (None, cells[0] + found[0] + cells[1], "")
 
         rows = repeats = 0
         limits: dict[str, int] = {}  # rows priced at once, by model
