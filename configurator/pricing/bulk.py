@@ -165,6 +165,7 @@ class BulkPricer:
         self.is_package = mask(selection.includes)
         # A code's row: the code with everything it adds, however deep.
         self.expands = _closure(includes | brings).astype(np.float32)
+        self.expanding = bool((includes | brings).any())
         self.includes = includes.astype(np.float32)
         self.brings_anything = bool(brings.any())
         self.bring_closure = _closure(brings).astype(np.float32)
@@ -345,7 +346,7 @@ class BulkPricer:
     def _resolved(self, chosen: np.ndarray) -> np.ndarray:
         """The complete selections (0/1) of the buyers' choices: what the choices add, then
         the defaults of the groups left untouched with what they bring."""
-        cars = (chosen @ self.expands > 0).astype(np.float32)
+        cars = (chosen @ self.expands > 0).astype(np.float32) if self.expanding else chosen
         untouched = (cars @ self.group_of == 0).astype(np.float32)
         defaults = untouched @ self.default_of
         if self.brings_anything:
@@ -412,7 +413,8 @@ class BulkPricer:
         inside = (cars @ self.includes > 0) & ~self.is_package  # charged 0: in a package
         charged = (cars > 0) & ~inside
         charge = charged * self.prices
-        present, yes, no = self._columns(cars)
+        if self.rules or self.discounts:
+            present, yes, no = self._columns(cars)
         for at, rules in self.rules:
             waiting = charged[:, at].copy()  # (a rule of an option inside a package waits)
             for holds, rule_price in rules:
@@ -452,22 +454,18 @@ class BulkPricer:
         width = book.width
         by_id = chosen[:, self.by_id] > 0  # each row's ids come out ascending
         counts = by_id.sum(axis=1)
-        rows, columns = np.nonzero(by_id)
-        shifts = np.arange(width - 1, -1, -1, dtype=np.int64)
-        id_bits = ((self.sorted_ids[columns][:, None] >> shifts) & 1).astype(np.uint8)
-        # each row's ids, most significant bit first, after zero bits up to a whole byte
-        used = counts * width
-        padded = used + (-used % 8)
-        start = np.cumsum(padded) - padded
-        ends = np.cumsum(used)
-        place = np.arange(int(used.sum())) - np.repeat(ends - used, used)
-        stream = np.zeros(int(padded.sum()), dtype=np.uint8)
-        stream[np.repeat(start + padded - used, used) + place] = id_bits.ravel()
-        packed = np.packbits(stream).tobytes()
-        numbers = [
-            int.from_bytes(packed[at : at + size], "big")
-            for at, size in zip((start // 8).tolist(), (padded // 8).tolist(), strict=True)
-        ]
+        _, columns = np.nonzero(by_id)  # row after row, each row's ids ascending
+        ids = self.sorted_ids[columns].astype(">u8").view(np.uint8).reshape(-1, 8)
+        # every row's ids, width bits each, one after the other
+        packed = np.packbits(np.unpackbits(ids, axis=1)[:, 64 - width :].ravel()).tobytes()
+        ends = np.cumsum(counts * width)
+        numbers = []
+        for start, end in zip((ends - counts * width).tolist(), ends.tolist(), strict=True):
+            if end == start:
+                numbers.append(0)
+                continue
+            covering = int.from_bytes(packed[start >> 3 : (end + 7) >> 3], "big")
+            numbers.append((covering >> (-end % 8)) & ((1 << (end - start)) - 1))
         # the rank among its row's ids of each chosen option that takes a value
         ranks: list[dict[int, int]] = [{}] * len(chosen)
         if self.value_ids:
