@@ -674,6 +674,13 @@ class ChunkResult:
     fatal: tuple[int, str, list[Problem]] | None = None  # (exit code, message, problems)
     learned: list[Any] = field(default_factory=list)  # configurations priced (for other workers)
 
+    def finished(self, ok: int, parts: list[str]) -> ChunkResult:
+        """This result with its ``ok`` rows and its output text ``parts``, the rows counted."""
+        self.ok = ok
+        self.rows = ok + sum(self.errors.values())
+        self.text = "".join(parts)
+        return self
+
 
 # An outcome is what pricing a row produced, minus the row's own id and line number:
 # (error_code or None for ok, the output text after the id cell, the error message).
@@ -836,8 +843,7 @@ class ChunkPricer:
         width, id_at, model_at = header.width, header.id, header.model
         key_of = operator.itemgetter(header.model, header.options, header.code, header.date)
         outcome = self.outcome
-        care = _NEEDS_CARE
-        jsonl = self.jsonl
+        priced_line = self._priced_line
         base = chunk.first_line - 1
         last = 0  # the line the previous record ended on, within the chunk
         ok = 0
@@ -849,10 +855,7 @@ class ChunkPricer:
                         found = outcome(key_of(fields))
                         rid = fields[id_at]
                         if found[0] is None and rid:  # the hot path: a priced row
-                            if jsonl:
-                                add('{"id": ' + _json_text(rid) + found[1])
-                            else:
-                                add((csv_cell(rid) if care(rid) else rid) + found[1])
+                            add(priced_line(rid, found))
                             ok += 1
                             last = reader.line_num
                             continue
@@ -862,11 +865,7 @@ class ChunkPricer:
                         last = reader.line_num
                         continue  # a blank line
                     else:
-                        rid = fields[id_at] if id_at < len(fields) else ""
-                        found = self._bad(
-                            f"the row has {len(fields)} fields but the header has {width}",
-                            fields[model_at] if model_at < len(fields) else "",
-                        )
+                        rid, found = self._misshapen(fields, width)
                     line = base + last + 1
                     last = reader.line_num
                     if self._failed_row(result, add, rid, line, found):
@@ -888,10 +887,7 @@ class ChunkPricer:
                 base, last = line, 0
                 stream.seek(start)  # StringIO positions are character offsets
                 reader = csv.reader(stream, strict=True)
-        result.ok = ok
-        result.rows = ok + sum(result.errors.values())
-        result.text = "".join(parts)
-        return result
+        return result.finished(ok, parts)
 
     def _process_records(self, chunk: Chunk, records: list[list[str]]) -> ChunkResult:
         """:meth:`_process_csv` of a chunk read at once (:func:`_records`), its rows priced
@@ -906,8 +902,7 @@ class ChunkPricer:
         add = parts.append
         outcome = self.outcome
         prefetched = self._prefetched
-        care = _NEEDS_CARE
-        jsonl = self.jsonl
+        priced_line = self._priced_line
         line = chunk.first_line - 1
         ok = 0
         for fields in records:
@@ -918,10 +913,7 @@ class ChunkPricer:
                 found = prefetched.get(key) or outcome(key)
                 rid = fields[id_at]
                 if found[0] is None and rid:  # the hot path: a priced row
-                    if jsonl:
-                        add('{"id": ' + _json_text(rid) + found[1])
-                    else:
-                        add((csv_cell(rid) if care(rid) else rid) + found[1])
+                    add(priced_line(rid, found))
                     ok += 1
                     continue
                 if not rid and found[0] is None:
@@ -929,17 +921,24 @@ class ChunkPricer:
             elif not fields:
                 continue  # a blank line
             else:
-                rid = fields[id_at] if id_at < len(fields) else ""
-                found = self._bad(
-                    f"the row has {len(fields)} fields but the header has {width - 1}",
-                    fields[model_at] if model_at < len(fields) else "",
-                )
+                rid, found = self._misshapen(fields, width - 1)
             if self._failed_row(result, add, rid, line, found):
                 break
-        result.ok = ok
-        result.rows = ok + sum(result.errors.values())
-        result.text = "".join(parts)
-        return result
+        return result.finished(ok, parts)
+
+    def _priced_line(self, rid: str, found: Outcome) -> str:
+        """The output line of a priced row: its id, then its outcome's text."""
+        if self.jsonl:
+            return '{"id": ' + _json_text(rid) + found[1]
+        return (csv_cell(rid) if _NEEDS_CARE(rid) else rid) + found[1]
+
+    def _misshapen(self, fields: list[str], width: int) -> tuple[str, Outcome]:
+        """The id and the error of a CSV record with other than ``width`` fields."""
+        header = self.settings.header
+        assert header is not None
+        rid = fields[header.id] if header.id < len(fields) else ""
+        model = fields[header.model] if header.model < len(fields) else ""
+        return rid, self._bad(f"the row has {len(fields)} fields but the header has {width}", model)
 
     def _memos_rarely_help(self) -> bool:
         """Whether rows are mostly different cars, so far (or too few rows to tell yet): by
@@ -1060,23 +1059,16 @@ class ChunkPricer:
         result = ChunkResult(size=size)
         parts: list[str] = []
         add = parts.append
-        jsonl = self.jsonl
         ok = 0
         for line, item in items:
             rid, found = self._item_outcome(item)
             if found[0] is None:
-                if jsonl:
-                    add('{"id": ' + _json_text(rid) + found[1])
-                else:
-                    add(csv_cell(rid) + found[1])
+                add(self._priced_line(rid, found))
                 ok += 1
                 continue
             if self._failed_row(result, add, rid, line, found):
                 break
-        result.ok = ok
-        result.rows = ok + sum(result.errors.values())
-        result.text = "".join(parts)
-        return result
+        return result.finished(ok, parts)
 
     def _item_outcome(self, item: Any) -> tuple[str, Outcome]:
         """A JSON or YAML row: check its shape, then price it through the memo."""
